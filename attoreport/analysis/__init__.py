@@ -1,0 +1,138 @@
+"""Pure analysis of a Session: no I/O, no formatting.
+
+`analyse(session)` computes everything in one pass over the events (plus a walk over
+the LLM responses). The classes below mirror Attocode's analysis API
+(`SessionAnalyzer`, `TokenAnalyzer`, `InefficiencyDetector`, `CacheBoundaryTracker`)
+for people who know it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from attoreport.analysis.cache import CacheBoundary, CacheBoundaryTracker, CacheStats, track_cache
+from attoreport.analysis.detectors import RULES, DetectedIssue, detect
+from attoreport.analysis.facts import SessionFacts, ToolStats, collect_facts
+from attoreport.analysis.summary import (
+    Efficiency,
+    EfficiencyComponent,
+    SessionSummaryView,
+    efficiency,
+    summarize,
+)
+from attoreport.analysis.tokens import TokenFlowPoint, TokenTotals, token_totals
+from attoreport.analysis.tree import TimelineEntry, TreeNode, build_tree, timeline
+from attoreport.model import Session
+
+__all__ = [
+    "RULES",
+    "Analysis",
+    "CacheBoundary",
+    "CacheBoundaryTracker",
+    "CacheStats",
+    "DetectedIssue",
+    "Efficiency",
+    "EfficiencyComponent",
+    "InefficiencyDetector",
+    "SessionAnalyzer",
+    "SessionSummaryView",
+    "TimelineEntry",
+    "TokenAnalyzer",
+    "TokenFlowPoint",
+    "ToolStats",
+    "TreeNode",
+    "analyse",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything attoreport computes for one session."""
+
+    session: Session
+    facts: SessionFacts
+    summary: SessionSummaryView
+    efficiency: Efficiency
+    tokens: TokenTotals
+    cache: CacheBoundary
+    issues: list[DetectedIssue]
+
+    @property
+    def event_counts(self) -> dict[str, int]:
+        return dict(sorted(self.facts.event_counts.items()))
+
+
+def analyse(session: Session) -> Analysis:
+    """Summary, score, tokens, cache and issues of one session."""
+    facts = collect_facts(session)
+    tokens = token_totals(facts.llm_responses)
+    score = efficiency(facts, tokens)
+    return Analysis(
+        session=session,
+        facts=facts,
+        summary=summarize(session, facts, tokens, score),
+        efficiency=score,
+        tokens=tokens,
+        cache=track_cache(facts.llm_responses),
+        issues=detect(facts),
+    )
+
+
+class SessionAnalyzer:
+    """Attocode's `SessionAnalyzer` API over attoreport's analysis."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._analysis: Analysis | None = None
+
+    @property
+    def analysis(self) -> Analysis:
+        if self._analysis is None:
+            self._analysis = analyse(self._session)
+        return self._analysis
+
+    def summary(self) -> SessionSummaryView:
+        return self.analysis.summary
+
+    def timeline(self) -> list[TimelineEntry]:
+        return timeline(self._session)
+
+    def tree(self) -> list[TreeNode]:
+        return build_tree(self._session)
+
+    def token_flow(self) -> list[TokenFlowPoint]:
+        return self.analysis.tokens.token_flow
+
+
+class TokenAnalyzer:
+    """Attocode's `TokenAnalyzer` API."""
+
+    def __init__(self, session: Session) -> None:
+        self._totals = token_totals(collect_facts(session).llm_responses)
+
+    def token_flow(self) -> list[TokenFlowPoint]:
+        return self._totals.token_flow
+
+    def total_cost(self) -> float:
+        return self._totals.total_cost
+
+    def cost_by_iteration(self) -> dict[int, float]:
+        return dict(self._totals.cost_by_iteration)
+
+    def cache_efficiency(self) -> float:
+        return self._totals.cache_efficiency
+
+    def token_breakdown(self) -> dict[str, int]:
+        return dict(self._totals.breakdown)
+
+
+class InefficiencyDetector:
+    """Attocode's `InefficiencyDetector`: all 13 rules, in its order."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def detect(self) -> list[DetectedIssue]:
+        return detect(collect_facts(self._session))
+
+    detect_all = detect

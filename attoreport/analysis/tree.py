@@ -1,0 +1,94 @@
+"""The iteration tree (events nested under their parents) and the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from attoreport.model import FAILURE_KINDS, Session, TraceEvent
+
+MAIN_LANE = "main agent"
+
+
+@dataclass(slots=True)
+class TreeNode:
+    """An iteration (`event` is None) or an event, with the events nested under it."""
+
+    node_id: str
+    label: str
+    kind: str
+    iteration: int | None
+    event: TraceEvent | None = None
+    duration_ms: float | None = None
+    lane: str = MAIN_LANE
+    children: list[TreeNode] = field(default_factory=list)
+    tokens: int = 0
+    cost: float = 0.0
+    failures: int = 0
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    """One row of Attocode's chronological timeline."""
+
+    timestamp: float
+    event_kind: str
+    iteration: int | None
+    summary: str
+    duration_ms: float | None
+
+
+def timeline(session: Session) -> list[TimelineEntry]:
+    """Events sorted by timestamp (stable: file order breaks ties), as Attocode sorts them."""
+    events = sorted(session.events, key=lambda e: e.timestamp)
+    return [TimelineEntry(e.timestamp, e.kind, e.iteration, e.label, e.duration_ms)
+            for e in events]
+
+
+def build_tree(session: Session) -> list[TreeNode]:
+    """Iteration nodes (sorted), then events without iteration, in file order.
+
+    An event sits under its `parent_event_id` when that parent appeared earlier in
+    the file; otherwise under its iteration. Parent links to missing events, to later
+    events or in cycles therefore cannot break the tree.
+    """
+    by_id: dict[str, TreeNode] = {}
+    iterations: dict[int, TreeNode] = {}
+    ungrouped: list[TreeNode] = []
+    starts: dict[int, float] = {}
+    for event in session.events:
+        parent = by_id.get(event.parent_id) if event.parent_id else None
+        lane = event.agent_id or (parent.lane if parent is not None else MAIN_LANE)
+        node = TreeNode(f"event-{event.line}", event.label, event.kind, event.iteration, event,
+                        event.display_duration_ms, lane)
+        by_id.setdefault(event.event_id, node)
+        group = None
+        if event.iteration is not None:
+            group = iterations.get(event.iteration)
+            if group is None:
+                group = iterations[event.iteration] = TreeNode(
+                    f"iter-{event.iteration}", f"Iteration {event.iteration}", "iteration",
+                    event.iteration)
+            _account(group, event)
+            if event.kind == "iteration_start":
+                starts[event.iteration] = event.timestamp
+            elif event.kind == "iteration_end":
+                if event.duration_ms is not None:
+                    group.duration_ms = event.duration_ms
+                elif event.iteration in starts:
+                    group.duration_ms = (event.timestamp - starts[event.iteration]) * 1000.0
+        if parent is not None:
+            parent.children.append(node)
+        elif group is not None:
+            group.children.append(node)
+        else:
+            ungrouped.append(node)
+        _account(node, event)
+    return [iterations[i] for i in sorted(iterations)] + ungrouped
+
+
+def _account(node: TreeNode, event: TraceEvent) -> None:
+    if event.usage is not None:
+        node.tokens += event.usage.tokens
+        node.cost += event.usage.cost
+    if event.kind in FAILURE_KINDS:
+        node.failures += 1

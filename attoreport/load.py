@@ -1,0 +1,571 @@
+"""Find trace inputs, stream-parse them with orjson, tolerate damage, split by session.
+
+The loader reads the formats Attocode writes and reads (see README, "What attoreport
+reads"): current `kind` lines, the real agent's `"kind": "tool"` lines (read as
+`tool_end`) and older `type` lines. Every line it cannot use becomes a Diagnostic;
+every good line is kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import sys
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from attoreport.errors import AttoreportError
+from attoreport.labels import event_label
+from attoreport.model import (
+    AGENT_TOOL_KIND,
+    KNOWN_KINDS,
+    LEGACY_TYPE_KINDS,
+    TOOL_CALL_KINDS,
+    Diagnostic,
+    LlmUsage,
+    Session,
+    TraceEvent,
+)
+
+#: A longer line is skipped (and reported) rather than read into memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+DETAIL_CHARS = 600
+ERROR_CHARS = 500
+DISCOVERY_DIRS = (Path(".attocode") / "traces", Path(".traces"))
+TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
+_NUMERIC_KEYS = ("tokens", "cost", "input_tokens", "output_tokens", "cache_read_tokens",
+                 "cache_write_tokens")
+_CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
+              "mid-write; line skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class TraceInput:
+    """One trace to read: a file, or standard input (`path` is None)."""
+
+    source: str
+    path: Path | None
+    stem: str
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".jsonl.gz", ".gz", ".jsonl"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _is_trace_file(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(TRACE_SUFFIXES)
+
+
+def find_inputs(args: Sequence[str], cwd: Path | None = None) -> list[TraceInput]:
+    """Resolve CLI-style arguments: files, directories, `-` (stdin) or, with none, discovery."""
+    base = cwd or Path.cwd()
+    if not args:
+        return [_discover(base)]
+    inputs: list[TraceInput] = []
+    for arg in args:
+        if arg == "-":
+            inputs.append(TraceInput("-", None, "stdin"))
+            continue
+        path = Path(arg)
+        full = path if path.is_absolute() else base / path
+        if full.is_dir():
+            found = sorted(p for p in full.iterdir() if _is_trace_file(p))
+            if not found:
+                raise AttoreportError(f"{arg}: directory has no *.jsonl or *.jsonl.gz traces")
+            inputs.extend(TraceInput(str(path / p.name), p, _stem(p)) for p in found)
+        elif full.is_file():
+            inputs.append(TraceInput(arg, full, _stem(full)))
+        elif full.exists():
+            raise AttoreportError(f"{arg}: not a regular file")
+        else:
+            raise AttoreportError(f"{arg}: no such file or directory")
+    return inputs
+
+
+def _discover(base: Path) -> TraceInput:
+    for folder in DISCOVERY_DIRS:
+        directory = base / folder
+        if directory.is_dir():
+            traces = [p for p in directory.iterdir() if _is_trace_file(p)]
+            if traces:
+                newest = max(traces, key=lambda p: (p.stat().st_mtime, p.name))
+                return TraceInput(str(folder / newest.name), newest, _stem(newest))
+    raise AttoreportError(
+        "no trace given and none found in ./.attocode/traces/ or ./.traces/ "
+        "(pass a trace file, a directory, or - for standard input)"
+    )
+
+
+def load(
+    args: Sequence[str] = (), *, stdin: IO[bytes] | None = None, cwd: Path | None = None
+) -> list[Session]:
+    """Load every session from the given inputs (see `find_inputs`)."""
+    sessions: list[Session] = []
+    for trace in find_inputs(args, cwd):
+        sessions.extend(load_input(trace, stdin=stdin))
+    return sessions
+
+
+def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Session]:
+    """Load one input; raises AttoreportError when it cannot be read or has no events."""
+    parser = _Parser(trace.source, trace.stem)
+    if trace.path is None:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        parser.feed_stream(stream)
+    else:
+        try:
+            opener = gzip.open if trace.path.name.endswith(".gz") else open
+            with opener(trace.path, "rb") as fh:
+                parser.feed_stream(fh)
+        except OSError as exc:
+            if parser.lines_read == 0:
+                raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
+            parser.damage(f"cannot read further ({exc}); the rest of the file is lost")
+    sessions = parser.finish()
+    if not sessions:
+        detail = f" ({parser.diagnostic_count} damaged lines)" if parser.diagnostic_count else ""
+        raise AttoreportError(f"{trace.source}: no trace events found{detail}")
+    return sessions
+
+
+def load_lines(lines: Iterable[bytes], source: str, stem: str) -> list[Session]:
+    """Parse already-split lines (each with or without its newline)."""
+    parser = _Parser(source, stem)
+    for raw in lines:
+        parser.feed_line(raw)
+    return parser.finish()
+
+
+# ---------------------------------------------------------------------------
+# Coercion helpers: the way Attocode's analyzers coerce values.
+# ---------------------------------------------------------------------------
+
+
+def safe_int(value: Any) -> int:
+    """`int(value)`, 0 when missing or not convertible (as Attocode's `safe_int`)."""
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def safe_float(value: Any) -> float:
+    """`float(value)`, 0.0 when missing, not convertible or not finite."""
+    if value is None:
+        return 0.0
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _optional_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any, limit: int) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fingerprint(tool: str, args: Any) -> bytes:
+    """Digest of Attocode's `tool:json.dumps(args, sort_keys=True)` fingerprint."""
+    if args is None:
+        payload = b"\x00"
+    else:
+        try:
+            payload = b"\x01" + orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            payload = b"\x02" + repr(args).encode("utf-8", "replace")
+    return hashlib.blake2b(tool.encode("utf-8", "replace") + payload, digest_size=16).digest()
+
+
+def _preview(data: dict[str, Any]) -> str:
+    if not data:
+        return ""
+    try:
+        text = orjson.dumps(data).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        text = repr(data)
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+# ---------------------------------------------------------------------------
+# The line parser
+# ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Group:
+    """Events of one `session_id` within a file, with Attocode's session bookkeeping."""
+
+    key: str | None
+    events: list[TraceEvent] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # (line, value) pairs: the last one in the file wins, as in Attocode's loader.
+    start: tuple[int, float] | None = None
+    header: tuple[int, str, str, dict[str, Any]] | None = None
+    end: tuple[int, float] | None = None
+    legacy_id: tuple[int, str] | None = None
+    kind_lines: int = 0
+    legacy_lines: int = 0
+
+
+class _Parser:
+    def __init__(self, source: str, stem: str) -> None:
+        self.source = source
+        self.stem = stem
+        self.groups: dict[str | None, _Group] = {}
+        self.current: _Group | None = None
+        self.lines_read = 0
+        self.diagnostic_count = 0
+
+    # -- input ----------------------------------------------------------
+
+    def feed_stream(self, stream: IO[bytes]) -> None:
+        try:
+            for raw in _iter_lines(stream, self):
+                self.feed_line(raw)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self.damage(f"compressed data is damaged after line {self.lines_read} ({exc}); "
+                        "the rest of the file is lost")
+
+    def feed_line(self, raw: bytes) -> None:
+        self.lines_read += 1
+        line_no = self.lines_read
+        complete = raw.endswith(b"\n")
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = raw.strip()
+        if not text:
+            if raw:  # a real empty line, not the end of the stream
+                self.diagnose(line_no, "blank line skipped")
+            return
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            parsed = self._fallback_parse(text, line_no, complete)
+            if parsed is None:
+                return
+        if not isinstance(parsed, dict):
+            self.diagnose(line_no, f"not a JSON object but {_json_type(parsed)}; line skipped")
+            return
+        if "kind" in parsed:
+            self._current_line(parsed, line_no)
+        else:
+            self._legacy_line(parsed, line_no)
+
+    def _fallback_parse(self, text: bytes, line_no: int, complete: bool) -> Any:
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not complete:
+                self.diagnose(line_no, _CUT_SHORT)
+            else:
+                self.diagnose(line_no, f"invalid UTF-8 at byte {exc.start}; line skipped")
+            return None
+        try:
+            # The standard library also accepts NaN, Infinity and very large integers.
+            return json.loads(decoded)
+        except (ValueError, RecursionError) as exc:
+            if not complete:
+                self.diagnose(line_no, _CUT_SHORT)
+            else:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
+                self.diagnose(line_no, f"invalid JSON ({reason}); line skipped")
+            return None
+
+    # -- diagnostics ----------------------------------------------------
+
+    def diagnose(self, line: int, message: str, action: str = "skipped") -> None:
+        self.diagnostic_count += 1
+        self._group_for(None).diagnostics.append(Diagnostic(self.source, line, message, action))
+
+    def damage(self, message: str) -> None:
+        self.diagnose(self.lines_read + 1, message)
+
+    # -- groups ---------------------------------------------------------
+
+    def _group_for(self, key: str | None) -> _Group:
+        if key is None:
+            if self.current is None:
+                self.current = self.groups.setdefault(None, _Group(None))
+            return self.current
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = _Group(key)
+        self.current = group
+        return group
+
+    # -- current format -------------------------------------------------
+
+    def _current_line(self, raw: dict[str, Any], line: int) -> None:
+        kind = raw["kind"]
+        if not isinstance(kind, str) or not kind:
+            self.diagnose(line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
+            return
+        if "timestamp" not in raw:
+            self.diagnose(line, f"{kind} event has no timestamp; line skipped")
+            return
+        timestamp = _optional_float(raw["timestamp"])
+        if timestamp is None:
+            self.diagnose(line, f"{kind} event has a timestamp that is not a number; line skipped")
+            return
+        if kind == AGENT_TOOL_KIND:
+            kind = "tool_end"
+        elif kind not in KNOWN_KINDS:
+            self.diagnose(line, f"unknown kind '{_text(kind, 80)}': kept as a custom event",
+                          "repaired")
+        sid = raw.get("session_id")
+        group = self._group_for(str(sid) if isinstance(sid, (str, int)) and sid != "" else None)
+        group.kind_lines += 1
+        data = self._data(raw.get("data"), line)
+        iteration = self._iteration(raw.get("iteration"), line)
+        parent = raw.get("parent_event_id")
+        if parent is not None and not isinstance(parent, str):
+            self.diagnose(line, "parent_event_id is not a string; ignored", "repaired")
+            parent = None
+        top_duration = raw.get("duration_ms")
+        if top_duration is not None and _optional_float(top_duration) is None:
+            self.diagnose(line, "duration_ms is not a number; ignored", "repaired")
+            top_duration = None
+        event_id = raw.get("event_id")
+        event_id = str(event_id) if event_id not in (None, "") else f"line-{line}"
+        self._check_numbers(kind, data, line)
+        event = _build_event(kind, timestamp, _text(event_id, 64), iteration, parent,
+                             top_duration, data, line)
+        group.events.append(event)
+        if kind == "session_start":
+            goal, model = data.get("goal", ""), data.get("model", "")
+            meta = {k: v for k, v in data.items() if k not in ("goal", "model")}
+            group.header = (line, _as_text(goal), _as_text(model), meta)
+            group.start = (line, timestamp)
+        elif kind == "session_end":
+            group.end = (line, timestamp)
+
+    def _data(self, data: Any, line: int) -> dict[str, Any]:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.diagnose(line, f"'data' is {_json_type(data)}, not an object; ignored", "repaired")
+            return {}
+        return data
+
+    def _check_numbers(self, kind: str, data: dict[str, Any], line: int) -> None:
+        """Report token and cost values that are not plain numbers (read as Attocode reads them)."""
+        if kind != "llm_response":
+            return
+        for key in _NUMERIC_KEYS:
+            value = data.get(key)
+            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+                continue
+            read = safe_float(value) if key == "cost" else safe_int(value)
+            self.diagnose(line, f"{key} is {_json_type(value)} ({_text(repr(value), 40)}), "
+                          f"not a number; read as {read}", "repaired")
+
+    def _iteration(self, value: Any, line: int) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        self.diagnose(line, f"iteration is {_json_type(value)}, not a whole number; ignored",
+                      "repaired")
+        return None
+
+    # -- legacy format --------------------------------------------------
+
+    def _legacy_line(self, raw: dict[str, Any], line: int) -> None:
+        evt_type = raw.get("type")
+        if evt_type is None:
+            self.diagnose(line, "no 'kind' or 'type': kept as a custom event", "repaired")
+            evt_type = "custom"
+        elif not isinstance(evt_type, str):
+            self.diagnose(line, f"'type' is {_json_type(evt_type)}: kept as a custom event",
+                          "repaired")
+            evt_type = "custom"
+        has_timestamp = "timestamp" in raw
+        timestamp = _optional_float(raw.get("timestamp"))
+        if timestamp is None:
+            reason = "no timestamp" if not has_timestamp else "a timestamp that is not a number"
+            self.diagnose(line, f"{_text(evt_type, 80)} line has {reason}: kept, placed at the "
+                          "start of the timeline", "repaired")
+        if evt_type == "trace.start":
+            sid = raw.get("session_id")
+            key = str(sid) if isinstance(sid, (str, int)) and sid != "" else None
+            group = self._group_for(key)
+            if key is not None:
+                group.legacy_id = (line, key)
+            group.start = (line, timestamp or 0.0)
+            group.legacy_lines += 1
+            return
+        group = self._group_for(None)
+        group.legacy_lines += 1
+        if evt_type == "trace.end":
+            group.end = (line, timestamp or 0.0)
+            return
+        kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
+        data = {k: v for k, v in raw.items() if k not in ("type", "timestamp", "elapsed_ms")}
+        self._check_numbers(kind, data, line)
+        event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line)
+        event.has_timestamp = timestamp is not None
+        group.events.append(event)
+
+    # -- result ---------------------------------------------------------
+
+    def finish(self) -> list[Session]:
+        named = [g for key, g in self.groups.items() if key is not None]
+        unnamed = self.groups.get(None)
+        if len(named) <= 1:
+            parts = ([unnamed] if unnamed else []) + named
+            merged = _merge(parts)
+            return [self._session(merged, split=False)] if merged.events else []
+        if unnamed is not None:
+            # Lines before the first session id belong to the first session.
+            named[0] = _merge([unnamed, named[0]])
+        return [self._session(g, split=True) for g in named if g.events]
+
+    def _session(self, group: _Group, split: bool) -> Session:
+        session_id = self.stem
+        if split and group.key is not None:
+            session_id = group.key
+        elif group.legacy_id is not None:
+            session_id = group.legacy_id[1]
+        session = Session(session_id=session_id, source=self.source, events=group.events,
+                          diagnostics=sorted(group.diagnostics, key=lambda d: d.line))
+        if group.header is not None:
+            _, session.goal, session.model, session.metadata = group.header
+        if group.start is not None:
+            session.start_time = group.start[1]
+        if group.end is not None:
+            session.end_time = group.end[1]
+        if group.kind_lines and group.legacy_lines:
+            session.line_format = "mixed"
+        elif group.legacy_lines:
+            session.line_format = "legacy"
+        return session
+
+
+def _merge(groups: list[_Group]) -> _Group:
+    if len(groups) == 1:
+        return groups[0]
+    merged = _Group(next((g.key for g in groups if g.key is not None), None))
+    for group in sorted(groups, key=lambda g: g.events[0].line if g.events else 0):
+        merged.events.extend(group.events)
+    merged.events.sort(key=lambda e: e.line)
+    for group in groups:
+        merged.diagnostics.extend(group.diagnostics)
+        merged.kind_lines += group.kind_lines
+        merged.legacy_lines += group.legacy_lines
+        for name in ("start", "header", "end", "legacy_id"):
+            mine, theirs = getattr(merged, name), getattr(group, name)
+            if theirs is not None and (mine is None or theirs[0] > mine[0]):
+                setattr(merged, name, theirs)
+    return merged
+
+
+def _build_event(
+    kind: str,
+    timestamp: float,
+    event_id: str,
+    iteration: int | None,
+    parent: str | None,
+    top_duration: Any,
+    data: dict[str, Any],
+    line: int,
+) -> TraceEvent:
+    # Attocode: `event.duration_ms or data.get("duration_ms")`.
+    duration = _optional_float(top_duration or data.get("duration_ms"))
+    display = duration
+    if display is None:
+        meta = data.get("metadata")
+        if isinstance(meta, dict):
+            display = _optional_float(meta.get("duration_ms"))
+    event = TraceEvent(line=line, kind=sys.intern(kind), timestamp=timestamp, event_id=event_id,
+                       iteration=iteration, parent_id=parent, duration_ms=duration,
+                       display_duration_ms=display, label=event_label(kind, data, iteration),
+                       detail=_preview(data))
+    if kind == "llm_response":
+        model = data.get("model")
+        event.usage = LlmUsage(
+            tokens=safe_int(data.get("tokens")),
+            cost=safe_float(data.get("cost")),
+            input_tokens=safe_int(data.get("input_tokens")),
+            output_tokens=safe_int(data.get("output_tokens")),
+            cache_read_tokens=safe_int(data.get("cache_read_tokens")),
+            cache_write_tokens=safe_int(data.get("cache_write_tokens")),
+            has_token_keys="output_tokens" in data or "tokens" in data,
+            model=_text(model, 120) if model else None,
+        )
+    if "tool" in data or "tool_name" in data:
+        tool = data["tool"] if "tool" in data else data["tool_name"]
+        event.tool = _text(tool, 200)
+    if kind in TOOL_CALL_KINDS:
+        event.fingerprint = _fingerprint(str(event.tool or ""), data.get("args"))
+    if "agent_id" in data:
+        event.agent_id = _text(data["agent_id"], 200)
+    if "error" in data and data["error"] is not None:
+        event.error = _text(data["error"], ERROR_CHARS)
+    if kind == "swarm_task_failed":
+        skipped = data.get("skipped", [])
+        event.skipped_tasks = len(skipped) if isinstance(skipped, list) else 0
+    return event
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "" if value is None else str(value)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _iter_lines(stream: IO[bytes], parser: _Parser) -> Iterator[bytes]:
+    """Lines of a binary stream; a line over MAX_LINE_BYTES is reported and skipped."""
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES)
+        if not raw:
+            return
+        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            parser.lines_read += 1
+            parser.diagnose(parser.lines_read, f"line longer than {MAX_LINE_BYTES // 2**20} MiB; "
+                            "skipped")
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES)
+            continue
+        yield raw

@@ -1,0 +1,274 @@
+"""The trace model: event kinds and categories, compact events, sessions, diagnostics.
+
+Events are kept in a compact form: the loader extracts, once, the few values the
+analysis and the report need (tokens, cost, tool fingerprint, a one-line label, a
+short detail preview) and drops the parsed JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every kind attocode 0.2.30's TraceEventKind defines, with its category.
+# Categories follow attocode's own prefix rules (types.py).
+_KINDS_BY_CATEGORY: dict[str, tuple[str, ...]] = {
+    "session": ("session_start", "session_end"),
+    "iteration": ("iteration_start", "iteration_end"),
+    "llm": ("llm_request", "llm_response", "llm_error", "llm_retry"),
+    "tool": ("tool_start", "tool_end", "tool_error", "tool_approval"),
+    "budget": ("budget_check", "budget_warning", "budget_exhausted"),
+    "compaction": ("compaction_start", "compaction_end", "context_overflow"),
+    "subagent": ("subagent_spawn", "subagent_complete", "subagent_error", "subagent_timeout"),
+    "swarm": (
+        "swarm_start",
+        "swarm_complete",
+        "swarm_wave_start",
+        "swarm_wave_complete",
+        "swarm_task_start",
+        "swarm_task_complete",
+        "swarm_task_failed",
+        "swarm_tool_action",
+        "swarm_decision",
+        "swarm_conflict",
+        "swarm_budget_projection",
+        "swarm_failure_attribution",
+    ),
+    "plan": ("plan_created", "plan_step_start", "plan_step_complete"),
+    "quality": ("quality_check", "learning_proposed"),
+    "error": ("error", "recovery"),
+    "mode": ("mode_change",),
+    "mcp": ("mcp_connect", "mcp_disconnect"),
+    "file": ("file_change",),
+    "checkpoint": ("checkpoint",),
+    "custom": ("custom",),
+}
+
+#: kind -> category for every kind Attocode writes.
+KIND_CATEGORIES: dict[str, str] = {
+    kind: category for category, kinds in _KINDS_BY_CATEGORY.items() for kind in kinds
+}
+KNOWN_KINDS: frozenset[str] = frozenset(KIND_CATEGORIES)
+CATEGORIES: tuple[str, ...] = tuple(_KINDS_BY_CATEGORY)
+
+#: The real agent's TraceWriter writes successful tool calls with this kind.
+AGENT_TOOL_KIND = "tool"
+
+#: Attocode's AgentEvent type -> trace kind table, used for legacy `type` lines.
+LEGACY_TYPE_KINDS: dict[str, str] = {
+    "iteration": "iteration_start",
+    "thinking": "llm_request",
+    "response": "llm_response",
+    "llm.start": "llm_request",
+    "llm.complete": "llm_response",
+    "llm.error": "llm_error",
+    "llm.retry": "llm_retry",
+    "llm.stream.start": "llm_request",
+    "llm.stream.chunk": "llm_response",
+    "llm.stream.end": "llm_response",
+    "tool.start": "tool_start",
+    "tool.complete": "tool_end",
+    "tool.error": "tool_error",
+    "tool.approval.requested": "tool_approval",
+    "tool.approval.granted": "tool_approval",
+    "tool.approval.denied": "tool_approval",
+    "tool.blocked": "tool_error",
+    "tool.coerced": "tool_approval",
+    "tool.call.mismatch": "tool_error",
+    "tool.markup.suspicious": "tool_approval",
+    "tool.loop_guard.activated": "budget_warning",
+    "budget.check": "budget_check",
+    "budget.warning": "budget_warning",
+    "budget.exhausted": "budget_exhausted",
+    "budget.extension.requested": "budget_warning",
+    "budget.extension.granted": "budget_check",
+    "budget.extension.denied": "budget_warning",
+    "compaction": "compaction_start",
+    "compaction.start": "compaction_start",
+    "compaction.complete": "compaction_end",
+    "compaction.error": "compaction_end",
+    "context.overflow": "context_overflow",
+    "context.breakdown": "context_overflow",
+    "subagent.spawn": "subagent_spawn",
+    "subagent.complete": "subagent_complete",
+    "subagent.error": "subagent_error",
+    "subagent.timeout.hard_kill": "subagent_timeout",
+    "subagent.iteration": "subagent_spawn",
+    "subagent.phase": "subagent_spawn",
+    "subagent.wrapup.started": "subagent_complete",
+    "subagent.wrapup.completed": "subagent_complete",
+    "swarm.start": "swarm_start",
+    "swarm.complete": "swarm_complete",
+    "swarm.wave.start": "swarm_wave_start",
+    "swarm.wave.complete": "swarm_wave_complete",
+    "swarm.task.start": "swarm_task_start",
+    "swarm.task.complete": "swarm_task_complete",
+    "swarm.task.failed": "swarm_task_failed",
+    "swarm.task.queued": "swarm_task_start",
+    "swarm.worker.assigned": "swarm_wave_start",
+    "swarm.worker.released": "swarm_wave_complete",
+    "swarm.decision": "swarm_decision",
+    "swarm.conflict": "swarm_conflict",
+    "swarm.budget_projection": "swarm_budget_projection",
+    "swarm.failure_attribution": "swarm_failure_attribution",
+    "plan.created": "plan_created",
+    "plan.step.start": "plan_step_start",
+    "plan.step.complete": "plan_step_complete",
+    "plan.approved": "plan_step_complete",
+    "plan.rejected": "plan_created",
+    "plan.updated": "plan_created",
+    "quality.check": "quality_check",
+    "quality.score": "quality_check",
+    "learning.proposed": "learning_proposed",
+    "learning.approved": "learning_proposed",
+    "learning.rejected": "learning_proposed",
+    "health.check": "quality_check",
+    "mode.changed": "mode_change",
+    "mcp.connect": "mcp_connect",
+    "mcp.disconnect": "mcp_disconnect",
+    "mcp.tool.discovered": "mcp_connect",
+    "mcp.tool.call": "tool_start",
+    "mcp.tool.error": "tool_error",
+    "session.checkpoint": "checkpoint",
+    "session.created": "session_start",
+    "session.loaded": "session_start",
+    "session.saved": "checkpoint",
+    "session.resumed": "session_start",
+    "session.forked": "session_start",
+    "start": "session_start",
+    "complete": "session_end",
+    "shutdown": "session_end",
+    "error": "error",
+    "policy.evaluation": "tool_approval",
+    "policy.override": "tool_approval",
+    "permission.granted": "tool_approval",
+    "permission.denied": "tool_approval",
+    "permission.remembered": "tool_approval",
+    "resilience.retry": "recovery",
+    "resilience.fallback": "recovery",
+    "circuit_breaker.open": "error",
+    "circuit_breaker.half_open": "recovery",
+    "circuit_breaker.closed": "recovery",
+    "undo.tracked": "file_change",
+    "undo.executed": "file_change",
+    "undo.failed": "error",
+    "insight.doom_loop": "budget_warning",
+    "insight.saturation": "budget_warning",
+    "insight.nudge": "budget_check",
+    "insight.phase_change": "mode_change",
+}
+
+TOOL_CALL_KINDS = frozenset({"tool_end", "tool_error"})
+ERROR_KINDS = frozenset({"tool_error", "error", "llm_error"})
+#: Kinds drawn in red: something failed.
+FAILURE_KINDS = frozenset(
+    {"tool_error", "error", "llm_error", "subagent_error", "subagent_timeout",
+     "swarm_task_failed", "context_overflow", "budget_exhausted"}
+)
+
+
+def category_of(kind: str) -> str:
+    """The category of a kind; kinds Attocode does not define are `custom`."""
+    return KIND_CATEGORIES.get(kind, "custom")
+
+
+@dataclass(slots=True)
+class LlmUsage:
+    """Token and cost figures of one `llm_response`, coerced as Attocode's analyzers do."""
+
+    tokens: int = 0
+    cost: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    #: `output_tokens` or `tokens` present at all (the empty-response rule skips others).
+    has_token_keys: bool = False
+    model: str | None = None
+
+
+@dataclass(slots=True)
+class TraceEvent:
+    """One trace event in compact form."""
+
+    line: int
+    kind: str
+    timestamp: float
+    event_id: str
+    iteration: int | None = None
+    parent_id: str | None = None
+    #: Duration as Attocode reads it: top-level `duration_ms`, else `data.duration_ms`.
+    duration_ms: float | None = None
+    #: Duration for display: as above, else `data.metadata.duration_ms` (real agent files).
+    display_duration_ms: float | None = None
+    label: str = ""
+    #: Short, truncated JSON preview of the event's data, for the report.
+    detail: str = ""
+    usage: LlmUsage | None = None
+    tool: str | None = None
+    #: Hash of Attocode's tool fingerprint (tool + sorted-keys JSON of args).
+    fingerprint: bytes | None = None
+    agent_id: str | None = None
+    error: str | None = None
+    #: Number of tasks a `swarm_task_failed` cascade-skipped.
+    skipped_tasks: int = 0
+    #: False for legacy lines that had no timestamp (Attocode reads them as 0.0).
+    has_timestamp: bool = True
+
+    @property
+    def category(self) -> str:
+        return category_of(self.kind)
+
+    @property
+    def known_kind(self) -> bool:
+        return self.kind in KNOWN_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem with one input line: what was skipped or repaired, and why."""
+
+    file: str
+    line: int
+    message: str
+    #: "skipped" (the line was dropped) or "repaired" (kept, with a fix or a default).
+    action: str = "skipped"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "message": self.message,
+                "action": self.action}
+
+
+@dataclass(slots=True)
+class Session:
+    """One agent session: its metadata, its events in file order, and its diagnostics."""
+
+    session_id: str
+    source: str
+    events: list[TraceEvent] = field(default_factory=list)
+    goal: str = ""
+    model: str = ""
+    start_time: float = 0.0
+    end_time: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Format of the lines: "current" (`kind` lines), "legacy" (`type` lines) or "mixed".
+    line_format: str = "current"
+
+    @property
+    def is_open(self) -> bool:
+        """No `session_end` (or legacy `trace.end`): the writer probably stopped early."""
+        return self.end_time is None
+
+    @property
+    def first_timestamp(self) -> float | None:
+        stamps = [e.timestamp for e in self.events if e.has_timestamp]
+        return min(stamps) if stamps else None
+
+    @property
+    def duration_seconds(self) -> float:
+        """Closed: end - start as Attocode computes it. Open: first to last event."""
+        if self.end_time is not None:
+            return self.end_time - self.start_time
+        stamps = [e.timestamp for e in self.events if e.has_timestamp]
+        return max(stamps) - min(stamps) if stamps else 0.0
