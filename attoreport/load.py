@@ -227,6 +227,7 @@ class _Group:
     header: tuple[int, str, str, dict[str, Any]] | None = None
     end: tuple[int, float] | None = None
     legacy_id: tuple[int, str] | None = None
+    status: tuple[int, str | None] | None = None
     kind_lines: int = 0
     legacy_lines: int = 0
 
@@ -290,9 +291,15 @@ class _Parser:
         except (ValueError, RecursionError) as exc:
             if not complete:
                 self.diagnose(line_no, _CUT_SHORT)
+            elif "\x00" in decoded:
+                self.diagnose(line_no, "binary junk (NUL bytes), not JSON; line skipped")
+            elif not decoded.startswith(("{", "[")):
+                self.diagnose(line_no, f"not JSON: {_text(decoded, 60)!r}; line skipped")
+            elif isinstance(exc, json.JSONDecodeError):
+                self.diagnose(line_no, f"invalid JSON ({exc.msg} at column {exc.colno}); "
+                              "line skipped")
             else:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
-                self.diagnose(line_no, f"invalid JSON ({reason}); line skipped")
+                self.diagnose(line_no, "invalid JSON (nested too deeply); line skipped")
             return None
 
     # -- diagnostics ----------------------------------------------------
@@ -361,7 +368,9 @@ class _Parser:
             group.header = (line, _as_text(goal), _as_text(model), meta)
             group.start = (line, timestamp)
         elif kind == "session_end":
+            status = data.get("status")
             group.end = (line, timestamp)
+            group.status = (line, _text(status, 200) if status is not None else None)
 
     def _data(self, data: Any, line: int) -> dict[str, Any]:
         if data is None:
@@ -375,13 +384,16 @@ class _Parser:
         """Report token and cost values that are not plain numbers (read as Attocode reads them)."""
         if kind != "llm_response":
             return
+        odd = []
         for key in _NUMERIC_KEYS:
             value = data.get(key)
             if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
                 continue
             read = safe_float(value) if key == "cost" else safe_int(value)
-            self.diagnose(line, f"{key} is {_json_type(value)} ({_text(repr(value), 40)}), "
-                          f"not a number; read as {read}", "repaired")
+            odd.append(f"{key} {_text(repr(value), 40)} as {read}")
+        if odd:
+            self.diagnose(line, "numbers written as text, read as Attocode reads them: "
+                          + ", ".join(odd), "repaired")
 
     def _iteration(self, value: Any, line: int) -> int | None:
         if value is None:
@@ -460,6 +472,8 @@ class _Parser:
             session.start_time = group.start[1]
         if group.end is not None:
             session.end_time = group.end[1]
+        if group.status is not None:
+            session.end_status = group.status[1]
         if group.kind_lines and group.legacy_lines:
             session.line_format = "mixed"
         elif group.legacy_lines:
@@ -478,7 +492,7 @@ def _merge(groups: list[_Group]) -> _Group:
         merged.diagnostics.extend(group.diagnostics)
         merged.kind_lines += group.kind_lines
         merged.legacy_lines += group.legacy_lines
-        for name in ("start", "header", "end", "legacy_id"):
+        for name in ("start", "header", "end", "legacy_id", "status"):
             mine, theirs = getattr(merged, name), getattr(group, name)
             if theirs is not None and (mine is None or theirs[0] > mine[0]):
                 setattr(merged, name, theirs)

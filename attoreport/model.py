@@ -252,6 +252,8 @@ class Session:
     end_time: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: `status` of the last `session_end` ("completed", "budget_exhausted", ...).
+    end_status: str | None = None
     #: Format of the lines: "current" (`kind` lines), "legacy" (`type` lines) or "mixed".
     line_format: str = "current"
 

@@ -1,0 +1,5 @@
+"""`python -m attoreport`."""
+
+from attoreport.cli import main
+
+main()
