@@ -1,0 +1,48 @@
+"""A short Markdown summary of the sessions, for a pull-request comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attoreport.analysis import Analysis
+from attoreport.report import format as fmt
+from attoreport.report.view import SessionView, session_view
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: no pipes, no markup, one line."""
+    cleaned = " ".join(text.split())
+    for char in "\\|`*_[]<>#":
+        cleaned = cleaned.replace(char, "\\" + char)
+    return fmt.truncate(cleaned, 120)
+
+
+def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
+    views = [session_view(a, f"s{i}") for i, a in enumerate(analyses, start=1)]
+    lines = ["## Agent session report", ""]
+    lines += ["| Session | Outcome | Score | Cost | Duration | Iterations | Tool calls | Errors | Issues |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for view, analysis in zip(views, analyses):
+        s = analysis.summary
+        lines.append(
+            f"| {_cell(view.session_id)} | {_cell(view.outcome.word)} | {view.score.score} "
+            f"({view.score.word}) | {fmt.cost(s.total_cost)} | {fmt.duration_s(s.duration_seconds)} "
+            f"| {s.iterations} | {s.tool_calls} | {s.errors} | {view.issue_count} |")
+    for view in views:
+        lines += _findings(view)
+    lines += ["", f"<sub>Made by attoreport {version}; numbers follow Attocode's own trace "
+              "analysis.</sub>", ""]
+    return "\n".join(lines)
+
+
+def _findings(view: SessionView) -> list[str]:
+    if not view.findings and not view.diagnostics:
+        return []
+    lines = ["", f"**{_cell(view.session_id)}**", ""]
+    for group in view.findings:
+        count = f" ({len(group.issues)}×)" if len(group.issues) > 1 else ""
+        lines.append(f"- **{group.severity}** {_cell(group.name)}{count}: "
+                     f"{_cell(group.issues[0].description)} *What to do:* {_cell(group.suggestion)}")
+    if view.diagnostics:
+        lines.append(f"- {len(view.diagnostics)} damaged trace line(s) skipped or repaired.")
+    return lines

@@ -1,0 +1,713 @@
+"""Analysis -> view model: plain dataclasses of display values.
+
+All wording and number formatting of the report lives here; templates only lay out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from attoreport.analysis import Analysis, DetectedIssue
+from attoreport.analysis.detectors import SEVERITIES
+from attoreport.analysis.tree import MAIN_LANE, TreeNode, build_tree
+from attoreport.model import CATEGORIES, FAILURE_KINDS, TraceEvent, category_of
+from attoreport.report import format as fmt
+
+#: Beyond these sizes the report shows the start and the end and says what it left out.
+MAX_EVENT_ROWS = 4000
+MAX_TREE_NODES = 4000
+MAX_TREE_DEPTH = 24
+MAX_BARS = 4000
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("Iteration", "One turn of the agent's loop: it asks the model what to do next, then "
+     "runs the tools the model asked for."),
+    ("LLM call", "One request to the language model and its answer."),
+    ("Tool call", "One action the agent took on the computer: reading a file, running a "
+     "command, editing code."),
+    ("Token", "The unit models read and write text in; roughly ¾ of a word. Cost follows "
+     "tokens."),
+    ("Prompt cache", "Providers can reuse the unchanged start of a prompt from the previous "
+     "call. Cached tokens (\u201ccache read\u201d) are much cheaper and faster than new input."),
+    ("Cache hit rate", "The share of prompt tokens that came from the cache: "
+     "cache read ÷ (input + cache read)."),
+    ("Compaction", "When the conversation gets too long, the agent summarises older messages "
+     "to make room. Frequent compaction costs time and breaks the cache."),
+    ("Subagent", "A helper agent started by the main agent for part of the task."),
+    ("Efficiency score", "Attocode's 0–100 rating of how economically the session ran, made "
+     "of five weighted parts (see Efficiency)."),
+    ("Doom loop", "The agent repeating the same action with the same inputs without making "
+     "progress."),
+)
+
+SCORE_WORDS = ((85.0, "Excellent", "good"), (70.0, "Good", "good"), (50.0, "Fair", "warn"),
+               (-math.inf, "Poor", "bad"))
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentText:
+    title: str
+    formula: str
+    improve: str
+    if_missing: str
+
+
+COMPONENTS: dict[str, ComponentText] = {
+    "cache_hit_rate": ComponentText(
+        "Cache hit rate", "cache read ÷ (input + cache read), times 30",
+        "Keep the start of the prompt stable (system prompt, tool list, early messages) so the "
+        "provider can reuse its cache; avoid rewriting or reordering earlier messages.",
+        "No input tokens recorded: 0 points."),
+    "error_rate": ComponentText(
+        "Errors per tool call", "(1 − errors ÷ tool calls, at least 0), times 25; errors are "
+        "failed tool calls, LLM errors and error events",
+        "Look at the failing calls in the event log; fix wrong paths or arguments and missing "
+        "permissions, and make model errors retryable.",
+        "No tool calls: full 25 points."),
+    "compaction_frequency": ComponentText(
+        "Compactions per iteration", "(1 − compactions ÷ iterations, at least 0), times 15",
+        "Truncate large tool outputs and read files in parts, so the context fills more slowly.",
+        "No iterations: full 15 points."),
+    "tool_success_rate": ComponentText(
+        "Tool success rate", "(1 − failed tool calls ÷ tool calls), times 20",
+        "Give the agent correct tool names and required arguments; pre-approve safe commands.",
+        "No tool calls: full 20 points."),
+    "token_efficiency": ComponentText(
+        "Output per input token", "output ÷ (input + cache read), at most 1, times 10",
+        "Agents read far more than they write, so low values are normal; send less context "
+        "per call (smaller tool results, fewer re-reads).",
+        "No input tokens recorded: neutral 5 points."),
+}
+
+CATEGORY_NAMES = {
+    "spinning": "Iterations without tool calls",
+    "doom_loop": "Repeated identical tool calls",
+    "cache_drop": "Cache hit rate drops",
+    "token_spike": "Token usage spikes",
+    "compaction_frequency": "Frequent compaction",
+    "empty_response": "Empty model responses",
+    "tool_error_rate": "High tool error rate",
+    "long_tool": "Slow tool calls",
+    "context_overflow": "Context overflow",
+    "budget_warning_ignored": "Budget warnings ignored",
+    "subagent_timeout": "Subagent timeouts",
+    "swarm_cascade_failures": "Swarm cascade failures",
+    "swarm_excessive_conflicts": "Swarm file conflicts",
+}
+
+_OK_STATUSES = {"complete", "completed", "success", "succeeded", "done", "ok", "finished"}
+
+
+@dataclass(frozen=True, slots=True)
+class Stat:
+    label: str
+    value: str
+    note: str = ""
+    tone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    word: str
+    sentence: str
+    #: "good", "warn" or "bad": drives the colour (the word always says it too).
+    tone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRow:
+    name: str
+    title: str
+    measured: str
+    formula: str
+    weight: str
+    points: str
+    points_value: float
+    weight_value: float
+    improve: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreView:
+    score: str
+    value: float
+    word: str
+    tone: str
+    components: list[ComponentRow]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueView:
+    severity: str
+    title: str
+    description: str
+    suggestion: str
+    iteration: int | None
+    #: Fragment of the iteration's node in the tree ("s1-iter-12"), or "".
+    link: str
+    #: Tokens and cost of that iteration, when the trace has them.
+    involved: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueGroup:
+    category: str
+    name: str
+    severity: str
+    issues: list[IssueView]
+    suggestion: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    iteration: int
+    link: str
+    input: str
+    output: str
+    cache_read: str
+    cache_write: str
+    total: str
+    cumulative_cost: str
+    hit_rate: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRow:
+    index: int
+    iteration: str
+    input: str
+    cache_read: str
+    hit_rate: str
+    moving_average: str
+    boundary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRow:
+    name: str
+    calls: str
+    errors: str
+    error_rate: str
+    mean: str
+    p95: str
+    max: str
+    failing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    offset: str
+    iteration: int | None
+    link: str
+    kind: str
+    category: str
+    known: bool
+    label: str
+    duration: str
+    lane: str
+    failed: bool
+    #: A gap marker: "… N events not shown …" (all other fields empty).
+    gap: int = 0
+
+
+@dataclass(slots=True)
+class TreeItem:
+    dom_id: str
+    label: str
+    kind: str
+    category: str
+    meta: list[str]
+    failed: bool
+    detail: str
+    is_iteration: bool
+    lane: str
+    children: list[TreeItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticRow:
+    file: str
+    line: int
+    action: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A bar of the waterfall: seconds since start, in a lane."""
+
+    lane: str
+    start: float
+    seconds: float
+    group: str
+    label: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    lane: str
+    at: float
+    label: str
+
+
+@dataclass(slots=True)
+class SessionView:
+    """Everything one session's `<section>` shows."""
+
+    anchor: str  # safe DOM id prefix, never from the trace
+    session_id: str
+    source: str
+    goal: str  # Markdown source; rendered by the html stage
+    model: str
+    is_open: bool
+    outcome: Outcome
+    stats: list[Stat]
+    score: ScoreView
+    findings: list[IssueGroup]
+    issue_groups: list[IssueGroup]
+    issue_count: int
+    severity_counts: list[tuple[str, int]]
+    has_breakdown: bool
+    token_rows: list[TokenRow]
+    cache_rows: list[CacheRow]
+    cache_stats: list[Stat]
+    tools: list[ToolRow]
+    tree: list[TreeItem]
+    tree_note: str
+    events: list[EventRow]
+    event_note: str
+    event_total: int
+    categories: list[str]
+    kinds: list[str]
+    diagnostics: list[DiagnosticRow]
+    bars: list[Bar]
+    markers: list[Marker]
+    lanes: list[str]
+    # Raw series for the charts (numbers only).
+    flow_iterations: list[int]
+    flow_series: dict[str, list[float]]
+    cache_series: dict[str, list[float | None]]
+    component_series: list[tuple[str, float, float]]
+    cost_value: float
+    tokens_value: int
+    duration_value: float
+    score_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewRow:
+    anchor: str
+    session_id: str
+    goal: str
+    outcome: Outcome
+    duration: str
+    duration_value: float
+    cost: str
+    cost_value: float
+    tokens: str
+    tokens_value: int
+    iterations: int
+    tool_calls: int
+    errors: int
+    score: str
+    score_value: float
+    issues: int
+
+
+@dataclass(slots=True)
+class ReportView:
+    title: str
+    generated_at: str
+    version: str
+    sources: list[str]
+    sessions: list[SessionView]
+    overview: list[OverviewRow]
+    glossary: tuple[tuple[str, str], ...] = GLOSSARY
+
+
+def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
+                 now: datetime | None = None) -> ReportView:
+    """The whole report's view model."""
+    sessions = [session_view(a, f"s{i}") for i, a in enumerate(analyses, start=1)]
+    sources = list(dict.fromkeys(a.session.source for a in analyses))
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    default_title = ("Agent session report: " + sessions[0].session_id if len(sessions) == 1
+                     else f"Agent session report: {len(sessions)} sessions")
+    overview = [
+        OverviewRow(s.anchor, s.session_id, fmt.truncate(_plain_goal(s.goal), 90), s.outcome,
+                    fmt.duration_s(s.duration_value), s.duration_value, fmt.cost(s.cost_value),
+                    s.cost_value, fmt.tokens(s.tokens_value), s.tokens_value,
+                    a.summary.iterations, a.summary.tool_calls, a.summary.errors, s.score.score,
+                    s.score_value, s.issue_count)
+        for s, a in zip(sessions, analyses)
+    ] if len(sessions) > 1 else []
+    return ReportView(title=title or default_title,
+                      generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"), version=version,
+                      sources=sources, sessions=sessions, overview=overview)
+
+
+def _plain_goal(goal: str) -> str:
+    line = next((ln.strip(" #>*-") for ln in goal.splitlines() if ln.strip(" #>*-")), "")
+    return line or "(goal not recorded)"
+
+
+def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR0915
+    session, summary, facts = analysis.session, analysis.summary, analysis.facts
+    tree = build_tree(session)
+    iteration_nodes = {n.iteration: n for n in tree if n.kind == "iteration"}
+    start = _start_time(analysis)
+    issue_groups = _issue_groups(analysis.issues, anchor, iteration_nodes)
+    events, event_note = _event_rows(session.events, start, anchor, tree)
+    tree_items, tree_note = _tree_items(tree, anchor)
+    bars, markers = _waterfall(tree, start)
+    lanes = _lanes(bars, markers)
+    tokens = analysis.tokens
+    flow = tokens.token_flow
+    severity_counts = Counter(i.severity for i in analysis.issues)
+    tool_calls_note = (f"{facts.tool_errors} failed" if facts.tool_errors else "none failed")
+    stats = [
+        Stat("Duration", fmt.duration_s(summary.duration_seconds),
+             "until the trace stops (no end recorded)" if session.is_open else "wall-clock"),
+        Stat("Cost", fmt.cost(summary.total_cost), "model usage as recorded"),
+        Stat("Iterations", fmt.count(summary.iterations)),
+        Stat("LLM calls", fmt.count(summary.llm_calls)),
+        Stat("Tool calls", fmt.count(summary.tool_calls), tool_calls_note,
+             "bad" if facts.tool_errors else ""),
+        Stat("Errors", fmt.count(summary.errors), "failed tools, model errors, error events",
+             "bad" if summary.errors else ""),
+        Stat("Tokens", fmt.tokens(summary.total_tokens), fmt.count(summary.total_tokens)),
+        Stat("Compactions", fmt.count(summary.compactions)),
+    ]
+    return SessionView(
+        anchor=anchor,
+        session_id=session.session_id,
+        source=session.source,
+        goal=session.goal,
+        model=session.model or _models(facts.llm_responses),
+        is_open=session.is_open,
+        outcome=_outcome(analysis),
+        stats=stats,
+        score=_score(analysis),
+        findings=_findings(issue_groups),
+        issue_groups=issue_groups,
+        issue_count=len(analysis.issues),
+        severity_counts=[(s, severity_counts[s]) for s in SEVERITIES if severity_counts[s]],
+        has_breakdown=tokens.has_breakdown,
+        token_rows=[
+            TokenRow(p.iteration, _iter_link(anchor, p.iteration, iteration_nodes),
+                     fmt.count(p.input_tokens), fmt.count(p.output_tokens),
+                     fmt.count(p.cache_read_tokens), fmt.count(p.cache_write_tokens),
+                     fmt.count(p.total_tokens), fmt.cost(p.cumulative_cost),
+                     fmt.percent(_rate(p.cache_read_tokens, p.input_tokens)))
+            for p in flow
+        ],
+        cache_rows=[
+            CacheRow(c.index, "–" if c.iteration is None else str(c.iteration),
+                     fmt.count(c.input_tokens), fmt.count(c.cache_read_tokens),
+                     fmt.percent(c.hit_rate), fmt.percent(c.moving_average),
+                     fmt.count(c.boundary))
+            for c in analysis.cache.calls
+        ],
+        cache_stats=_cache_stats(analysis),
+        tools=_tool_rows(analysis),
+        tree=tree_items,
+        tree_note=tree_note,
+        events=events,
+        event_note=event_note,
+        event_total=len(session.events),
+        categories=[c for c in CATEGORIES if any(category_of(k) == c for k in facts.event_counts)],
+        kinds=sorted(facts.event_counts),
+        diagnostics=[DiagnosticRow(d.file, d.line, d.action, d.message)
+                     for d in session.diagnostics],
+        bars=bars,
+        markers=markers,
+        lanes=lanes,
+        flow_iterations=[p.iteration for p in flow],
+        flow_series={
+            "input": [p.input_tokens for p in flow],
+            "output": [p.output_tokens for p in flow],
+            "cache_read": [p.cache_read_tokens for p in flow],
+            "cache_write": [p.cache_write_tokens for p in flow],
+            "total": [p.total_tokens for p in flow],
+            "cumulative_cost": [p.cumulative_cost for p in flow],
+        },
+        cache_series={
+            "hit_rate": [c.hit_rate for c in analysis.cache.calls],
+            "moving_average": [c.moving_average for c in analysis.cache.calls],
+            "boundary": [c.boundary for c in analysis.cache.calls],
+            "flow_hit_rate": [_rate(p.cache_read_tokens, p.input_tokens) for p in flow],
+        },
+        component_series=[(COMPONENTS[c.name].title, c.points, c.weight)
+                          for c in analysis.efficiency.components],
+        cost_value=summary.total_cost,
+        tokens_value=summary.total_tokens,
+        duration_value=summary.duration_seconds,
+        score_value=summary.efficiency_score,
+    )
+
+
+def _rate(cache_read: int, uncached: int) -> float | None:
+    total = cache_read + uncached
+    return cache_read / total if total else None
+
+
+def _models(llm_responses: list[TraceEvent]) -> str:
+    names = dict.fromkeys(e.usage.model for e in llm_responses if e.usage and e.usage.model)
+    return ", ".join(list(names)[:3])
+
+
+def _start_time(analysis: Analysis) -> float:
+    first = analysis.facts.first_timestamp
+    start = analysis.session.start_time
+    if first is None:
+        return start
+    return min(first, start) if start else first
+
+
+def _outcome(analysis: Analysis) -> Outcome:
+    session, counts = analysis.session, analysis.facts.event_counts
+    if session.is_open:
+        return Outcome("Did not finish", "The trace stops without an end record: the agent "
+                       "probably crashed or was stopped, or the file was cut short.", "bad")
+    status = (session.end_status or "").strip()
+    if counts["budget_exhausted"] or status.lower() == "budget_exhausted":
+        return Outcome("Out of budget", "The agent stopped because its token or cost budget "
+                       "ran out before it finished.", "bad")
+    if counts["llm_error"] and not analysis.facts.llm_responses:
+        return Outcome("Failed", "The model never answered: every call ended in an error.",
+                       "bad")
+    if status and status.lower() not in _OK_STATUSES:
+        return Outcome(f"Ended: {fmt.truncate(status, 40)}",
+                       f"The session ended with status \u201c{fmt.truncate(status, 80)}\u201d.",
+                       "warn")
+    if analysis.summary.errors:
+        return Outcome("Completed with errors", "The session ran to its end, but some steps "
+                       "failed along the way (see Issues and the event log).", "warn")
+    return Outcome("Completed", "The session ran to its end without errors.", "good")
+
+
+def _score(analysis: Analysis) -> ScoreView:
+    score = analysis.efficiency.score
+    word, tone = next((w, t) for limit, w, t in SCORE_WORDS if score >= limit)
+    rows = []
+    for c in analysis.efficiency.components:
+        text = COMPONENTS[c.name]
+        measured = text.if_missing if c.value is None else fmt.percent(c.value)
+        rows.append(ComponentRow(c.name, text.title, measured, text.formula, f"{c.weight:g}",
+                                 f"{c.points:.1f}", c.points, float(c.weight), text.improve))
+    return ScoreView(f"{score:.1f}", score, word, tone, rows)
+
+
+def _iter_link(anchor: str, iteration: int | None, nodes: dict[int | None, TreeNode]) -> str:
+    return f"{anchor}-iter-{iteration}" if iteration is not None and iteration in nodes else ""
+
+
+def _issue_groups(issues: list[DetectedIssue], anchor: str,
+                  nodes: dict[int | None, TreeNode]) -> list[IssueGroup]:
+    grouped: dict[str, list[IssueView]] = {}
+    for issue in issues:
+        node = nodes.get(issue.iteration) if issue.iteration is not None else None
+        involved = ""
+        if node is not None and (node.tokens or node.cost):
+            involved = (f"Iteration {issue.iteration} used {fmt.count(node.tokens)} tokens, "
+                        f"{fmt.cost(node.cost)}.")
+        grouped.setdefault(issue.category, []).append(IssueView(
+            issue.severity, issue.title, issue.description, issue.suggestion, issue.iteration,
+            _iter_link(anchor, issue.iteration, nodes), involved))
+    groups = [
+        IssueGroup(category, CATEGORY_NAMES.get(category, category.replace("_", " ")),
+                   min((i.severity for i in views), key=_severity_rank), views,
+                   views[0].suggestion)
+        for category, views in grouped.items()
+    ]
+    return sorted(groups, key=lambda g: _severity_rank(g.severity))
+
+
+def _severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _findings(groups: list[IssueGroup]) -> list[IssueGroup]:
+    return groups[:3]
+
+
+def _cache_stats(analysis: Analysis) -> list[Stat]:
+    cache, tokens = analysis.cache, analysis.tokens
+    return [
+        Stat("Cache hit rate", fmt.percent(tokens.cache_efficiency),
+             "share of prompt tokens read from cache (the score uses this)"),
+        Stat("Boundary estimate", f"~{fmt.count(cache.boundary_position)} tokens",
+             "cached prefix length, recency-weighted over the last 50 calls"),
+        Stat("Tracker hit rate", f"{cache.hit_rate:.2f}×",
+             "Attocode's CacheBoundaryTracker: cache read ÷ uncached input; above 1 when the "
+             "provider counts cached tokens separately"),
+        Stat("Calls", fmt.count(cache.stats.total_requests),
+             f"{fmt.count(cache.stats.total_cache_read)} tokens read from cache, "
+             f"{fmt.count(cache.stats.total_cache_write)} written"),
+    ]
+
+
+def _tool_rows(analysis: Analysis) -> list[ToolRow]:
+    rows = []
+    stats = sorted(analysis.facts.tools.values(), key=lambda t: (-t.calls, t.name))
+    for tool in stats:
+        durations = sorted(tool.durations_ms)
+        if durations:
+            mean = fmt.duration_ms(sum(durations) / len(durations))
+            p95 = fmt.duration_ms(durations[max(0, math.ceil(0.95 * len(durations)) - 1)])
+            longest = fmt.duration_ms(durations[-1])
+        else:
+            mean = p95 = longest = "–"
+        rows.append(ToolRow(fmt.truncate(tool.name, 80), fmt.count(tool.calls),
+                            fmt.count(tool.errors), fmt.percent(tool.errors / tool.calls, 0),
+                            mean, p95, longest, tool.errors > 0))
+    return rows
+
+
+def _walk(nodes: list[TreeNode]) -> Iterator[TreeNode]:
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def _event_rows(events: list[TraceEvent], start: float, anchor: str,
+                tree: list[TreeNode]) -> tuple[list[EventRow], str]:
+    lanes = {n.event.line: n.lane for n in _walk(tree) if n.event is not None}
+    known_iterations = {n.iteration for n in tree if n.kind == "iteration"}
+    ordered = sorted(events, key=lambda e: e.timestamp)
+    shown: list[TraceEvent | int] = list(ordered)
+    note = ""
+    if len(ordered) > MAX_EVENT_ROWS:
+        head, tail = MAX_EVENT_ROWS * 3 // 4, MAX_EVENT_ROWS // 4
+        hidden = len(ordered) - head - tail
+        shown = [*ordered[:head], hidden, *ordered[-tail:]]
+        note = (f"This trace has {fmt.count(len(ordered))} events; the log shows the first "
+                f"{fmt.count(head)} and the last {fmt.count(tail)}. The summary, charts and "
+                "issues cover all of them.")
+    rows = []
+    for item in shown:
+        if isinstance(item, int):
+            rows.append(EventRow("", None, "", "", "", True, "", "", "", False, gap=item))
+            continue
+        e = item
+        link = (f"{anchor}-iter-{e.iteration}"
+                if e.iteration is not None and e.iteration in known_iterations else "")
+        rows.append(EventRow(
+            fmt.offset(e.timestamp - start) if e.has_timestamp else "–", e.iteration, link,
+            e.kind, category_of(e.kind), e.known_kind, e.label,
+            fmt.duration_ms(e.display_duration_ms) if e.display_duration_ms is not None else "",
+            lanes.get(e.line, MAIN_LANE), e.kind in FAILURE_KINDS))
+    return rows, note
+
+
+def _tree_items(tree: list[TreeNode], anchor: str) -> tuple[list[TreeItem], str]:
+    budget = [MAX_TREE_NODES]
+    items = []
+    for node in tree:
+        if budget[0] <= 0:
+            break
+        items.append(_tree_item(node, anchor, 0, budget))
+    total = sum(1 for _ in _walk(tree))
+    shown = MAX_TREE_NODES - budget[0]
+    note = ""
+    if shown < total:
+        note = (f"The tree shows the first {fmt.count(shown)} of {fmt.count(total)} nodes; "
+                "the event log and the charts cover the rest.")
+    return items, note
+
+
+def _tree_item(node: TreeNode, anchor: str, depth: int, budget: list[int]) -> TreeItem:
+    budget[0] -= 1
+    meta = []
+    if node.duration_ms is not None:
+        meta.append(fmt.duration_ms(node.duration_ms))
+    if node.tokens:
+        meta.append(f"{fmt.count(node.tokens)} tokens")
+    if node.cost:
+        meta.append(fmt.cost(node.cost))
+    if node.kind == "iteration":
+        failures = node.failures
+        if failures:
+            meta.append(f"{failures} error{'s' if failures != 1 else ''}")
+        dom_id = f"{anchor}-iter-{node.iteration}"
+        detail = ""
+        category = "iteration"
+    else:
+        dom_id = f"{anchor}-{node.node_id}"
+        detail = node.event.detail if node.event is not None else ""
+        category = category_of(node.kind)
+    if node.lane != MAIN_LANE and node.kind != "iteration":
+        meta.append(f"agent {fmt.truncate(node.lane, 40)}")
+    item = TreeItem(dom_id, node.label, node.kind, category, meta,
+                    node.failures > 0 if node.kind == "iteration" else node.kind in FAILURE_KINDS,
+                    detail, node.kind == "iteration", node.lane)
+    # Deeper than MAX_TREE_DEPTH, descendants are listed flat under the last level.
+    children = node.children if depth < MAX_TREE_DEPTH else []
+    for child in children:
+        if budget[0] <= 0:
+            break
+        item.children.append(_tree_item(child, anchor, depth + 1, budget))
+    if depth == MAX_TREE_DEPTH:
+        for child in _walk(node.children):
+            if budget[0] <= 0:
+                break
+            flat = _tree_item(TreeNode(child.node_id, child.label, child.kind, child.iteration,
+                                       child.event, child.duration_ms, child.lane), anchor,
+                              depth + 1, budget)
+            item.children.append(flat)
+    return item
+
+
+def _waterfall(tree: list[TreeNode], start: float) -> tuple[list[Bar], list[Marker]]:
+    bars: list[Bar] = []
+    markers: list[Marker] = []
+    iteration_starts: dict[int, float] = {}
+    spawns: dict[str, float] = {}
+    for node in _walk(tree):
+        e = node.event
+        if e is None or not e.has_timestamp:
+            continue
+        at = e.timestamp - start
+        lane = node.lane
+        if e.kind == "iteration_start" and e.iteration is not None:
+            iteration_starts[e.iteration] = at
+        elif e.kind == "iteration_end" and e.iteration in iteration_starts:
+            begin = iteration_starts[e.iteration]  # type: ignore[index]
+            bars.append(Bar("Iterations", begin, max(at - begin, 0.0), "iteration",
+                            f"Iteration {e.iteration}", False))
+        elif e.kind == "subagent_spawn" and e.agent_id:
+            spawns[e.agent_id] = at
+        elif e.kind in ("subagent_complete", "subagent_error", "subagent_timeout") \
+                and e.agent_id in spawns:
+            begin = spawns[e.agent_id]  # type: ignore[index]
+            bars.append(Bar(lane, begin, max(at - begin, 0.0), "subagent", e.label,
+                            e.kind != "subagent_complete"))
+        elif e.display_duration_ms is not None and e.kind in _TIMED_KINDS:
+            seconds = max(e.display_duration_ms / 1000.0, 0.0)
+            bars.append(Bar(lane, at - seconds, seconds, _TIMED_KINDS[e.kind], e.label,
+                            e.kind in FAILURE_KINDS))
+        if e.kind in FAILURE_KINDS:
+            markers.append(Marker(lane, at, e.label))
+    if len(bars) > MAX_BARS:
+        bars = sorted(bars, key=lambda b: -b.seconds)[:MAX_BARS]
+    return bars, markers[:MAX_BARS]
+
+
+_TIMED_KINDS = {"llm_response": "llm", "tool_end": "tool", "tool_error": "tool",
+                "swarm_task_complete": "swarm", "swarm_task_failed": "swarm",
+                "compaction_end": "compaction"}
+
+
+def _lanes(bars: list[Bar], markers: list[Marker]) -> list[str]:
+    seen = dict.fromkeys(["Iterations", MAIN_LANE])
+    for lane in [b.lane for b in bars] + [m.lane for m in markers]:
+        seen.setdefault(lane)
+    used = {b.lane for b in bars} | {m.lane for m in markers}
+    return [lane for lane in seen if lane in used]

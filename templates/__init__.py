@@ -1,0 +1,1 @@
+"""The report's templates and assets, installed as the package `attoreport.templates`."""

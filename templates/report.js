@@ -1,0 +1,191 @@
+/* attoreport: progressive enhancement. The report reads fine without this script;
+   it adds charts, filtering, sorting, the theme switch and tree navigation. */
+(function () {
+  "use strict";
+  var nonce = document.currentScript ? document.currentScript.nonce : "";
+  var root = document.documentElement;
+
+  /* ---- theme ---------------------------------------------------------- */
+  var toggle = document.getElementById("theme-toggle");
+  function systemDark() {
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+  function isDark() {
+    var chosen = root.getAttribute("data-theme");
+    return chosen ? chosen === "dark" : systemDark();
+  }
+  function showTheme() {
+    var dark = isDark();
+    toggle.textContent = dark ? "Light theme" : "Dark theme";
+    toggle.setAttribute("aria-pressed", dark ? "true" : "false");
+  }
+  try {
+    var saved = window.localStorage.getItem("attoreport-theme");
+    if (saved === "dark" || saved === "light") root.setAttribute("data-theme", saved);
+  } catch (e) { /* storage may be unavailable for file:// pages */ }
+  if (toggle) {
+    toggle.hidden = false;
+    showTheme();
+    toggle.addEventListener("click", function () {
+      var next = isDark() ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      try { window.localStorage.setItem("attoreport-theme", next); } catch (e) { /* ignore */ }
+      showTheme();
+      restyleCharts();
+    });
+  }
+
+  /* ---- event log filters ---------------------------------------------- */
+  document.querySelectorAll("[data-filter-for]").forEach(function (bar) {
+    var table = document.getElementById(bar.getAttribute("data-filter-for"));
+    if (!table) return;
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var get = function (name) { return bar.querySelector('[data-filter="' + name + '"]'); };
+    var count = bar.querySelector("[data-filter-count]");
+    function apply() {
+      var category = get("category").value, kind = get("kind").value;
+      var text = get("text").value.trim().toLowerCase(), failed = get("failed").checked;
+      var shown = 0, total = 0;
+      rows.forEach(function (row) {
+        if (row.classList.contains("gap")) { row.hidden = !!(category || kind || text || failed); return; }
+        total += 1;
+        var ok = (!category || row.dataset.category === category) &&
+          (!kind || row.dataset.kind === kind) &&
+          (!failed || row.hasAttribute("data-failed")) &&
+          (!text || row.textContent.toLowerCase().indexOf(text) !== -1);
+        row.hidden = !ok;
+        if (ok) shown += 1;
+      });
+      count.textContent = "Showing " + shown + " of " + total + " events";
+    }
+    bar.hidden = false;
+    bar.addEventListener("input", apply);
+    bar.addEventListener("change", apply);
+    apply();
+  });
+
+  /* ---- tree ----------------------------------------------------------- */
+  document.querySelectorAll(".tree-controls").forEach(function (controls) {
+    controls.hidden = false;
+    var tree = controls.parentElement.querySelector(".tree");
+    controls.addEventListener("click", function (event) {
+      var action = event.target.getAttribute("data-tree");
+      if (!action || !tree) return;
+      tree.querySelectorAll("details").forEach(function (d) { d.open = action === "open"; });
+    });
+  });
+
+  function reveal() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    if (!id) return;
+    var target = document.getElementById(id);
+    if (!target) return;
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") node.open = true;
+    }
+    target.scrollIntoView({ block: "start" });
+  }
+  window.addEventListener("hashchange", reveal);
+  if (window.location.hash) reveal();
+
+  /* ---- sortable tables ------------------------------------------------ */
+  document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+    var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    headers.forEach(function (th, column) {
+      var button = th.querySelector("button[data-sort-key]");
+      if (!button) return;
+      button.addEventListener("click", function () {
+        var numeric = button.getAttribute("data-sort-key") === "number";
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[column].getAttribute("data-value") || a.cells[column].textContent;
+          var y = b.cells[column].getAttribute("data-value") || b.cells[column].textContent;
+          var order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  });
+
+  /* ---- print: open everything ----------------------------------------- */
+  var closedForPrint = [];
+  window.addEventListener("beforeprint", function () {
+    closedForPrint = Array.prototype.filter.call(document.querySelectorAll("details"),
+      function (d) { return !d.open; });
+    closedForPrint.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    closedForPrint.forEach(function (d) { d.open = false; });
+  });
+
+  /* ---- charts: plotly.js is inlined gzip-compressed --------------------- */
+  var figures = {};
+  try { figures = JSON.parse(document.getElementById("chart-data").textContent); } catch (e) { figures = {}; }
+  var drawn = [];
+
+  function themed(layout) {
+    var style = getComputedStyle(root);
+    var fg = style.getPropertyValue("--fg").trim() || "#1c1e21";
+    var grid = style.getPropertyValue("--border").trim() || "#d5d9e0";
+    var copy = JSON.parse(JSON.stringify(layout));
+    copy.font = { color: fg, family: style.getPropertyValue("--sans") };
+    Object.keys(copy).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        copy[key].gridcolor = grid;
+        copy[key].zerolinecolor = grid;
+        copy[key].linecolor = grid;
+      }
+    });
+    ["xaxis", "yaxis"].forEach(function (key) {
+      copy[key] = copy[key] || {};
+      copy[key].gridcolor = grid;
+      copy[key].zerolinecolor = grid;
+    });
+    return copy;
+  }
+
+  function restyleCharts() {
+    if (!window.Plotly) return;
+    drawn.forEach(function (item) { window.Plotly.relayout(item.el, themed(item.figure.layout)); });
+  }
+
+  function drawCharts() {
+    var pending = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+    function next() {
+      var el = pending.shift();
+      if (!el) return;
+      var figure = figures[el.getAttribute("data-chart")];
+      if (figure) {
+        el.textContent = "";
+        window.Plotly.newPlot(el, figure.data, themed(figure.layout),
+          { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
+        el.setAttribute("data-drawn", "true");
+        drawn.push({ el: el, figure: figure });
+      }
+      window.setTimeout(next, 0);
+    }
+    next();
+  }
+
+  function loadPlotly() {
+    var packed = document.getElementById("plotly-gz");
+    if (!packed || !window.DecompressionStream || !document.querySelector("[data-chart]")) return;
+    var binary = window.atob(packed.textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    new Response(stream).text().then(function (code) {
+      var script = document.createElement("script");
+      script.nonce = nonce;
+      script.textContent = code;
+      document.head.appendChild(script);
+      if (window.Plotly) drawCharts();
+    });
+  }
+  loadPlotly();
+})();
