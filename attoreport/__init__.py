@@ -18,7 +18,7 @@ from attoreport.analysis import (
     analyse,
 )
 from attoreport.errors import AttoreportError
-from attoreport.load import load
+from attoreport.loader import load
 from attoreport.model import Diagnostic, Session, TraceEvent
 
 try:

@@ -1,0 +1,279 @@
+"""The loader: formats, inputs, damage. Every bad line is a diagnostic; every good line is kept."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from attoreport import AttoreportError, analyse, load
+from attoreport.loader import find_inputs
+from tests.conftest import FIXTURES, event, write_trace
+
+CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+
+
+def lines_of(session) -> list[int]:
+    return [d.line for d in session.diagnostics]
+
+
+# -- damaged corpus files: the right lines, nothing else ------------------------------
+
+
+@pytest.mark.parametrize(("name", "lines", "action"), [
+    ("damaged-blank-lines", [5, 20, 29], "skipped"),
+    ("damaged-garbage-lines", [15, 38, 57], "skipped"),
+    ("damaged-non-object-line", [30], "skipped"),
+    ("damaged-truncated-last-line", [69], "skipped"),
+    ("damaged-unknown-kind", [14], "repaired"),
+])
+def test_damaged_lines_are_named(name: str, lines: list[int], action: str) -> None:
+    [session] = load([str(FIXTURES / "damaged" / f"{name}.jsonl")])
+    assert lines_of(session) == lines
+    assert {d.action for d in session.diagnostics} == {action}
+    assert all(d.file.endswith(f"{name}.jsonl") for d in session.diagnostics)
+
+
+def test_messages_say_what_was_wrong() -> None:
+    [garbage] = load([str(FIXTURES / "damaged" / "damaged-garbage-lines.jsonl")])
+    messages = [d.message for d in garbage.diagnostics]
+    assert "NUL" in messages[0]
+    assert "Traceback" in messages[1]
+    assert messages[2].startswith("invalid JSON")
+    [cut] = load([str(FIXTURES / "damaged" / "damaged-truncated-last-line.jsonl")])
+    assert "cut short" in cut.diagnostics[0].message and "crash" in cut.diagnostics[0].message
+    assert cut.is_open
+    [array] = load([str(FIXTURES / "damaged" / "damaged-non-object-line.jsonl")])
+    assert "not a JSON object but an array" in array.diagnostics[0].message
+
+
+def test_numbers_written_as_text_are_read_and_reported() -> None:
+    [session] = load([str(FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl")])
+    assert len(session.diagnostics) == 22
+    assert all(d.action == "repaired" for d in session.diagnostics)
+    na = [d for d in session.diagnostics if "'n/a'" in d.message]
+    assert len(na) == 1 and "'n/a' as 0" in na[0].message
+
+
+def test_clean_traces_have_no_diagnostics() -> None:
+    for trace in sorted((FIXTURES / "collector").glob("*.jsonl")) + sorted(
+            (FIXTURES / "agent").glob("*.jsonl")):
+        [session] = load([str(trace)])
+        assert session.diagnostics == [], trace.name
+
+
+# -- formats ---------------------------------------------------------------------------
+
+
+def test_agent_tool_kind_is_read_as_tool_end() -> None:
+    [session] = load([str(FIXTURES / "agent" / "agent-normal-task.jsonl")])
+    counts = analyse(session).event_counts
+    assert counts["tool_end"] == 7 and "tool" not in counts
+    assert session.diagnostics == []
+
+
+def test_agent_durations_in_metadata_are_shown_but_not_used_for_parity() -> None:
+    [session] = load([str(FIXTURES / "agent" / "agent-normal-task.jsonl")])
+    tool = next(e for e in session.events if e.kind == "tool_end")
+    assert tool.duration_ms is None  # Attocode reads no duration here
+    assert tool.display_duration_ms is not None and tool.display_duration_ms > 0
+
+
+def test_legacy_lines_follow_attocodes_loader() -> None:
+    [session] = load([str(FIXTURES / "legacy" / "legacy-open-mixed-types.jsonl")])
+    assert session.session_id == "legacy-c01d"  # from trace.start, not the file name
+    assert session.is_open and session.line_format == "legacy"
+    assert all(e.iteration is None for e in session.events)
+    no_timestamp = next(e for e in session.events if e.line == 17)
+    assert not no_timestamp.has_timestamp and no_timestamp.kind == "tool_end"
+    assert [d.line for d in session.diagnostics] == [17, 18]
+    assert {d.action for d in session.diagnostics} == {"repaired"}
+
+
+def test_unknown_kind_is_kept_with_its_own_name(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [
+        event("session_start", 1.0, goal="g"),
+        event("tool_progress", 2.0, 1, percent=50),
+        event("session_end", 3.0, status="completed"),
+    ])
+    [session] = load([str(trace)])
+    odd = session.events[1]
+    assert odd.kind == "tool_progress" and odd.category == "custom" and not odd.known_kind
+    assert odd.label == "Tool progress"
+    assert session.diagnostics[0].line == 2
+
+
+def test_tool_name_is_an_alias_of_tool(tmp_path: Path) -> None:
+    calls = [event("tool_end", float(i), 1, tool_name="grep", args={"q": "x"}) for i in range(3)]
+    [session] = load([str(write_trace(tmp_path / "t.jsonl", calls))])
+    issues = analyse(session).issues
+    assert [i.title for i in issues] == ["Repeated tool call: grep"]
+
+
+def test_concatenated_sessions_are_split_by_session_id(tmp_path: Path) -> None:
+    first = [json.loads(line) for line in CLEAN.read_text().splitlines()]
+    second = [{**e, "session_id": "other-run"} for e in first]
+    trace = write_trace(tmp_path / "both.jsonl", first + second)
+    sessions = load([str(trace)])
+    assert [s.session_id for s in sessions] == ["collector-clean-feature", "other-run"]
+    [alone] = load([str(CLEAN)])
+    for s in sessions:
+        assert analyse(s).summary.to_dict() | {"session_id": "x"} == \
+            analyse(alone).summary.to_dict() | {"session_id": "x"}
+
+
+def test_one_session_id_keeps_the_file_stem(tmp_path: Path) -> None:
+    copy = tmp_path / "renamed.jsonl"
+    shutil.copy(CLEAN, copy)
+    [session] = load([str(copy)])
+    assert session.session_id == "renamed"
+
+
+def test_open_session_lasts_from_first_to_last_event() -> None:
+    [session] = load([str(FIXTURES / "collector" / "collector-crashed-open-session.jsonl")])
+    assert session.is_open
+    stamps = [e.timestamp for e in session.events]
+    assert analyse(session).summary.duration_seconds == max(stamps) - min(stamps)
+
+
+# -- bad lines -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "fragment", "action"), [
+    ('{"kind": "llm_request", "iteration": 1}', "no timestamp", "skipped"),
+    ('{"kind": "llm_request", "timestamp": "soon"}', "not a number", "skipped"),
+    ('{"kind": 7, "timestamp": 1.5}', "not a name", "skipped"),
+    ('{"kind": "llm_request", "timestamp": 1.5, "iteration": "two"}', "iteration", "repaired"),
+    ('{"kind": "llm_request", "timestamp": 1.5, "data": [1, 2]}', "'data' is an array", "repaired"),
+    ('{"kind": "tool_end", "timestamp": 1.5, "duration_ms": "slow"}', "duration_ms", "repaired"),
+    ('{"kind": "tool_end", "timestamp": 1.5, "parent_event_id": 5}', "parent_event_id",
+     "repaired"),
+    ("42", "not a JSON object but a number", "skipped"),
+    ("null", "not a JSON object but null", "skipped"),
+    ('{"kind": "x", "timestamp": 1', "invalid JSON", "skipped"),
+])
+def test_each_kind_of_damage_is_reported(tmp_path: Path, line: str, fragment: str,
+                                         action: str) -> None:
+    good = json.dumps(event("session_start", 1.0, goal="g"))
+    trace = write_trace(tmp_path / "t.jsonl", [good, line, good])
+    [session] = load([str(trace)])
+    [diagnostic] = session.diagnostics
+    assert diagnostic.line == 2 and fragment in diagnostic.message
+    assert diagnostic.action == action
+    kept = 3 if action == "repaired" else 2
+    assert len(session.events) == kept
+
+
+def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
+    good = json.dumps(event("session_start", 1.0, goal="g")).encode()
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n" + b'{"kind": "\xff"}\n' + good + b"\n")
+    [session] = load([str(path)])
+    assert len(session.events) == 2
+    assert [(d.line, "UTF-8" in d.message) for d in session.diagnostics] == [(2, True)]
+
+
+def test_nan_and_huge_integers_are_read_like_python_json(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(
+        '{"kind": "llm_response", "timestamp": 1, "iteration": 1, "data": '
+        '{"tokens": 123456789012345678901234567890, "cost": NaN}}\n')
+    [session] = load([str(path)])
+    usage = session.events[0].usage
+    assert usage is not None and usage.tokens == 123456789012345678901234567890
+    assert usage.cost == 0.0
+    assert session.diagnostics == []
+
+
+def test_overlong_line_is_skipped_not_read(tmp_path: Path, monkeypatch) -> None:
+    import attoreport.loader as loader
+
+    monkeypatch.setattr(loader, "MAX_LINE_BYTES", 300)
+    good = json.dumps(event("session_start", 1.0, goal="g"))
+    long_line = json.dumps(event("custom", 2.0, blob="x" * 2000))
+    [session] = load([str(write_trace(tmp_path / "t.jsonl", [good, long_line, good]))])
+    assert [(d.line, "longer than") for d in session.diagnostics] == [(2, "longer than")]
+    assert "longer than" in session.diagnostics[0].message
+    assert len(session.events) == 2
+
+
+def test_file_without_events_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\nnot json\n")
+    with pytest.raises(AttoreportError, match="empty.jsonl: no trace events"):
+        load([str(empty)])
+
+
+def test_damaged_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    data = gzip.compress(CLEAN.read_bytes())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    [session] = load([str(path)])
+    assert 0 < len(session.events) < 69
+    assert "the rest of the file is lost" in session.diagnostics[-1].message
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+
+def test_gzip_reads_like_plain(tmp_path: Path) -> None:
+    packed = tmp_path / "collector-clean-feature.jsonl.gz"
+    packed.write_bytes(gzip.compress(CLEAN.read_bytes()))
+    [plain] = load([str(CLEAN)])
+    [unpacked] = load([str(packed)])
+    assert unpacked.session_id == plain.session_id
+    assert analyse(unpacked).summary == analyse(plain).summary
+
+
+def test_directory_reads_every_trace_in_name_order(tmp_path: Path) -> None:
+    shutil.copy(CLEAN, tmp_path / "b.jsonl")
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(CLEAN.read_bytes()))
+    (tmp_path / "notes.txt").write_text("not a trace")
+    sessions = load([str(tmp_path)])
+    assert [s.session_id for s in sessions] == ["a", "b"]
+
+
+def test_empty_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(AttoreportError, match="no \\*.jsonl"):
+        load([str(tmp_path)])
+
+
+def test_stdin(tmp_path: Path) -> None:
+    [session] = load(["-"], stdin=io.BytesIO(CLEAN.read_bytes()))
+    assert session.source == "-" and session.session_id == "stdin"
+    assert len(session.events) == 69
+
+
+def test_missing_file_is_an_error() -> None:
+    with pytest.raises(AttoreportError, match="nope.jsonl: no such file"):
+        load(["nope.jsonl"])
+
+
+def test_no_argument_finds_the_newest_trace(tmp_path: Path) -> None:
+    folder = tmp_path / ".attocode" / "traces"
+    folder.mkdir(parents=True)
+    old, new = folder / "old.jsonl", folder / "new.jsonl"
+    shutil.copy(CLEAN, old)
+    shutil.copy(CLEAN, new)
+    os.utime(old, (1_000, 1_000))
+    [trace] = find_inputs([], cwd=tmp_path)
+    assert trace.stem == "new"
+    [session] = load([], cwd=tmp_path)
+    assert session.session_id == "new"
+
+
+def test_no_argument_falls_back_to_dot_traces(tmp_path: Path) -> None:
+    (tmp_path / ".traces").mkdir()
+    shutil.copy(CLEAN, tmp_path / ".traces" / "only.jsonl")
+    [trace] = find_inputs([], cwd=tmp_path)
+    assert trace.source == str(Path(".traces") / "only.jsonl")
+
+
+def test_no_argument_and_no_traces_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(AttoreportError, match="none found"):
+        find_inputs([], cwd=tmp_path)
