@@ -93,7 +93,11 @@ def markdown_html(text: str) -> Markup:
 
 
 def _template_dir() -> Path:
-    return Path(str(resources.files("attoreport.templates")))
+    """Installed: the package `attoreport.templates`; in a source tree: `templates/`."""
+    try:
+        return Path(str(resources.files("attoreport.templates")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "templates"
 
 
 @cache
