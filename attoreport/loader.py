@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import orjson
 
@@ -125,8 +125,7 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Ses
         parser.feed_stream(stream)
     else:
         try:
-            opener = gzip.open if trace.path.name.endswith(".gz") else open
-            with opener(trace.path, "rb") as fh:
+            with _open_binary(trace.path) as fh:
                 parser.feed_stream(fh)
         except OSError as exc:
             if parser.lines_read == 0:
@@ -137,6 +136,12 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Ses
         detail = f" ({parser.diagnostic_count} damaged lines)" if parser.diagnostic_count else ""
         raise AttoreportError(f"{trace.source}: no trace events found{detail}")
     return sessions
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def load_lines(lines: Iterable[bytes], source: str, stem: str) -> list[Session]:

@@ -31,7 +31,7 @@ def assert_same(ours: Any, theirs: Any, where: str) -> None:
             assert_same(ours[key], theirs[key], f"{where}.{key}")
     elif isinstance(theirs, list):
         assert isinstance(ours, list) and len(ours) == len(theirs), where
-        for i, (a, b) in enumerate(zip(ours, theirs)):
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
             assert_same(a, b, f"{where}[{i}]")
     elif isinstance(theirs, float) or isinstance(ours, float):
         assert ours is not None and theirs is not None, where

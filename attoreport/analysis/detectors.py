@@ -128,7 +128,7 @@ def token_spike(f: SessionFacts) -> list[DetectedIssue]:
             "Check if a large tool result was injected before this call. Consider truncating "
             "tool outputs or using context overflow guards.",
         )
-        for event, tokens in zip(calls, counts)
+        for event, tokens in zip(calls, counts, strict=True)
         if tokens > mean * 2.0
     ]
 

@@ -94,7 +94,7 @@ def token_flow_chart(view: SessionView) -> Figure:
     x = view.flow_iterations
     series = view.flow_series
     if view.has_breakdown:
-        data = [
+        data: list[dict[str, Any]] = [
             {"type": "bar", "x": x, "y": series[key], "name": label,
              "marker": {"color": PALETTE[key]},
              "hovertemplate": f"Iteration %{{x}}: %{{y:,}} {label.lower()} tokens<extra></extra>"}
@@ -109,7 +109,7 @@ def token_flow_chart(view: SessionView) -> Figure:
                  "y": series["cumulative_cost"], "name": "Cost so far ($)", "yaxis": "y2",
                  "line": {"color": PALETTE["cost"]},
                  "hovertemplate": "Iteration %{x}: $%{y:.4f} so far<extra></extra>"})
-    layout = _base_layout(
+    layout: dict[str, Any] = _base_layout(
         barmode="stack", height=460,
         xaxis={"title": {"text": "iteration"}, "anchor": "y3"},
         yaxis={"title": {"text": "tokens"}, "domain": [0.34, 1.0]},

@@ -125,5 +125,5 @@ def _plotly_gzip_base64() -> str:
     The plain bundle is 4.8 MB; compressed it keeps a report under 2.5 MB. The page
     unpacks it with the browser's DecompressionStream.
     """
-    bundle = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    bundle = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
     return base64.b64encode(gzip.compress(bundle, compresslevel=9, mtime=0)).decode("ascii")

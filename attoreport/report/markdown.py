@@ -22,7 +22,7 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
     lines = ["## Agent session report", ""]
     lines += ["| Session | Outcome | Score | Cost | Duration | Iterations | Tool calls | Errors | Issues |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for view, analysis in zip(views, analyses):
+    for view, analysis in zip(views, analyses, strict=True):
         s = analysis.summary
         lines.append(
             f"| {_cell(view.session_id)} | {_cell(view.outcome.word)} | {view.score.score} "

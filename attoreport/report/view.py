@@ -344,7 +344,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
                     s.cost_value, fmt.tokens(s.tokens_value), s.tokens_value,
                     a.summary.iterations, a.summary.tool_calls, a.summary.errors, s.score.score,
                     s.score_value, s.issue_count)
-        for s, a in zip(sessions, analyses)
+        for s, a in zip(sessions, analyses, strict=True)
     ] if len(sessions) > 1 else []
     return ReportView(title=title or default_title,
                       generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"), version=version,
