@@ -36,7 +36,7 @@ from attoreport.model import (
 
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-DETAIL_CHARS = 600
+DETAIL_CHARS = 400
 ERROR_CHARS = 500
 DISCOVERY_DIRS = (Path(".attocode") / "traces", Path(".traces"))
 TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -332,29 +332,40 @@ class _Parser:
     # -- current format -------------------------------------------------
 
     def _current_line(self, raw: dict[str, Any], line: int) -> None:
+        # The hot path: written for the common case (well-formed collector lines).
         kind = raw["kind"]
-        if not isinstance(kind, str) or not kind:
+        if kind.__class__ is not str or not kind:
             self.diagnose(line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
             return
-        if "timestamp" not in raw:
-            self.diagnose(line, f"{kind} event has no timestamp; line skipped")
-            return
-        timestamp = _optional_float(raw["timestamp"])
-        if timestamp is None:
-            self.diagnose(line, f"{kind} event has a timestamp that is not a number; line skipped")
-            return
-        if kind == AGENT_TOOL_KIND:
-            kind = "tool_end"
-        elif kind not in KNOWN_KINDS:
-            self.diagnose(line, f"unknown kind '{_text(kind, 80)}': kept as a custom event",
-                          "repaired")
+        timestamp = raw.get("timestamp")
+        if timestamp.__class__ is not float:
+            if "timestamp" not in raw:
+                self.diagnose(line, f"{kind} event has no timestamp; line skipped")
+                return
+            timestamp = _optional_float(timestamp)
+            if timestamp is None:
+                self.diagnose(line, f"{kind} event has a timestamp that is not a number; "
+                              "line skipped")
+                return
+        if kind not in KNOWN_KINDS:
+            if kind == AGENT_TOOL_KIND:
+                kind = "tool_end"
+            else:
+                self.diagnose(line, f"unknown kind '{_text(kind, 80)}': kept as a custom event",
+                              "repaired")
         sid = raw.get("session_id")
-        group = self._group_for(str(sid) if isinstance(sid, (str, int)) and sid != "" else None)
+        group = self.current
+        if group is None or sid != group.key:
+            group = self._group_for(str(sid) if isinstance(sid, (str, int)) and sid != "" else None)
         group.kind_lines += 1
-        data = self._data(raw.get("data"), line)
-        iteration = self._iteration(raw.get("iteration"), line)
+        data = raw.get("data")
+        if data.__class__ is not dict:
+            data = self._data(data, line)
+        iteration = raw.get("iteration")
+        if iteration is not None and iteration.__class__ is not int:
+            iteration = self._iteration(iteration, line)
         parent = raw.get("parent_event_id")
-        if parent is not None and not isinstance(parent, str):
+        if parent is not None and parent.__class__ is not str:
             self.diagnose(line, "parent_event_id is not a string; ignored", "repaired")
             parent = None
         top_duration = raw.get("duration_ms")
@@ -362,10 +373,12 @@ class _Parser:
             self.diagnose(line, "duration_ms is not a number; ignored", "repaired")
             top_duration = None
         event_id = raw.get("event_id")
-        event_id = str(event_id) if event_id not in (None, "") else f"line-{line}"
-        self._check_numbers(kind, data, line)
-        event = _build_event(kind, timestamp, _text(event_id, 64), iteration, parent,
-                             top_duration, data, line)
+        if event_id.__class__ is not str or not event_id or len(event_id) > 64:
+            event_id = f"line-{line}" if event_id in (None, "") else _text(str(event_id), 64)
+        if kind == "llm_response":
+            self._check_numbers(data, line)
+        event = _build_event(kind, timestamp, event_id, iteration, parent, top_duration, data,
+                             line)
         group.events.append(event)
         if kind == "session_start":
             goal, model = data.get("goal", ""), data.get("model", "")
@@ -385,10 +398,8 @@ class _Parser:
             return {}
         return data
 
-    def _check_numbers(self, kind: str, data: dict[str, Any], line: int) -> None:
+    def _check_numbers(self, data: dict[str, Any], line: int) -> None:
         """Report token and cost values that are not plain numbers (read as Attocode reads them)."""
-        if kind != "llm_response":
-            return
         odd = []
         for key in _NUMERIC_KEYS:
             value = data.get(key)
@@ -444,7 +455,8 @@ class _Parser:
             return
         kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
         data = {k: v for k, v in raw.items() if k not in ("type", "timestamp", "elapsed_ms")}
-        self._check_numbers(kind, data, line)
+        if kind == "llm_response":
+            self._check_numbers(data, line)
         event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line)
         event.has_timestamp = timestamp is not None
         group.events.append(event)
@@ -521,10 +533,8 @@ def _build_event(
         meta = data.get("metadata")
         if isinstance(meta, dict):
             display = _optional_float(meta.get("duration_ms"))
-    event = TraceEvent(line=line, kind=sys.intern(kind), timestamp=timestamp, event_id=event_id,
-                       iteration=iteration, parent_id=parent, duration_ms=duration,
-                       display_duration_ms=display, label=event_label(kind, data, iteration),
-                       detail=_preview(data))
+    event = TraceEvent(line, sys.intern(kind), timestamp, event_id, iteration, parent, duration,
+                       display, event_label(kind, data, iteration), _preview(data))
     if kind == "llm_response":
         model = data.get("model")
         event.usage = LlmUsage(

@@ -21,7 +21,7 @@ from attoreport.analysis.summary import (
     summarize,
 )
 from attoreport.analysis.tokens import TokenFlowPoint, TokenTotals, token_totals
-from attoreport.analysis.tree import TimelineEntry, TreeNode, build_tree, timeline
+from attoreport.analysis.tree import TimelineEntry, Tree, TreeNode, build_tree, timeline
 from attoreport.model import Session
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "TokenAnalyzer",
     "TokenFlowPoint",
     "ToolStats",
+    "Tree",
     "TreeNode",
     "analyse",
 ]
@@ -98,7 +99,7 @@ class SessionAnalyzer:
         return timeline(self._session)
 
     def tree(self) -> list[TreeNode]:
-        return build_tree(self._session)
+        return build_tree(self._session).roots
 
     def token_flow(self) -> list[TokenFlowPoint]:
         return self.analysis.tokens.token_flow

@@ -44,7 +44,20 @@ def timeline(session: Session) -> list[TimelineEntry]:
             for e in events]
 
 
-def build_tree(session: Session) -> list[TreeNode]:
+@dataclass(slots=True)
+class Tree:
+    """The iteration tree, its size, and the lane (agent) of every event off the main lane."""
+
+    roots: list[TreeNode]
+    size: int
+    #: event line -> subagent lane; events not listed run in the main agent's lane.
+    lanes: dict[int, str]
+
+    def lane_of(self, event: TraceEvent) -> str:
+        return self.lanes.get(event.line, MAIN_LANE)
+
+
+def build_tree(session: Session) -> Tree:
     """Iteration nodes (sorted), then events without iteration, in file order.
 
     An event sits under its `parent_event_id` when that parent appeared earlier in
@@ -55,9 +68,13 @@ def build_tree(session: Session) -> list[TreeNode]:
     iterations: dict[int, TreeNode] = {}
     ungrouped: list[TreeNode] = []
     starts: dict[int, float] = {}
+    lanes: dict[int, str] = {}
+    size = 0
     for event in session.events:
         parent = by_id.get(event.parent_id) if event.parent_id else None
         lane = event.agent_id or (parent.lane if parent is not None else MAIN_LANE)
+        if lane != MAIN_LANE:
+            lanes[event.line] = lane
         node = TreeNode(f"event-{event.line}", event.label, event.kind, event.iteration, event,
                         event.display_duration_ms, lane)
         by_id.setdefault(event.event_id, node)
@@ -65,6 +82,7 @@ def build_tree(session: Session) -> list[TreeNode]:
         if event.iteration is not None:
             group = iterations.get(event.iteration)
             if group is None:
+                size += 1
                 group = iterations[event.iteration] = TreeNode(
                     f"iter-{event.iteration}", f"Iteration {event.iteration}", "iteration",
                     event.iteration)
@@ -83,7 +101,8 @@ def build_tree(session: Session) -> list[TreeNode]:
         else:
             ungrouped.append(node)
         _account(node, event)
-    return [iterations[i] for i in sorted(iterations)] + ungrouped
+        size += 1
+    return Tree([iterations[i] for i in sorted(iterations)] + ungrouped, size, lanes)
 
 
 def _account(node: TreeNode, event: TraceEvent) -> None:

@@ -61,9 +61,9 @@ def _base_layout(**extra: Any) -> dict[str, Any]:
 def session_charts(view: SessionView) -> dict[str, Figure]:
     """Chart id suffix -> figure, for one session."""
     charts = {"efficiency": efficiency_chart(view)}
-    if view.flow_iterations:
+    if view.series.flow_iterations:
         charts["token-flow"] = token_flow_chart(view)
-    if view.cache_series["hit_rate"]:
+    if view.series.cache_calls:
         charts["cache"] = cache_chart(view)
     if view.bars or view.markers:
         charts["timeline"] = timeline_chart(view)
@@ -91,8 +91,8 @@ def efficiency_chart(view: SessionView) -> Figure:
 
 
 def token_flow_chart(view: SessionView) -> Figure:
-    x = view.flow_iterations
-    series = view.flow_series
+    x = view.series.flow_iterations
+    series = view.series.flow_series
     if view.has_breakdown:
         data: list[dict[str, Any]] = [
             {"type": "bar", "x": x, "y": series[key], "name": label,
@@ -116,7 +116,7 @@ def token_flow_chart(view: SessionView) -> Figure:
         yaxis2={"title": {"text": "cost so far ($)"}, "overlaying": "y", "side": "right",
                 "rangemode": "tozero", "showgrid": False},
     )
-    hit = view.cache_series["flow_hit_rate"]
+    hit = view.series.cache_series["flow_hit_rate"]
     if view.has_breakdown and any(h is not None for h in hit):
         data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": hit,
                      "name": "Cache hit rate", "yaxis": "y3", "connectgaps": False,
@@ -132,8 +132,8 @@ def token_flow_chart(view: SessionView) -> Figure:
 
 
 def cache_chart(view: SessionView) -> Figure:
-    series = view.cache_series
-    calls = list(range(1, len(series["hit_rate"]) + 1))
+    series = view.series.cache_series
+    calls = view.series.cache_calls
     return {
         "data": [
             {"type": "scatter", "mode": "markers", "x": calls, "y": series["hit_rate"],

@@ -10,18 +10,24 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from attoreport.analysis import Analysis, DetectedIssue
 from attoreport.analysis.detectors import SEVERITIES
-from attoreport.analysis.tree import MAIN_LANE, TreeNode, build_tree
+from attoreport.analysis.tree import MAIN_LANE, Tree, TreeNode, build_tree
 from attoreport.model import CATEGORIES, FAILURE_KINDS, TraceEvent, category_of
 from attoreport.report import format as fmt
+
+T = TypeVar("T")
 
 #: Beyond these sizes the report shows the start and the end and says what it left out.
 MAX_EVENT_ROWS = 4000
 MAX_TREE_NODES = 4000
 MAX_TREE_DEPTH = 24
 MAX_BARS = 4000
+MAX_TABLE_ROWS = 2000
+#: Longer chart series are summed (or averaged) into this many bins.
+MAX_POINTS = 1500
 
 GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Iteration", "One turn of the agent's loop: it asks the model what to do next, then "
@@ -255,6 +261,17 @@ class Marker:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """Numbers for the charts; long series are binned (`note` then says so)."""
+
+    flow_iterations: list[float]
+    flow_series: dict[str, list[float]]
+    cache_calls: list[float]
+    cache_series: dict[str, list[float | None]]
+    note: str
+
+
 @dataclass(slots=True)
 class SessionView:
     """Everything one session's `<section>` shows."""
@@ -275,6 +292,8 @@ class SessionView:
     has_breakdown: bool
     token_rows: list[TokenRow]
     cache_rows: list[CacheRow]
+    #: Said when the token or cache tables show only their start and end.
+    table_note: str
     cache_stats: list[Stat]
     tools: list[ToolRow]
     tree: list[TreeItem]
@@ -288,10 +307,7 @@ class SessionView:
     bars: list[Bar]
     markers: list[Marker]
     lanes: list[str]
-    # Raw series for the charts (numbers only).
-    flow_iterations: list[int]
-    flow_series: dict[str, list[float]]
-    cache_series: dict[str, list[float | None]]
+    series: ChartSeries
     component_series: list[tuple[str, float, float]]
     cost_value: float
     tokens_value: int
@@ -359,12 +375,12 @@ def _plain_goal(goal: str) -> str:
 def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR0915
     session, summary, facts = analysis.session, analysis.summary, analysis.facts
     tree = build_tree(session)
-    iteration_nodes = {n.iteration: n for n in tree if n.kind == "iteration"}
+    iteration_nodes = {n.iteration: n for n in tree.roots if n.kind == "iteration"}
     start = _start_time(analysis)
     issue_groups = _issue_groups(analysis.issues, anchor, iteration_nodes)
-    events, event_note = _event_rows(session.events, start, anchor, tree)
+    events, event_note = _event_rows(session.events, start, anchor, tree, iteration_nodes)
     tree_items, tree_note = _tree_items(tree, anchor)
-    bars, markers = _waterfall(tree, start)
+    bars, markers = _waterfall(session.events, tree, start)
     lanes = _lanes(bars, markers)
     tokens = analysis.tokens
     flow = tokens.token_flow
@@ -398,21 +414,22 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
         issue_count=len(analysis.issues),
         severity_counts=[(s, severity_counts[s]) for s in SEVERITIES if severity_counts[s]],
         has_breakdown=tokens.has_breakdown,
-        token_rows=[
+        token_rows=_head_tail([
             TokenRow(p.iteration, _iter_link(anchor, p.iteration, iteration_nodes),
                      fmt.count(p.input_tokens), fmt.count(p.output_tokens),
                      fmt.count(p.cache_read_tokens), fmt.count(p.cache_write_tokens),
                      fmt.count(p.total_tokens), fmt.cost(p.cumulative_cost),
                      fmt.percent(_rate(p.cache_read_tokens, p.input_tokens)))
-            for p in flow
-        ],
+            for p in _head_tail(flow)
+        ]),
         cache_rows=[
             CacheRow(c.index, "–" if c.iteration is None else str(c.iteration),
                      fmt.count(c.input_tokens), fmt.count(c.cache_read_tokens),
                      fmt.percent(c.hit_rate), fmt.percent(c.moving_average),
                      fmt.count(c.boundary))
-            for c in analysis.cache.calls
+            for c in _head_tail(analysis.cache.calls)
         ],
+        table_note=_table_note(len(flow), len(analysis.cache.calls)),
         cache_stats=_cache_stats(analysis),
         tools=_tool_rows(analysis),
         tree=tree_items,
@@ -427,21 +444,7 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
         bars=bars,
         markers=markers,
         lanes=lanes,
-        flow_iterations=[p.iteration for p in flow],
-        flow_series={
-            "input": [p.input_tokens for p in flow],
-            "output": [p.output_tokens for p in flow],
-            "cache_read": [p.cache_read_tokens for p in flow],
-            "cache_write": [p.cache_write_tokens for p in flow],
-            "total": [p.total_tokens for p in flow],
-            "cumulative_cost": [p.cumulative_cost for p in flow],
-        },
-        cache_series={
-            "hit_rate": [c.hit_rate for c in analysis.cache.calls],
-            "moving_average": [c.moving_average for c in analysis.cache.calls],
-            "boundary": [c.boundary for c in analysis.cache.calls],
-            "flow_hit_rate": [_rate(p.cache_read_tokens, p.input_tokens) for p in flow],
-        },
+        series=_chart_series(analysis),
         component_series=[(COMPONENTS[c.name].title, c.points, c.weight)
                           for c in analysis.efficiency.components],
         cost_value=summary.total_cost,
@@ -577,10 +580,8 @@ def _walk(nodes: list[TreeNode]) -> Iterator[TreeNode]:
         stack.extend(reversed(node.children))
 
 
-def _event_rows(events: list[TraceEvent], start: float, anchor: str,
-                tree: list[TreeNode]) -> tuple[list[EventRow], str]:
-    lanes = {n.event.line: n.lane for n in _walk(tree) if n.event is not None}
-    known_iterations = {n.iteration for n in tree if n.kind == "iteration"}
+def _event_rows(events: list[TraceEvent], start: float, anchor: str, tree: Tree,
+                known_iterations: dict[int | None, TreeNode]) -> tuple[list[EventRow], str]:
     ordered = sorted(events, key=lambda e: e.timestamp)
     shown: list[TraceEvent | int] = list(ordered)
     note = ""
@@ -603,18 +604,18 @@ def _event_rows(events: list[TraceEvent], start: float, anchor: str,
             fmt.offset(e.timestamp - start) if e.has_timestamp else "–", e.iteration, link,
             e.kind, category_of(e.kind), e.known_kind, e.label,
             fmt.duration_ms(e.display_duration_ms) if e.display_duration_ms is not None else "",
-            lanes.get(e.line, MAIN_LANE), e.kind in FAILURE_KINDS))
+            tree.lane_of(e), e.kind in FAILURE_KINDS))
     return rows, note
 
 
-def _tree_items(tree: list[TreeNode], anchor: str) -> tuple[list[TreeItem], str]:
+def _tree_items(tree: Tree, anchor: str) -> tuple[list[TreeItem], str]:
     budget = [MAX_TREE_NODES]
     items = []
-    for node in tree:
+    for node in tree.roots:
         if budget[0] <= 0:
             break
         items.append(_tree_item(node, anchor, 0, budget))
-    total = sum(1 for _ in _walk(tree))
+    total = tree.size
     shown = MAX_TREE_NODES - budget[0]
     note = ""
     if shown < total:
@@ -665,17 +666,17 @@ def _tree_item(node: TreeNode, anchor: str, depth: int, budget: list[int]) -> Tr
     return item
 
 
-def _waterfall(tree: list[TreeNode], start: float) -> tuple[list[Bar], list[Marker]]:
+def _waterfall(events: list[TraceEvent], tree: Tree,
+               start: float) -> tuple[list[Bar], list[Marker]]:
     bars: list[Bar] = []
     markers: list[Marker] = []
     iteration_starts: dict[int, float] = {}
     spawns: dict[str, float] = {}
-    for node in _walk(tree):
-        e = node.event
-        if e is None or not e.has_timestamp:
+    for e in events:
+        if not e.has_timestamp:
             continue
         at = e.timestamp - start
-        lane = node.lane
+        lane = tree.lane_of(e)
         if e.kind == "iteration_start" and e.iteration is not None:
             iteration_starts[e.iteration] = at
         elif e.kind == "iteration_end" and e.iteration in iteration_starts:
@@ -711,3 +712,64 @@ def _lanes(bars: list[Bar], markers: list[Marker]) -> list[str]:
         seen.setdefault(lane)
     used = {b.lane for b in bars} | {m.lane for m in markers}
     return [lane for lane in seen if lane in used]
+
+
+def _head_tail(rows: list[T], limit: int = MAX_TABLE_ROWS) -> list[T]:
+    """All rows, or the first three quarters and the last quarter of `limit` of them."""
+    if len(rows) <= limit:
+        return rows
+    return rows[: limit * 3 // 4] + rows[-(limit // 4):]
+
+
+def _table_note(iterations: int, calls: int) -> str:
+    if max(iterations, calls) <= MAX_TABLE_ROWS:
+        return ""
+    return (f"The tables show the first {fmt.count(MAX_TABLE_ROWS * 3 // 4)} and the last "
+            f"{fmt.count(MAX_TABLE_ROWS // 4)} rows; the JSON output has all of them.")
+
+
+def _bins(n: int) -> list[tuple[int, int]]:
+    """[start, end) index ranges that cut n points into at most MAX_POINTS bins."""
+    size = max(1, math.ceil(n / MAX_POINTS))
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _chart_series(analysis: Analysis) -> ChartSeries:
+    """Chart series; beyond MAX_POINTS, tokens are summed and rates averaged per bin."""
+    flow = analysis.tokens.token_flow
+    calls = analysis.cache.calls
+    flow_bins, call_bins = _bins(len(flow)), _bins(len(calls))
+    binned = len(flow_bins) < len(flow) or len(call_bins) < len(calls)
+
+    def total(key: str, a: int, b: int) -> float:
+        return float(sum(getattr(p, key) for p in flow[a:b]))
+
+    def mean(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return sum(present) / len(present) if present else None
+
+    flow_series: dict[str, list[float]] = {key: [] for key in (
+        "input", "output", "cache_read", "cache_write", "total", "cumulative_cost")}
+    fields = {"input": "input_tokens", "output": "output_tokens",
+              "cache_read": "cache_read_tokens", "cache_write": "cache_write_tokens",
+              "total": "total_tokens"}
+    flow_hit: list[float | None] = []
+    for a, b in flow_bins:
+        for key, name in fields.items():
+            flow_series[key].append(total(name, a, b))
+        flow_series["cumulative_cost"].append(flow[b - 1].cumulative_cost)
+        flow_hit.append(_rate(int(total("cache_read_tokens", a, b)),
+                              int(total("input_tokens", a, b))))
+    return ChartSeries(
+        flow_iterations=[float(flow[b - 1].iteration) for a, b in flow_bins],
+        flow_series=flow_series,
+        cache_calls=[float(calls[b - 1].index) for a, b in call_bins],
+        cache_series={
+            "hit_rate": [mean([c.hit_rate for c in calls[a:b]]) for a, b in call_bins],
+            "moving_average": [calls[b - 1].moving_average for a, b in call_bins],
+            "boundary": [float(calls[b - 1].boundary) for a, b in call_bins],
+            "flow_hit_rate": flow_hit,
+        },
+        note=("This trace is long: each point of the charts sums (or averages) several "
+              "iterations or calls.") if binned else "",
+    )
