@@ -6,9 +6,12 @@ real-agent trace keeps a value only under `data.metadata` they read it from ther
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 MAX_LABEL = 300
+
+Data = dict[str, Any]
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -20,7 +23,7 @@ def _fmt(value: Any, spec: str) -> str:
     return str(value)
 
 
-def _get(data: dict[str, Any], key: str, default: Any) -> Any:
+def _get(data: Data, key: str, default: Any) -> Any:
     """`data[key]`, else `data.metadata[key]`, else the default."""
     if key in data:
         return data[key]
@@ -30,74 +33,63 @@ def _get(data: dict[str, Any], key: str, default: Any) -> Any:
     return default
 
 
-def _shorten(text: str) -> str:
-    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+def _tool(d: Data) -> Any:
+    return d.get("tool", d.get("tool_name", "unknown"))
 
 
-def event_label(kind: str, data: dict[str, Any], iteration: int | None) -> str:
-    """A human-readable one-liner for an event."""
-    return _shorten(_label(kind, data, iteration))
+def _took(value: Any) -> str:
+    return f" ({_fmt(value, '.0f')}ms)" if value is not None else ""
 
 
-def _label(kind: str, d: dict[str, Any], iteration: int | None) -> str:  # noqa: C901
-    if kind == "session_start":
-        goal = d.get("goal", "")
-        return f"Session started: {goal}" if goal else f"Session started (model={d.get('model', '')})"
-    if kind == "session_end":
-        return f"Session ended: {d.get('status', 'unknown')}"
-    if kind == "iteration_start":
-        return f"Iteration {iteration} started"
-    if kind == "iteration_end":
-        dur = d.get("duration_ms")
-        return f"Iteration {iteration} ended" + (f" ({_fmt(dur, '.0f')}ms)" if dur is not None else "")
-    if kind == "llm_request":
-        return f"LLM request: {d.get('messages_count', '?')} messages -> {d.get('model', '?')}"
-    if kind == "llm_response":
-        return f"LLM response: {d.get('tokens', 0)} tokens (${_fmt(d.get('cost', 0.0), '.4f')})"
-    if kind == "llm_error":
-        return f"LLM error: {d.get('error', 'unknown error')}"
-    if kind == "llm_retry":
-        return f"LLM retry (attempt {_get(d, 'attempt', '?')})"
-    if kind == "tool_start":
-        return f"Tool started: {_tool(d)}"
-    if kind == "tool_end":
-        dur = _get(d, "duration_ms", None)
-        return f"Tool completed: {_tool(d)}" + (f" ({_fmt(dur, '.0f')}ms)" if dur is not None else "")
-    if kind == "tool_error":
-        return f"Tool error: {_tool(d)} -- {d.get('error', 'unknown')}"
-    if kind == "tool_approval":
-        return f"Tool approval: {_tool(d)}"
-    if kind == "budget_check":
-        return f"Budget check: {_fmt(_get(d, 'usage_fraction', 0), '.0%')} used"
-    if kind == "budget_warning":
-        return f"Budget warning: {_get(d, 'message', 'approaching limit')}"
-    if kind == "budget_exhausted":
-        return "Budget exhausted"
-    if kind == "compaction_start":
-        return "Compaction started"
-    if kind == "compaction_end":
-        return f"Compaction completed: {_get(d, 'tokens_saved', 0)} tokens saved"
-    if kind == "context_overflow":
-        return "Context overflow detected"
-    if kind in _SUBAGENT_WORDS:
-        return f"Subagent {_SUBAGENT_WORDS[kind]}: {d.get('agent_id', 'unknown')}"
-    if kind == "error":
-        return f"Error: {d.get('error', 'unknown error')}"
-    if kind == "recovery":
-        return "Recovery initiated"
+def _session_start(d: Data, n: int | None) -> str:
+    goal = d.get("goal", "")
+    return f"Session started: {goal}" if goal else f"Session started (model={d.get('model', '')})"
+
+
+_LABELS: dict[str, Callable[[Data, int | None], str]] = {
+    "session_start": _session_start,
+    "session_end": lambda d, n: f"Session ended: {d.get('status', 'unknown')}",
+    "iteration_start": lambda d, n: f"Iteration {n} started",
+    "iteration_end": lambda d, n: f"Iteration {n} ended{_took(d.get('duration_ms'))}",
+    "llm_request": lambda d, n: (
+        f"LLM request: {d.get('messages_count', '?')} messages -> {d.get('model', '?')}"),
+    "llm_response": lambda d, n: (
+        f"LLM response: {d.get('tokens', 0)} tokens (${_fmt(d.get('cost', 0.0), '.4f')})"),
+    "llm_error": lambda d, n: f"LLM error: {d.get('error', 'unknown error')}",
+    "llm_retry": lambda d, n: f"LLM retry (attempt {_get(d, 'attempt', '?')})",
+    "tool_start": lambda d, n: f"Tool started: {_tool(d)}",
+    "tool_end": lambda d, n: f"Tool completed: {_tool(d)}{_took(_get(d, 'duration_ms', None))}",
+    "tool_error": lambda d, n: f"Tool error: {_tool(d)} -- {d.get('error', 'unknown')}",
+    "tool_approval": lambda d, n: f"Tool approval: {_tool(d)}",
+    "budget_check": lambda d, n: (
+        f"Budget check: {_fmt(_get(d, 'usage_fraction', 0), '.0%')} used"),
+    "budget_warning": lambda d, n: f"Budget warning: {_get(d, 'message', 'approaching limit')}",
+    "budget_exhausted": lambda d, n: "Budget exhausted",
+    "compaction_start": lambda d, n: "Compaction started",
+    "compaction_end": lambda d, n: (
+        f"Compaction completed: {_get(d, 'tokens_saved', 0)} tokens saved"),
+    "context_overflow": lambda d, n: "Context overflow detected",
+    "subagent_spawn": lambda d, n: f"Subagent spawned: {d.get('agent_id', 'unknown')}",
+    "subagent_complete": lambda d, n: f"Subagent completed: {d.get('agent_id', 'unknown')}",
+    "subagent_error": lambda d, n: f"Subagent error: {d.get('agent_id', 'unknown')}",
+    "subagent_timeout": lambda d, n: f"Subagent timeout: {d.get('agent_id', 'unknown')}",
+    "error": lambda d, n: f"Error: {d.get('error', 'unknown error')}",
+    "recovery": lambda d, n: "Recovery initiated",
+}
+
+
+def _generic(kind: str, d: Data) -> str:
     generic = kind.replace("_", " ").capitalize()
     message = _get(d, "message", None)
     return f"{generic}: {message}" if isinstance(message, str) and message else generic
 
 
-_SUBAGENT_WORDS = {
-    "subagent_spawn": "spawned",
-    "subagent_complete": "completed",
-    "subagent_error": "error",
-    "subagent_timeout": "timeout",
-}
-
-
-def _tool(d: dict[str, Any]) -> Any:
-    return d.get("tool", d.get("tool_name", "unknown"))
+def event_label(kind: str, data: Data, iteration: int | None) -> str:
+    """A human-readable one-liner for an event (at most MAX_LABEL characters, one line)."""
+    make = _LABELS.get(kind)
+    text = make(data, iteration) if make is not None else _generic(kind, data)
+    if len(text) > MAX_LABEL:
+        text = text[: MAX_LABEL - 1] + "…"
+    if "\n" in text or "\r" in text:
+        text = " ".join(text.split())
+    return text

@@ -169,7 +169,8 @@ def timeline_chart(view: SessionView) -> Figure:
             "base": [b.start for b in bars],
             "text": [_text(b.label) for b in bars],
             "marker": {"color": [PALETTE["error"] if b.failed else PALETTE[group]
-                                 for b in bars]},
+                                 for b in bars],
+                       "line": {"width": 1, "color": "rgba(255,255,255,0.8)"}},
             "textposition": "none",
             "hovertemplate": "%{text}<br>from %{base:.1f} s, %{x:.2f} s<extra></extra>",
         })

@@ -144,6 +144,8 @@ class ScoreView:
     word: str
     tone: str
     components: list[ComponentRow]
+    #: Said when the trace lacks the data some parts need (they then score by default).
+    caveat: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,13 +499,23 @@ def _outcome(analysis: Analysis) -> Outcome:
 def _score(analysis: Analysis) -> ScoreView:
     score = analysis.efficiency.score
     word, tone = next((w, t) for limit, w, t in SCORE_WORDS if score >= limit)
+    no_breakdown = bool(analysis.facts.llm_responses) and not analysis.tokens.has_breakdown
+    caveat = ("This trace records only total tokens per call, not input, output and cached "
+              "tokens, so the cache part earns 0 of its 30 points and the token part its "
+              "neutral 5: the score is lower than the session itself deserves."
+              if no_breakdown else "")
     rows = []
     for c in analysis.efficiency.components:
         text = COMPONENTS[c.name]
-        measured = text.if_missing if c.value is None else fmt.percent(c.value)
+        if no_breakdown and c.name in ("cache_hit_rate", "token_efficiency"):
+            measured = "not recorded"
+        elif c.value is None:
+            measured = text.if_missing
+        else:
+            measured = fmt.percent(c.value)
         rows.append(ComponentRow(c.name, text.title, measured, text.formula, f"{c.weight:g}",
                                  f"{c.points:.1f}", c.points, float(c.weight), text.improve))
-    return ScoreView(f"{score:.1f}", score, word, tone, rows)
+    return ScoreView(f"{score:.1f}", score, word, tone, rows, caveat)
 
 
 def _iter_link(anchor: str, iteration: int | None, nodes: dict[int | None, TreeNode]) -> str:
