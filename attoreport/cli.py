@@ -68,7 +68,7 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         if not quiet:
             _say_done(sessions, output, json_path, markdown_path)
     except AttoreportError as exc:
-        click.echo(f"attoreport: {exc}", err=True)
+        click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
     except Exception as exc:  # a bug in attoreport, never the trace's fault
         click.echo(f"attoreport: internal error: {exc.__class__.__name__}: {exc}\n"
@@ -76,11 +76,19 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         sys.exit(EXIT_INTERNAL)
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
+
+
+def _printable(text: str) -> str:
+    """Text from a trace, safe for a terminal: control characters shown as \\xNN."""
+    return text.translate(_CONTROL)
+
+
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
     if quiet or not diagnostics:
         return
     for d in diagnostics[:SHOWN_DIAGNOSTICS]:
-        click.echo(f"{d.file}:{d.line}: {d.message}", err=True)
+        click.echo(_printable(f"{d.file}:{d.line}: {d.message}"), err=True)
     if len(diagnostics) > SHOWN_DIAGNOSTICS:
         click.echo(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more damaged lines "
                    "(all are listed in the report)", err=True)

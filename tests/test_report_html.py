@@ -1,0 +1,147 @@
+"""The HTML report as a document: structure, safety, size. (Browser behaviour: tests/browser.)"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import attoreport
+from attoreport.report.html import markdown_html, script_json
+from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES
+
+HOSTILE = FIXTURES / "hostile" / "hostile-payloads.jsonl"
+SIZE_BUDGET = int(2.5 * 1024 * 1024)
+VIEWS = ["summary", "issues", "efficiency", "token-flow", "cache", "tools", "timeline", "tree"]
+
+
+def render(*traces: Path) -> str:
+    sessions = attoreport.load([str(t) for t in traces])
+    return attoreport.render_html([attoreport.analyse(s) for s in sessions])
+
+
+class Elements(HTMLParser):
+    """Collects start tags with their attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("trace", sorted(SAMPLES.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_sample_reports_stay_within_the_size_budget(trace: Path) -> None:
+    assert len(render(trace).encode()) <= SIZE_BUDGET
+
+
+@pytest.mark.parametrize("trace", ALL_TRACES + [HOSTILE], ids=lambda p: p.stem)
+def test_every_trace_renders_every_view(trace: Path) -> None:
+    html = render(trace)
+    tags = elements(html)
+    sessions = [a for t, a in tags if t == "section" and "data-session-id" in a]
+    assert sessions
+    views = [a["data-view"] for t, a in tags if "data-view" in a]
+    for view in VIEWS:
+        assert views.count(view) == len(sessions), view
+    assert ("overview" in views) == (len(sessions) > 1)
+
+
+def test_diagnostics_view_only_when_lines_were_damaged() -> None:
+    assert 'data-view="diagnostics"' not in render(FIXTURES / "collector" / "collector-clean-feature.jsonl")
+    damaged = render(FIXTURES / "damaged" / "damaged-garbage-lines.jsonl")
+    assert 'data-view="diagnostics"' in damaged
+    for line in (15, 38, 57):
+        assert f'<td class="num">{line}</td>' in damaged
+
+
+def test_report_loads_nothing_from_the_network() -> None:
+    html = render(HOSTILE, *SAMPLES.glob("*.jsonl"))
+    for tag, attrs in elements(html):
+        assert tag not in ("img", "iframe", "link", "object", "embed", "audio", "video", "base")
+        assert "src" not in attrs, (tag, attrs)
+        if tag == "a":
+            href = attrs.get("href") or ""
+            assert href.startswith(("#", "https://", "http://", "mailto:")), href
+    [csp] = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert "default-src 'none'" in csp and "connect-src 'none'" in csp
+    assert re.search(r"script-src 'nonce-[\w-]+'", csp)
+
+
+def test_only_our_own_scripts_run() -> None:
+    html = render(HOSTILE)
+    scripts = [a for t, a in elements(html) if t == "script"]
+    assert [s.get("type") for s in scripts] == ["application/json", "text/plain", None]
+    nonce = re.search(r"'nonce-([\w-]+)'", html).group(1)  # type: ignore[union-attr]
+    assert scripts[2]["nonce"] == nonce
+    assert html.count("<script") == 3
+    assert "window.__pwned" in html  # the payloads are there, as text
+
+
+def test_trace_strings_are_escaped_everywhere() -> None:
+    html = render(HOSTILE)
+    assert "<script>window.__pwned" not in html
+    assert "<img src=x" not in html and "<svg onload" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    attrs = [a for _, a in elements(html)]
+    for a in attrs:
+        assert not any(name.startswith("on") for name in a), a
+
+
+def test_session_ids_from_the_trace_are_attribute_safe() -> None:
+    html = render(HOSTILE)
+    ids = [a["data-session-id"] for t, a in elements(html) if t == "section" and
+           "data-session-id" in a]
+    assert ids == ["hostile-a", "<img src=x onerror=window.__pwned=1>"]
+
+
+def test_markdown_is_safe() -> None:
+    out = str(markdown_html("[a](javascript:alert(1)) [b](https://ok.example) "
+                            "![c](http://evil.example/x.png) <b>raw</b> [d](data:text/html,x)"))
+    assert 'href="https://ok.example"' in out and 'rel="noopener noreferrer nofollow"' in out
+    assert "javascript:" not in out.replace("[a](javascript:alert(1))", "")
+    assert "<img" not in out and "<b>" not in out and "&lt;b&gt;" in out
+    assert 'href="data:' not in out
+
+
+def test_script_json_cannot_close_the_script_element() -> None:
+    text = script_json({"x": "</script><script>alert(1)</script>&\u2028\u2029"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+
+
+def test_chart_labels_are_escaped_for_plotly() -> None:
+    html = render(HOSTILE)
+    data = html.split('id="chart-data">', 1)[1].split("</script>", 1)[0]
+    assert "\\u003cimg" not in data  # no raw tag reaches plotly, even JSON-escaped
+    assert "&amp;lt;img" in data or "&lt;img" in data.replace("\\u0026", "&")
+
+
+def test_report_names_its_sources_time_and_version() -> None:
+    html = render(FIXTURES / "collector" / "collector-clean-feature.jsonl")
+    assert f"attoreport {attoreport.__version__}" in html
+    assert "collector-clean-feature.jsonl</code>" in html
+    assert re.search(r"Made \d{4}-\d\d-\d\d \d\d:\d\d UTC", html)
+
+
+def test_open_session_and_agent_totals_are_explained() -> None:
+    crashed = render(FIXTURES / "collector" / "collector-crashed-open-session.jsonl")
+    assert "Did not finish" in crashed
+    agent = render(FIXTURES / "agent" / "agent-normal-task.jsonl")
+    assert "records only the total tokens" in agent
+    assert "does not record the goal" in agent
+
+
+def test_goal_markdown_is_rendered() -> None:
+    html = render(FIXTURES / "collector" / "collector-all-kinds-markdown-goal.jsonl")
+    assert "<h1>Migrate the billing service to the new <code>PaymentGateway</code> API</h1>" in html
+    assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in html
