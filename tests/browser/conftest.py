@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import pytest
 
@@ -130,7 +130,8 @@ class ReportPage:
     """Every requested URL whose scheme is not file:, data:, blob: or about: (all blocked)."""
 
 
-OpenReport = Callable[..., ReportPage]
+class OpenReport(Protocol):
+    def __call__(self, path: str | os.PathLike[str], javascript_enabled: bool = True) -> ReportPage: ...
 
 
 @pytest.fixture
@@ -164,7 +165,8 @@ def open_report(browser: Browser) -> Iterator[OpenReport]:
         context.route_web_socket(BLOCKED_WS, _block_ws)
         page.on("console", lambda msg: report.console_errors.append(msg.text)
                 if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: report.console_errors.append(f"pageerror: {exc}"))
+        page.on("pageerror",
+                lambda exc: report.console_errors.append(f"pageerror: {exc.name}: {exc.message}"))
         if not javascript_enabled:
             _NO_JS_PAGES.add(page)
         page.goto(Path(path).resolve().as_uri(), wait_until="load")

@@ -1,0 +1,213 @@
+"""The report in a real browser: Debian's Chromium driven by Playwright, with no network.
+
+Every fixture trace gets a report; each is opened with and without JavaScript, checked
+for console errors, network requests, views, charts, tree, filter and issue links, run
+through axe-core, and saved as a screenshot in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import attoreport
+from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = FIXTURES / "hostile" / "hostile-payloads.jsonl"
+VIEWS = ["summary", "issues", "efficiency", "token-flow", "cache", "tools", "timeline", "tree"]
+REPORTS = {t.stem: [t] for t in ALL_TRACES}
+REPORTS["hostile-payloads"] = [HOSTILE]
+REPORTS["all-samples"] = sorted(SAMPLES.glob("*.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("reports")
+    for name, traces in REPORTS.items():
+        sessions = attoreport.load([str(t) for t in traces])
+        html = attoreport.render_html([attoreport.analyse(s) for s in sessions])
+        (folder / f"{name}.html").write_text(html, encoding="utf-8")
+    return folder
+
+
+def wait_for_charts(page) -> int:
+    """Wait until every chart is drawn; returns how many there are."""
+    total = page.locator("[data-chart]").count()
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-chart][data-drawn] .main-svg').length >= n",
+        arg=total, timeout=30_000)
+    return total
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_report_works_in_chromium(name: str, report_dir: Path, open_report,
+                                  save_screenshot) -> None:
+    report = open_report(report_dir / f"{name}.html")
+    page = report.page
+    sessions = page.locator("section[data-session-id]")
+    assert sessions.count() >= 1
+    for i in range(sessions.count()):
+        section = sessions.nth(i)
+        for view in VIEWS:
+            assert section.locator(f'[data-view="{view}"]').count() == 1, view
+    if sessions.count() > 1:
+        assert page.locator('[data-view="overview"]').count() == 1
+
+    charts = wait_for_charts(page)
+    assert charts >= 2  # at least the efficiency chart and one more per session
+
+    _tree_opens_and_closes(page)
+    _event_log_filter_works(page)
+    _issue_link_lands_on_its_iteration(page)
+
+    save_screenshot(page, f"report-{name}")
+    assert report.console_errors == []
+    assert report.network_requests == []
+
+
+def _tree_opens_and_closes(page) -> None:
+    node = page.locator(".tree > details").first
+    summary = node.locator(":scope > summary")
+    assert not node.evaluate("d => d.open")
+    summary.click()
+    assert node.evaluate("d => d.open")
+    summary.click()
+    assert not node.evaluate("d => d.open")
+    section = page.locator("section[data-session-id]").first
+    section.locator('[data-tree="open"]').click()
+    closed = section.locator(".tree details:not([open])").count()
+    assert closed == 0
+    section.locator('[data-tree="close"]').click()
+    assert section.locator(".tree details[open]").count() == 0
+
+
+def _event_log_filter_works(page) -> None:
+    section = page.locator("section[data-session-id]").first
+    table = section.locator("table.log")
+    rows = table.locator("tbody tr:not(.gap)")
+    total = rows.count()
+    kind = section.locator('[data-filter="kind"] option').nth(1).get_attribute("value")
+    section.locator('[data-filter="kind"]').select_option(kind)
+    visible = table.locator("tbody tr:not([hidden]):not(.gap)")
+    expected = table.evaluate(
+        "(t, kind) => [...t.tBodies[0].rows].filter(r => r.dataset.kind === kind).length", kind)
+    assert 0 < visible.count() == expected
+    assert section.locator("[data-filter-count]").inner_text() == (
+        f"Showing {expected} of {total} events")
+    section.locator('[data-filter="kind"]').select_option("")
+    assert visible.count() == total
+    first_label = table.locator("tbody tr td.what").first.inner_text()
+    word = first_label.split()[0]
+    section.locator('[data-filter="text"]').fill(word)
+    assert 0 < visible.count() <= total
+    for text in visible.all_inner_texts()[:50]:
+        assert word.lower() in text.lower()
+    section.locator('[data-filter="text"]').fill("no event says this 7f3a")
+    assert visible.count() == 0
+    section.locator('[data-filter="text"]').fill("")
+    assert visible.count() == total
+
+
+def _issue_link_lands_on_its_iteration(page) -> None:
+    links = page.locator("a[data-iter-link]")
+    if links.count() == 0:
+        return
+    link = links.first
+    target_id = link.get_attribute("href")[1:]
+    link.click()
+    target = page.locator(f'[id="{target_id}"]')
+    page.wait_for_function("id => location.hash === '#' + id", arg=target_id)
+    assert target.evaluate("d => d.open")
+    box = target.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and viewport is not None
+    assert 0 < box["y"] < viewport["height"]  # below the sticky navigation, on screen
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_report_reads_without_javascript(name: str, report_dir: Path, open_report) -> None:
+    report = open_report(report_dir / f"{name}.html", javascript_enabled=False)
+    page = report.page
+    section = page.locator("section[data-session-id]").first
+    summary = section.locator('[data-view="summary"]')
+    assert summary.locator(".score-number").is_visible()
+    assert summary.locator(".outcome").is_visible()
+    assert section.locator('[data-view="efficiency"] tbody tr').count() == 5
+    assert section.locator('[data-view="efficiency"] tbody tr').first.is_visible()
+    issues = section.locator('[data-view="issues"]')
+    assert issues.is_visible()
+    for item in issues.locator("li.issue").all()[:5]:
+        assert item.is_visible()
+    log_rows = section.locator("table.log tbody tr")
+    assert log_rows.count() > 0 and log_rows.first.is_visible()
+    node = section.locator(".tree > details").first
+    node.locator(":scope > summary").click()
+    assert node.evaluate("d => d.open")
+    assert section.locator(".chart-fallback").first.is_visible()
+    assert report.network_requests == []
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_no_serious_accessibility_violations(name: str, report_dir: Path, open_report,
+                                             run_axe) -> None:
+    report = open_report(report_dir / f"{name}.html")
+    wait_for_charts(report.page)
+    violations = run_axe(report.page)
+    assert violations == [], [(v["id"], v["help"], v["nodes"][0]["target"]) for v in violations]
+
+
+def test_hostile_trace_executes_and_loads_nothing(report_dir: Path, open_report) -> None:
+    report = open_report(report_dir / "hostile-payloads.html")
+    page = report.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    wait_for_charts(page)
+    page.locator('[data-tree="open"]').first.click()
+    for chart in page.locator("[data-chart]").all():  # hover text is where plotly renders HTML
+        chart.hover()
+    assert page.evaluate("() => window.__pwned") is None
+    assert dialogs == []
+    assert report.network_requests == []
+    assert page.locator("section[data-session-id] img, section[data-session-id] iframe").count() == 0
+    ids = page.locator("section[data-session-id]").evaluate_all(
+        "els => els.map(e => e.dataset.sessionId)")
+    assert ids == ["hostile-a", "<img src=x onerror=window.__pwned=1>"]
+    assert "<script>window.__pwned=1</script>" in page.locator(".goal").first.inner_text()
+
+
+def test_theme_switch_and_keyboard(report_dir: Path, open_report) -> None:
+    report = open_report(report_dir / "collector-subagents-hierarchy.html")
+    page = report.page
+    wait_for_charts(page)
+    toggle = page.locator("#theme-toggle")
+    before = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    after = page.evaluate("() => getComputedStyle(document.documentElement).backgroundColor")
+    assert page.evaluate("() => document.documentElement.dataset.theme") in ("dark", "light")
+    assert before != after or page.evaluate(
+        "() => getComputedStyle(document.documentElement).backgroundColor") != before
+    page.keyboard.press("Enter")
+    node = page.locator(".tree > details").first
+    node.locator(":scope > summary").focus()
+    page.keyboard.press("Enter")
+    assert node.evaluate("d => d.open")
+    assert report.console_errors == []
+
+
+def test_overview_table_sorts(report_dir: Path, open_report) -> None:
+    report = open_report(report_dir / "all-samples.html")
+    page = report.page
+    header = page.locator('[data-view="overview"] th', has_text="Cost").locator("button")
+    header.click()
+    costs = page.locator('[data-view="overview"] tbody tr td:nth-child(5)').evaluate_all(
+        "cells => cells.map(c => parseFloat(c.dataset.value))")
+    assert costs == sorted(costs)
+    header.click()
+    costs = page.locator('[data-view="overview"] tbody tr td:nth-child(5)').evaluate_all(
+        "cells => cells.map(c => parseFloat(c.dataset.value))")
+    assert costs == sorted(costs, reverse=True)
+    assert page.locator('[data-view="overview"] th[aria-sort="descending"]').count() == 1
