@@ -552,6 +552,11 @@ def _build_event(
         event.tool = _text(tool, 200)
     if kind in TOOL_CALL_KINDS:
         event.fingerprint = _fingerprint(str(event.tool or ""), data.get("args"))
+    if kind in TOOL_CALL_KINDS or kind == "tool_start":
+        meta = data.get("metadata")
+        call_id = meta.get("tool_id") if isinstance(meta, dict) else data.get("tool_id")
+        if isinstance(call_id, str) and call_id:
+            event.call_id = call_id[:100]
     if "agent_id" in data:
         event.agent_id = _text(data["agent_id"], 200)
     if "error" in data and data["error"] is not None:

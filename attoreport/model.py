@@ -209,6 +209,8 @@ class TraceEvent:
     #: Hash of Attocode's tool fingerprint (tool + sorted-keys JSON of args).
     fingerprint: bytes | None = None
     agent_id: str | None = None
+    #: The provider's id of a tool call (`metadata.tool_id`), pairing tool_start with its end.
+    call_id: str | None = None
     error: str | None = None
     #: Number of tasks a `swarm_task_failed` cascade-skipped.
     skipped_tasks: int = 0

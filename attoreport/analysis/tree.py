@@ -61,9 +61,11 @@ def build_tree(session: Session) -> Tree:
     """Iteration nodes (sorted), then events without iteration, in file order.
 
     An event sits under its `parent_event_id` when that parent appeared earlier in
-    the file; otherwise under its iteration. Parent links to missing events, to later
-    events or in cycles therefore cannot break the tree.
+    the file (a tool call's end without one sits under the start with the same tool-call
+    id, as the real agent writes them); otherwise under its iteration. Parent links to
+    missing events, to later events or in cycles therefore cannot break the tree.
     """
+    open_calls: dict[str, TreeNode] = {}
     by_id: dict[str, TreeNode] = {}
     iterations: dict[int, TreeNode] = {}
     ungrouped: list[TreeNode] = []
@@ -72,12 +74,16 @@ def build_tree(session: Session) -> Tree:
     size = 0
     for event in session.events:
         parent = by_id.get(event.parent_id) if event.parent_id else None
+        if parent is None and event.call_id is not None and event.kind != "tool_start":
+            parent = open_calls.pop(event.call_id, None)
         lane = event.agent_id or (parent.lane if parent is not None else MAIN_LANE)
         if lane != MAIN_LANE:
             lanes[event.line] = lane
         node = TreeNode(f"event-{event.line}", event.label, event.kind, event.iteration, event,
                         event.display_duration_ms, lane)
         by_id.setdefault(event.event_id, node)
+        if event.kind == "tool_start" and event.call_id is not None:
+            open_calls[event.call_id] = node
         group = None
         if event.iteration is not None:
             group = iterations.get(event.iteration)

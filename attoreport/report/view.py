@@ -285,6 +285,8 @@ class SessionView:
     model: str
     is_open: bool
     outcome: Outcome
+    #: "read_file ×12, bash ×3, …": what the agent did, in a line.
+    tools_used: str
     stats: list[Stat]
     score: ScoreView
     findings: list[IssueGroup]
@@ -409,6 +411,7 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
         model=session.model or _models(facts.llm_responses),
         is_open=session.is_open,
         outcome=_outcome(analysis),
+        tools_used=_tools_used(analysis),
         stats=stats,
         score=_score(analysis),
         findings=_findings(issue_groups),
@@ -464,6 +467,13 @@ def _rate(cache_read: int, uncached: int) -> float | None:
 def _models(llm_responses: list[TraceEvent]) -> str:
     names = dict.fromkeys(e.usage.model for e in llm_responses if e.usage and e.usage.model)
     return ", ".join(list(names)[:3])
+
+
+def _tools_used(analysis: Analysis) -> str:
+    tools = sorted(analysis.facts.tools.values(), key=lambda t: (-t.calls, t.name))
+    shown = ", ".join(f"{fmt.truncate(t.name, 40)} ×{t.calls}" for t in tools[:6])
+    more = f" and {len(tools) - 6} more" if len(tools) > 6 else ""
+    return shown + more
 
 
 def _start_time(analysis: Analysis) -> float:
@@ -682,19 +692,22 @@ def _waterfall(events: list[TraceEvent], tree: Tree,
                start: float) -> tuple[list[Bar], list[Marker]]:
     bars: list[Bar] = []
     markers: list[Marker] = []
-    iteration_starts: dict[int, float] = {}
+    open_iterations: dict[int, float] = {}
     spawns: dict[str, float] = {}
+    last = 0.0
     for e in events:
         if not e.has_timestamp:
             continue
         at = e.timestamp - start
+        last = max(last, at)
         lane = tree.lane_of(e)
         if e.kind == "iteration_start" and e.iteration is not None:
-            iteration_starts[e.iteration] = at
-        elif e.kind == "iteration_end" and e.iteration in iteration_starts:
-            begin = iteration_starts[e.iteration]  # type: ignore[index]
-            bars.append(Bar("Iterations", begin, max(at - begin, 0.0), "iteration",
-                            f"Iteration {e.iteration}", False))
+            # Traces without iteration_end (the real agent's): an iteration lasts until the next.
+            for number, begin in open_iterations.items():
+                bars.append(_iteration_bar(number, begin, at))
+            open_iterations = {e.iteration: at}
+        elif e.kind == "iteration_end" and e.iteration in open_iterations:
+            bars.append(_iteration_bar(e.iteration, open_iterations.pop(e.iteration), at))
         elif e.kind == "subagent_spawn" and e.agent_id:
             spawns[e.agent_id] = at
         elif e.kind in ("subagent_complete", "subagent_error", "subagent_timeout") \
@@ -708,9 +721,16 @@ def _waterfall(events: list[TraceEvent], tree: Tree,
                             e.kind in FAILURE_KINDS))
         if e.kind in FAILURE_KINDS:
             markers.append(Marker(lane, at, e.label))
+    for number, begin in open_iterations.items():
+        bars.append(_iteration_bar(number, begin, last))
     if len(bars) > MAX_BARS:
         bars = sorted(bars, key=lambda b: -b.seconds)[:MAX_BARS]
     return bars, markers[:MAX_BARS]
+
+
+def _iteration_bar(number: int, begin: float, end: float) -> Bar:
+    return Bar("Iterations", begin, max(end - begin, 0.0), "iteration", f"Iteration {number}",
+               False)
 
 
 _TIMED_KINDS = {"llm_response": "llm", "tool_end": "tool", "tool_error": "tool",
@@ -726,8 +746,9 @@ def _lanes(bars: list[Bar], markers: list[Marker]) -> list[str]:
     return [lane for lane in seen if lane in used]
 
 
-def _head_tail(rows: list[T], limit: int = MAX_TABLE_ROWS) -> list[T]:
-    """All rows, or the first three quarters and the last quarter of `limit` of them."""
+def _head_tail(rows: list[T]) -> list[T]:
+    """All rows, or the first three quarters and the last quarter of MAX_TABLE_ROWS of them."""
+    limit = MAX_TABLE_ROWS
     if len(rows) <= limit:
         return rows
     return rows[: limit * 3 // 4] + rows[-(limit // 4):]
