@@ -89,3 +89,18 @@ def test_damage_attocode_cannot_load_leaves_the_numbers_of_its_source(
     for kind, n in extra_counts.items():
         counts[kind] = counts.get(kind, 0) + n
     assert doc["event_counts"] == counts
+
+
+def test_every_kind_attocode_writes_is_known_with_its_category() -> None:
+    from attoreport.model import KIND_CATEGORIES, KNOWN_KINDS
+
+    [session] = load([str(FIXTURES / "collector" / "collector-all-kinds-markdown-goal.jsonl")])
+    kinds = {e.kind for e in session.events}
+    assert len(kinds) == 47 and kinds <= KNOWN_KINDS
+    assert session.diagnostics == []
+    assert {KIND_CATEGORIES[k] for k in kinds} == {
+        "session", "iteration", "llm", "tool", "budget", "compaction", "subagent", "swarm",
+        "plan", "quality", "error", "mode", "mcp", "file", "checkpoint", "custom"}
+    assert KIND_CATEGORIES["swarm_conflict"] == "swarm"
+    assert KIND_CATEGORIES["context_overflow"] == "compaction"
+    assert KIND_CATEGORIES["learning_proposed"] == "quality"
