@@ -118,10 +118,19 @@
     closedForPrint = Array.prototype.filter.call(document.querySelectorAll("details"),
       function (d) { return !d.open; });
     closedForPrint.forEach(function (d) { d.open = true; });
+    restyleCharts();
   });
   window.addEventListener("afterprint", function () {
     closedForPrint.forEach(function (d) { d.open = false; });
+    restyleCharts();
   });
+  if (window.matchMedia) {
+    var scheme = window.matchMedia("(prefers-color-scheme: dark)");
+    if (scheme.addEventListener) scheme.addEventListener("change", function () {
+      if (toggle) showTheme();
+      restyleCharts();
+    });
+  }
 
   /* ---- charts: plotly.js is inlined gzip-compressed --------------------- */
   var figures = {};

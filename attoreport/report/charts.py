@@ -47,10 +47,10 @@ def _text(value: str) -> str:
 
 def _base_layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
-        "margin": {"l": 60, "r": 60, "t": 30, "b": 50},
+        "margin": {"l": 60, "r": 60, "t": 40, "b": 50},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "hovermode": "closest",
         "height": 360,
     }
@@ -84,7 +84,7 @@ def efficiency_chart(view: SessionView) -> Figure:
              "hovertemplate": "%{y}: %{x:.1f} points missed<extra></extra>"},
         ],
         "layout": _base_layout(barmode="stack", height=260,
-                               margin={"l": 170, "r": 20, "t": 10, "b": 40},
+                               margin={"l": 170, "r": 20, "t": 40, "b": 40},
                                xaxis={"title": {"text": "points"}, "range": [0, 30]},
                                yaxis={"autorange": "reversed"}),
     }
@@ -186,7 +186,7 @@ def timeline_chart(view: SessionView) -> Figure:
         "data": data,
         "layout": _base_layout(
             barmode="overlay", height=max(220, 70 * len(lanes) + 120),
-            margin={"l": 140, "r": 20, "t": 10, "b": 50},
+            margin={"l": 140, "r": 20, "t": 40, "b": 50},
             xaxis={"title": {"text": "seconds since the session started"}, "rangemode": "tozero"},
             yaxis={"type": "category", "categoryorder": "array", "categoryarray": lanes,
                    "autorange": "reversed"},

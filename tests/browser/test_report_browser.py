@@ -212,3 +212,23 @@ def test_overview_table_sorts(report_dir: Path, open_report) -> None:
         "cells => cells.map(c => parseFloat(c.dataset.value))")
     assert costs == sorted(costs, reverse=True)
     assert page.locator('[data-view="overview"] th[aria-sort="descending"]').count() == 1
+
+
+def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto((report_dir / "collector-clean-feature.html").resolve().as_uri())
+        wait_for_charts(page)
+        background = "() => getComputedStyle(document.documentElement).backgroundColor"
+        assert page.evaluate(background) == "rgb(22, 24, 28)"
+        assert page.locator("#theme-toggle").inner_text() == "Light theme"
+        font = page.evaluate(
+            "() => document.querySelector('[data-chart] .main-svg text').style.fill")
+        assert font.replace(" ", "") == "rgb(230,232,235)"  # chart text follows the theme
+        page.emulate_media(media="print")
+        assert page.evaluate(background) == "rgb(255, 255, 255)"
+        assert page.locator(".filters").first.is_hidden()
+        assert page.locator(".views-nav").first.is_hidden()
+    finally:
+        context.close()
