@@ -40,8 +40,9 @@ DETAIL_CHARS = 400
 ERROR_CHARS = 500
 DISCOVERY_DIRS = (Path(".attocode") / "traces", Path(".traces"))
 TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
-_NUMERIC_KEYS = ("tokens", "cost", "input_tokens", "output_tokens", "cache_read_tokens",
-                 "cache_write_tokens")
+#: `data` keys Attocode's analyzers read as numbers: int() for tokens, float() for the rest.
+_INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+_FLOAT_KEYS = ("cost", "duration_ms")
 _CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
               "mid-write; line skipped")
 
@@ -369,14 +370,11 @@ class _Parser:
             self.diagnose(line, "parent_event_id is not a string; ignored", "repaired")
             parent = None
         top_duration = raw.get("duration_ms")
-        if top_duration is not None and _optional_float(top_duration) is None:
-            self.diagnose(line, "duration_ms is not a number; ignored", "repaired")
-            top_duration = None
         event_id = raw.get("event_id")
         if event_id.__class__ is not str or not event_id or len(event_id) > 64:
             event_id = f"line-{line}" if event_id in (None, "") else _text(str(event_id), 64)
-        if kind == "llm_response":
-            self._check_numbers(data, line)
+        self._check_numbers(data, line, ("timestamp", raw["timestamp"]),
+                            ("duration_ms", top_duration))
         event = _build_event(kind, timestamp, event_id, iteration, parent, top_duration, data,
                              line)
         group.events.append(event)
@@ -398,17 +396,26 @@ class _Parser:
             return {}
         return data
 
-    def _check_numbers(self, data: dict[str, Any], line: int) -> None:
-        """Report token and cost values that are not plain numbers (read as Attocode reads them)."""
+    def _check_numbers(self, data: dict[str, Any], line: int, *top: tuple[str, Any]) -> None:
+        """Report values Attocode reads as numbers that are not plain numbers.
+
+        They are read the way Attocode's analyzers read them (`int()` / `float()`, 0 when
+        that fails); the diagnostic says what each became.
+        """
         odd = []
-        for key in _NUMERIC_KEYS:
-            value = data.get(key)
-            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        for key, value in (*top, *((k, data.get(k)) for k in _INT_KEYS + _FLOAT_KEYS)):
+            if value is None or (value.__class__ in (int, float)):
                 continue
-            read = safe_float(value) if key == "cost" else safe_int(value)
-            odd.append(f"{key} {_text(repr(value), 40)} as {read}")
+            if key in _INT_KEYS:
+                read: object = safe_int(value)
+            elif key == "cost":
+                read = safe_float(value)
+            else:
+                read = _optional_float(value)
+            shown = "ignored" if read is None else f"as {read}"
+            odd.append(f"{key} {_text(repr(value), 40)} {shown}")
         if odd:
-            self.diagnose(line, "numbers written as text, read as Attocode reads them: "
+            self.diagnose(line, "values that are not plain numbers, read as Attocode reads them: "
                           + ", ".join(odd), "repaired")
 
     def _iteration(self, value: Any, line: int) -> int | None:
@@ -455,8 +462,7 @@ class _Parser:
             return
         kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
         data = {k: v for k, v in raw.items() if k not in ("type", "timestamp", "elapsed_ms")}
-        if kind == "llm_response":
-            self._check_numbers(data, line)
+        self._check_numbers(data, line)
         event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line)
         event.has_timestamp = timestamp is not None
         group.events.append(event)
