@@ -85,10 +85,8 @@ def find_inputs(args: Sequence[str], cwd: Path | None = None) -> list[TraceInput
             if not found:
                 raise AttoreportError(f"{arg}: directory has no *.jsonl or *.jsonl.gz traces")
             inputs.extend(TraceInput(str(path / p.name), p, _stem(p)) for p in found)
-        elif full.is_file():
+        elif full.exists():  # a file, or a pipe such as <(zcat trace.jsonl.gz)
             inputs.append(TraceInput(arg, full, _stem(full)))
-        elif full.exists():
-            raise AttoreportError(f"{arg}: not a regular file")
         else:
             raise AttoreportError(f"{arg}: no such file or directory")
     return inputs

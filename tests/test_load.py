@@ -282,3 +282,15 @@ def test_no_argument_falls_back_to_dot_traces(tmp_path: Path) -> None:
 def test_no_argument_and_no_traces_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(AttoreportError, match="none found"):
         find_inputs([], cwd=tmp_path)
+
+
+def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "trace.jsonl"
+    os.mkfifo(fifo)
+    import threading
+
+    writer = threading.Thread(target=lambda: fifo.write_bytes(CLEAN.read_bytes()))
+    writer.start()
+    [session] = load([str(fifo)])
+    writer.join()
+    assert len(session.events) == 69 and session.session_id == "trace"
