@@ -43,6 +43,7 @@ TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
 #: `data` keys Attocode's analyzers read as numbers: int() for tokens, float() for the rest.
 _INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 _FLOAT_KEYS = ("cost", "duration_ms")
+_NUMBER_KEYS = _INT_KEYS + _FLOAT_KEYS
 _CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
               "mid-write; line skipped")
 
@@ -400,8 +401,15 @@ class _Parser:
         They are read the way Attocode's analyzers read them (`int()` / `float()`, 0 when
         that fails); the diagnostic says what each became.
         """
+        for key in _NUMBER_KEYS:  # the common case: nothing odd, decided in a few lookups
+            value = data.get(key)
+            if value is not None and value.__class__ is not int and value.__class__ is not float:
+                break
+        else:
+            if all(v is None or v.__class__ is int or v.__class__ is float for _, v in top):
+                return
         odd = []
-        for key, value in (*top, *((k, data.get(k)) for k in _INT_KEYS + _FLOAT_KEYS)):
+        for key, value in (*top, *((k, data.get(k)) for k in _NUMBER_KEYS)):
             if value is None or (value.__class__ in (int, float)):
                 continue
             if key in _INT_KEYS:

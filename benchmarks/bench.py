@@ -114,8 +114,11 @@ def main() -> None:
         for name, body in STAGES.items():
             if name == "idle":
                 continue
-            seconds, mem = measure(body, trace, args.repeat)
-            mem -= idle
+            if name.startswith("baseline"):
+                seconds, mem = base_time, base_mem
+            else:
+                seconds, mem = measure(body, trace, args.repeat)
+                mem -= idle
             print(f"{name:36} {seconds:8.2f} {seconds / base_time:7.2f} {mem:8.1f} "
                   f"{mem / base_mem:7.2f} {count / seconds:10,.0f}")
 
