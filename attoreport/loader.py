@@ -559,6 +559,11 @@ def _build_event(
             has_token_keys="output_tokens" in data or "tokens" in data,
             model=_text(model, 120) if model else None,
         )
+    elif kind in ("swarm_task_complete", "swarm_task_failed") and (
+            "tokens" in data or "cost" in data):
+        # A swarm worker's own spend; Attocode's totals leave it out (see SessionFacts).
+        event.usage = LlmUsage(tokens=safe_int(data.get("tokens")),
+                               cost=safe_float(data.get("cost")), has_token_keys=True)
     if "tool" in data or "tool_name" in data:
         tool = data["tool"] if "tool" in data else data["tool_name"]
         event.tool = _text(tool, 200)

@@ -163,3 +163,12 @@ def test_report_title_and_overview() -> None:
                                                         "collector-swarm-run"]
     single = build_report([analyse(sessions[0])], version="9.9", title="Mine")
     assert single.title == "Mine" and single.overview == []
+
+
+def test_swarm_spend_is_shown_beside_attocodes_totals() -> None:
+    v = view_of(FIXTURES / "collector" / "collector-swarm-run.jsonl")
+    cost = next(s for s in v.stats if s.label == "Cost")
+    assert cost.value == "$0.0403"  # Attocode's total: the main agent's LLM calls
+    assert cost.note == "plus $1.99 reported by swarm tasks, not in Attocode's total"
+    tokens = next(s for s in v.stats if s.label == "Tokens")
+    assert "swarm tasks report 471,390 more" in tokens.note

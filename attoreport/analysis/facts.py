@@ -61,6 +61,9 @@ class SessionFacts:
     swarm_tasks_skipped: int = 0
     swarm_conflicts: int = 0
     swarm_waves: int = 0
+    #: Tokens and cost that swarm tasks report themselves: not in Attocode's totals.
+    swarm_tokens: int = 0
+    swarm_cost: float = 0.0
     tools: dict[str, ToolStats] = field(default_factory=dict)
     first_timestamp: float | None = None
     last_timestamp: float | None = None
@@ -113,6 +116,9 @@ def collect_facts(session: Session) -> SessionFacts:  # noqa: C901 - one flat di
         elif kind == "swarm_task_failed":
             f.swarm_tasks_failed += 1
             f.swarm_tasks_skipped += event.skipped_tasks
+        if kind in ("swarm_task_complete", "swarm_task_failed") and event.usage is not None:
+            f.swarm_tokens += event.usage.tokens
+            f.swarm_cost += event.usage.cost
         elif kind == "swarm_conflict":
             f.swarm_conflicts += 1
         elif kind == "swarm_wave_start":

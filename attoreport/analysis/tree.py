@@ -92,7 +92,8 @@ def build_tree(session: Session) -> Tree:
                 group = iterations[event.iteration] = TreeNode(
                     f"iter-{event.iteration}", f"Iteration {event.iteration}", "iteration",
                     event.iteration)
-            _account(group, event)
+            # Iterations count LLM spend only, like Attocode's token flow.
+            _account(group, event, usage=event.kind == "llm_response")
             if event.kind == "iteration_start":
                 starts[event.iteration] = event.timestamp
             elif event.kind == "iteration_end":
@@ -111,8 +112,8 @@ def build_tree(session: Session) -> Tree:
     return Tree([iterations[i] for i in sorted(iterations)] + ungrouped, size, lanes)
 
 
-def _account(node: TreeNode, event: TraceEvent) -> None:
-    if event.usage is not None:
+def _account(node: TreeNode, event: TraceEvent, usage: bool = True) -> None:
+    if usage and event.usage is not None:
         node.tokens += event.usage.tokens
         node.cost += event.usage.cost
     if event.kind in FAILURE_KINDS:

@@ -393,14 +393,19 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
     stats = [
         Stat("Duration", fmt.duration_s(summary.duration_seconds),
              "until the trace stops (no end recorded)" if session.is_open else "wall-clock"),
-        Stat("Cost", fmt.cost(summary.total_cost), "model usage as recorded"),
+        Stat("Cost", fmt.cost(summary.total_cost),
+             f"plus {fmt.cost(facts.swarm_cost)} reported by swarm tasks, not in Attocode's "
+             "total" if facts.swarm_cost else "model usage as recorded"),
         Stat("Iterations", fmt.count(summary.iterations)),
         Stat("LLM calls", fmt.count(summary.llm_calls)),
         Stat("Tool calls", fmt.count(summary.tool_calls), tool_calls_note,
              "bad" if facts.tool_errors else ""),
         Stat("Errors", fmt.count(summary.errors), "failed tools, model errors, error events",
              "bad" if summary.errors else ""),
-        Stat("Tokens", fmt.tokens(summary.total_tokens), fmt.count(summary.total_tokens)),
+        Stat("Tokens", fmt.tokens(summary.total_tokens),
+             f"{fmt.count(summary.total_tokens)}; swarm tasks report "
+             f"{fmt.count(facts.swarm_tokens)} more" if facts.swarm_tokens
+             else fmt.count(summary.total_tokens)),
         Stat("Compactions", fmt.count(summary.compactions)),
     ]
     return SessionView(
