@@ -9,12 +9,12 @@ from attoreport.report import format as fmt
 from attoreport.report.view import SessionView, session_view
 
 
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no markup, one line."""
+def _cell(text: str, limit: int = 120) -> str:
+    """Text safe inside a Markdown table cell or list item: no pipes, no markup, one line."""
     cleaned = " ".join(text.split())
     for char in "\\|`*_[]<>#":
         cleaned = cleaned.replace(char, "\\" + char)
-    return fmt.truncate(cleaned, 120)
+    return fmt.truncate(cleaned, limit)
 
 
 def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
@@ -42,7 +42,8 @@ def _findings(view: SessionView) -> list[str]:
     for group in view.findings:
         count = f" ({len(group.issues)}×)" if len(group.issues) > 1 else ""
         lines.append(f"- **{group.severity}** {_cell(group.name)}{count}: "
-                     f"{_cell(group.issues[0].description)} *What to do:* {_cell(group.suggestion)}")
+                     f"{_cell(group.issues[0].description, 400)} "
+                     f"*What to do:* {_cell(group.suggestion, 400)}")
     if view.diagnostics:
         lines.append(f"- {len(view.diagnostics)} damaged trace line(s) skipped or repaired.")
     return lines
