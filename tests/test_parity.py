@@ -104,3 +104,28 @@ def test_every_kind_attocode_writes_is_known_with_its_category() -> None:
     assert KIND_CATEGORIES["swarm_conflict"] == "swarm"
     assert KIND_CATEGORIES["context_overflow"] == "compaction"
     assert KIND_CATEGORIES["learning_proposed"] == "quality"
+
+
+def test_efficiency_components_add_up_and_show_uncapped_ratios(tmp_path: Path) -> None:
+    from tests.conftest import event, write_trace
+
+    trace = write_trace(tmp_path / "t.jsonl", [
+        event("iteration_start", 1.0, 1),
+        event("llm_response", 2.0, 1, tokens=30, input_tokens=10, output_tokens=20),
+        event("tool_error", 3.0, 1, tool="x", error="no"),
+        event("llm_error", 4.0, 1, error="boom"),
+        event("error", 5.0, 1, error="bad"),
+        event("compaction_end", 6.0, 1), event("compaction_end", 7.0, 1),
+    ])
+    [session] = load([str(trace)])
+    analysis = analyse(session)
+    parts = {c.name: c for c in analysis.efficiency.components}
+    assert parts["error_rate"].value == 3.0 and parts["error_rate"].points == 0.0
+    assert parts["compaction_frequency"].value == 2.0 and parts["compaction_frequency"].points == 0
+    assert parts["token_efficiency"].value == 2.0 and parts["token_efficiency"].points == 10.0
+    assert parts["tool_success_rate"].value == 0.0
+    assert round(sum(c.points for c in parts.values()), 1) == analysis.summary.efficiency_score
+    [empty] = load([str(FIXTURES / "agent" / "agent-llm-auth-error.jsonl")])
+    none = {c.name: c for c in analyse(empty).efficiency.components}
+    assert none["error_rate"].value is None and none["error_rate"].points == 25.0
+    assert none["token_efficiency"].value is None and none["token_efficiency"].points == 5.0

@@ -39,7 +39,7 @@ class EfficiencyComponent:
 
     name: str
     weight: float
-    #: The measured quantity (a rate or ratio); None when its denominator is 0.
+    #: The measured ratio, before Attocode caps it at 1; None when its denominator is 0.
     value: float | None
     points: float
 
@@ -55,29 +55,30 @@ class Efficiency:
 
 def efficiency(facts: SessionFacts, tokens: TokenTotals) -> Efficiency:
     """Attocode's 0-100 score: 30 cache + 25 errors + 15 compactions + 20 tools + 10 tokens."""
-    components = []
-    components.append(EfficiencyComponent(
-        "cache_hit_rate", 30, tokens.cache_efficiency, tokens.cache_efficiency * 30.0))
+    components = [EfficiencyComponent(
+        "cache_hit_rate", 30, tokens.cache_efficiency, tokens.cache_efficiency * 30.0)]
+    # `value` is the measured ratio before Attocode caps it; `points` use the capped one.
     if facts.tool_calls > 0:
-        error_rate = min(facts.errors / facts.tool_calls, 1.0)
-        components.append(EfficiencyComponent("error_rate", 25, error_rate,
-                                              (1.0 - error_rate) * 25.0))
+        errors = facts.errors / facts.tool_calls
+        components.append(EfficiencyComponent("error_rate", 25, errors,
+                                              (1.0 - min(errors, 1.0)) * 25.0))
         success = max(0.0, 1.0 - facts.tool_errors / facts.tool_calls)
         tool_component = EfficiencyComponent("tool_success_rate", 20, success, success * 20.0)
     else:
         components.append(EfficiencyComponent("error_rate", 25, None, 25.0))
         tool_component = EfficiencyComponent("tool_success_rate", 20, None, 20.0)
     if facts.iterations > 0:
-        ratio = min(facts.compactions / facts.iterations, 1.0)
+        ratio = facts.compactions / facts.iterations
         components.append(EfficiencyComponent("compaction_frequency", 15, ratio,
-                                              max(0.0, 1.0 - ratio) * 15.0))
+                                              max(0.0, 1.0 - min(ratio, 1.0)) * 15.0))
     else:
         components.append(EfficiencyComponent("compaction_frequency", 15, None, 15.0))
     components.append(tool_component)
     total_input = tokens.breakdown["input"] + tokens.breakdown["cache_read"]
     if total_input > 0:
-        ratio = min(tokens.breakdown["output"] / total_input, 1.0)
-        components.append(EfficiencyComponent("token_efficiency", 10, ratio, ratio * 10.0))
+        ratio = tokens.breakdown["output"] / total_input
+        components.append(EfficiencyComponent("token_efficiency", 10, ratio,
+                                              min(ratio, 1.0) * 10.0))
     else:
         components.append(EfficiencyComponent("token_efficiency", 10, None, 5.0))
     raw = sum(c.points for c in components)
