@@ -36,8 +36,10 @@ PALETTE = {
     "error": "#e15759",
 }
 
-GROUP_NAMES = {"iteration": "Iteration", "llm": "LLM call", "tool": "Tool call",
-               "subagent": "Subagent", "swarm": "Swarm task", "compaction": "Compaction"}
+#: Drawn in this order: long spans first (faint), the calls inside them on top.
+GROUP_NAMES = {"iteration": "Iteration", "subagent": "Subagent run", "swarm": "Swarm task",
+               "compaction": "Compaction", "llm": "LLM call", "tool": "Tool call"}
+FAINT_GROUPS = {"iteration": 1.0, "subagent": 0.45, "swarm": 0.6}
 
 
 def _text(value: str) -> str:
@@ -171,7 +173,7 @@ def timeline_chart(view: SessionView) -> Figure:
             "marker": {"color": [PALETTE["error"] if b.failed else PALETTE[group]
                                  for b in bars],
                        "line": {"width": 1, "color": "rgba(255,255,255,0.8)"}},
-            "textposition": "none",
+            "textposition": "none", "opacity": FAINT_GROUPS.get(group, 1.0),
             "hovertemplate": "%{text}<br>from %{base:.1f} s, %{x:.2f} s<extra></extra>",
         })
     if view.markers:
