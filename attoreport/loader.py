@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import math
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,6 +38,8 @@ from attoreport.model import (
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 DETAIL_CHARS = 400
+#: Tool names and agent ids are kept whole up to this length (the rules name them).
+NAME_CHARS = 10_000
 ERROR_CHARS = 500
 DISCOVERY_DIRS = (Path(".attocode") / "traces", Path(".traces"))
 TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -44,6 +47,9 @@ TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
 _INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 _FLOAT_KEYS = ("cost", "duration_ms")
 _NUMBER_KEYS = _INT_KEYS + _FLOAT_KEYS
+_NOTHING = object()
+#: A run of 19+ digits: possibly an integer orjson cannot hold (it would turn it into a float).
+_LONG_NUMBER = re.compile(rb"\d{19}").search
 _CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
               "mid-write; line skipped")
 
@@ -200,9 +206,14 @@ def _fingerprint(tool: str, args: Any) -> bytes:
     else:
         try:
             payload = b"\x01" + orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):
-            payload = b"\x02" + repr(args).encode("utf-8", "replace")
-    return hashlib.blake2b(tool.encode("utf-8", "replace") + payload, digest_size=16).digest()
+        except (TypeError, orjson.JSONEncodeError):  # lone surrogates, deep nesting, big ints
+            try:
+                text = json.dumps(args, sort_keys=True, default=str)
+            except (TypeError, ValueError, RecursionError):
+                text = repr(args)
+            payload = b"\x02" + text.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(tool.encode("utf-8", "surrogatepass") + payload,
+                           digest_size=16).digest()
 
 
 def _preview(data: dict[str, Any]) -> str:
@@ -229,7 +240,7 @@ class _Group:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # (line, value) pairs: the last one in the file wins, as in Attocode's loader.
     start: tuple[int, float] | None = None
-    header: tuple[int, str, str, dict[str, Any]] | None = None
+    header: tuple[int, Any, Any, dict[str, Any]] | None = None
     end: tuple[int, float] | None = None
     legacy_id: tuple[int, str] | None = None
     status: tuple[int, str | None] | None = None
@@ -267,12 +278,15 @@ class _Parser:
             if raw:  # a real empty line, not the end of the stream
                 self.diagnose(line_no, "blank line skipped")
             return
-        try:
-            parsed = orjson.loads(text)
-        except orjson.JSONDecodeError:
+        if _LONG_NUMBER(text) is None:
+            try:
+                parsed = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                parsed = self._fallback_parse(text, line_no, complete)
+        else:  # orjson would read integers beyond 64 bits as floats
             parsed = self._fallback_parse(text, line_no, complete)
-            if parsed is None:
-                return
+        if parsed is _NOTHING:
+            return
         if not isinstance(parsed, dict):
             self.diagnose(line_no, f"not a JSON object but {_json_type(parsed)}; line skipped")
             return
@@ -282,6 +296,11 @@ class _Parser:
             self._legacy_line(parsed, line_no)
 
     def _fallback_parse(self, text: bytes, line_no: int, complete: bool) -> Any:
+        """The standard library's reading, as Attocode's: `json.loads(line.strip())`.
+
+        It also accepts NaN, Infinity, integers beyond 64 bits, lone surrogates and
+        Unicode whitespace around the line. Returns _NOTHING (and reports) otherwise.
+        """
         try:
             decoded = text.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -289,9 +308,12 @@ class _Parser:
                 self.diagnose(line_no, _CUT_SHORT)
             else:
                 self.diagnose(line_no, f"invalid UTF-8 at byte {exc.start}; line skipped")
-            return None
+            return _NOTHING
+        decoded = decoded.strip()
+        if not decoded:
+            self.diagnose(line_no, "blank line skipped")
+            return _NOTHING
         try:
-            # The standard library also accepts NaN, Infinity and very large integers.
             return json.loads(decoded)
         except (ValueError, RecursionError) as exc:
             if not complete:
@@ -305,7 +327,7 @@ class _Parser:
                               "line skipped")
             else:
                 self.diagnose(line_no, "invalid JSON (nested too deeply); line skipped")
-            return None
+            return _NOTHING
 
     # -- diagnostics ----------------------------------------------------
 
@@ -380,7 +402,7 @@ class _Parser:
         if kind == "session_start":
             goal, model = data.get("goal", ""), data.get("model", "")
             meta = {k: v for k, v in data.items() if k not in ("goal", "model")}
-            group.header = (line, _as_text(goal), _as_text(model), meta)
+            group.header = (line, goal, model, meta)
             group.start = (line, timestamp)
         elif kind == "session_end":
             status = data.get("status")
@@ -452,16 +474,14 @@ class _Parser:
             reason = "no timestamp" if not has_timestamp else "a timestamp that is not a number"
             self.diagnose(line, f"{_text(evt_type, 80)} line has {reason}: kept, placed at the "
                           "start of the timeline", "repaired")
+        group = self._group_for(None)  # legacy lines never split a file into sessions
         if evt_type == "trace.start":
             sid = raw.get("session_id")
-            key = str(sid) if isinstance(sid, (str, int)) and sid != "" else None
-            group = self._group_for(key)
-            if key is not None:
-                group.legacy_id = (line, key)
+            if sid is not None and sid != "" and not isinstance(sid, (dict, list)):
+                group.legacy_id = (line, _text(sid, NAME_CHARS))
             group.start = (line, timestamp or 0.0)
             group.legacy_lines += 1
             return
-        group = self._group_for(None)
         group.legacy_lines += 1
         if evt_type == "trace.end":
             group.end = (line, timestamp or 0.0)
@@ -566,28 +586,24 @@ def _build_event(
                                cost=safe_float(data.get("cost")), has_token_keys=True)
     if "tool" in data or "tool_name" in data:
         tool = data["tool"] if "tool" in data else data["tool_name"]
-        event.tool = _text(tool, 200)
+        event.tool = _text(tool, NAME_CHARS)
     if kind in TOOL_CALL_KINDS:
-        event.fingerprint = _fingerprint(str(event.tool or ""), data.get("args"))
+        tool = data.get("tool", data.get("tool_name", ""))
+        event.fingerprint = _fingerprint(tool if isinstance(tool, str) else str(tool),
+                                         data.get("args"))
     if kind in TOOL_CALL_KINDS or kind == "tool_start":
         meta = data.get("metadata")
         call_id = meta.get("tool_id") if isinstance(meta, dict) else data.get("tool_id")
         if isinstance(call_id, str) and call_id:
             event.call_id = call_id[:100]
     if "agent_id" in data:
-        event.agent_id = _text(data["agent_id"], 200)
+        event.agent_id = _text(data["agent_id"], NAME_CHARS)
     if "error" in data and data["error"] is not None:
         event.error = _text(data["error"], ERROR_CHARS)
     if kind == "swarm_task_failed":
         skipped = data.get("skipped", [])
         event.skipped_tasks = len(skipped) if isinstance(skipped, list) else 0
     return event
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return "" if value is None else str(value)
 
 
 def _json_type(value: Any) -> str:
@@ -619,4 +635,19 @@ def _iter_lines(stream: IO[bytes], parser: _Parser) -> Iterator[bytes]:
             while raw and not raw.endswith(b"\n"):
                 raw = stream.readline(MAX_LINE_BYTES)
             continue
-        yield raw
+        if b"\r" in raw:
+            yield from _split_carriage_returns(raw)
+        else:
+            yield raw
+
+
+def _split_carriage_returns(raw: bytes) -> Iterator[bytes]:
+    """Lone CRs end lines too, as in Python's text mode (and so in Attocode's loader)."""
+    end = b"\n" if raw.endswith(b"\n") else b""
+    body = raw[: len(raw) - len(end)]
+    if body.endswith(b"\r"):
+        body, end = body[:-1], b"\n"
+    pieces = body.split(b"\r")
+    for piece in pieces[:-1]:
+        yield piece + b"\n"
+    yield pieces[-1] + end

@@ -248,8 +248,9 @@ class Session:
     session_id: str
     source: str
     events: list[TraceEvent] = field(default_factory=list)
-    goal: str = ""
-    model: str = ""
+    #: As written in the last session_start (normally text; Attocode keeps any JSON value).
+    goal: Any = ""
+    model: Any = ""
     start_time: float = 0.0
     end_time: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -258,6 +259,14 @@ class Session:
     end_status: str | None = None
     #: Format of the lines: "current" (`kind` lines), "legacy" (`type` lines) or "mixed".
     line_format: str = "current"
+
+    @property
+    def goal_text(self) -> str:
+        return self.goal if isinstance(self.goal, str) else "" if self.goal is None else str(self.goal)
+
+    @property
+    def model_text(self) -> str:
+        return self.model if isinstance(self.model, str) else "" if self.model is None else str(self.model)
 
     @property
     def is_open(self) -> bool:

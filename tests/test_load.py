@@ -294,3 +294,70 @@ def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
     [session] = load([str(fifo)])
     writer.join()
     assert len(session.events) == 69 and session.session_id == "trace"
+
+
+# -- found by differential fuzzing against Attocode's own loader ------------------------
+
+
+def _one(tmp_path: Path, payload: bytes):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(payload)
+    return load([str(path)])[0]
+
+
+def test_lone_carriage_returns_end_lines_as_in_attocode(tmp_path: Path) -> None:
+    a = json.dumps(event("llm_response", 1.0, 1, tokens=10)).encode()
+    b = json.dumps(event("llm_response", 2.0, 1, tokens=20)).encode()
+    session = _one(tmp_path, a + b"\r" + b + b"\r\n" + a + b"\n")
+    assert analyse(session).summary.total_tokens == 40
+    assert [e.line for e in session.events] == [1, 2, 3]
+
+
+def test_unicode_whitespace_around_a_line_is_ignored(tmp_path: Path) -> None:
+    line = json.dumps(event("error", 1.0, 1, error="x")).encode()
+    session = _one(tmp_path, line + "\u00a0\u3000".encode() + b"\n")
+    assert analyse(session).summary.errors == 1 and session.diagnostics == []
+
+
+def test_integers_beyond_64_bits_stay_exact(tmp_path: Path) -> None:
+    big = 2**64 + 1
+    lines = [f'{{"kind": "tool_end", "timestamp": {i}, "data": {{"tool": "x", "args": {{"n": {big + i}}}}}}}'
+             for i in range(3)]
+    lines.append(f'{{"kind": "llm_response", "timestamp": 9, "data": {{"input_tokens": {big}}}}}')
+    session = _one(tmp_path, ("\n".join(lines) + "\n").encode())
+    analysis = analyse(session)
+    assert analysis.tokens.breakdown["input"] == big
+    assert analysis.issues == []  # three different arguments: no doom loop
+
+
+def test_long_names_and_lone_surrogates_keep_tool_calls_apart(tmp_path: Path) -> None:
+    names = ["t" * 300 + "a", "t" * 300 + "b", "\ud800", "\udc00"]
+    lines = [json.dumps(event("tool_end", float(i), 1, tool=n, args={"x": 1})) for i, n in
+             enumerate(names)]
+    call = '{"kind": "tool_end", "timestamp": 9, "data": {"tool": "s", "args": %s}}'
+    reordered = [call % '{"a": "\\ud800", "b": 1}', call % '{"b": 1, "a": "\\ud800"}',
+                 call % '{"a": "\\ud800", "b": 1}']
+    session = _one(tmp_path, ("\n".join(lines + reordered) + "\n").encode())
+    [issue] = analyse(session).issues
+    assert issue.title == "Repeated tool call: s" and "3 times" in issue.description
+    from attoreport.loader import _fingerprint
+
+    assert _fingerprint("\ud800", None) != _fingerprint("\udc00", None)
+    assert _fingerprint("t" * 300 + "a", None) != _fingerprint("t" * 300 + "b", None)
+
+
+def test_goal_and_model_are_kept_as_written(tmp_path: Path) -> None:
+    session = _one(tmp_path, (json.dumps(event("session_start", 1.0, goal=None, model=5)) + "\n")
+                   .encode())
+    summary = analyse(session).summary
+    assert summary.goal is None and summary.model == 5
+    assert session.goal_text == "" and session.model_text == "5"
+
+
+def test_legacy_trace_start_names_a_mixed_file(tmp_path: Path) -> None:
+    lines = [json.dumps({"type": "trace.start", "timestamp": 100.0, "session_id": "a"}),
+             json.dumps({**event("llm_response", 110.0, 1, tokens=5), "session_id": "b"}),
+             json.dumps({"type": "trace.end", "timestamp": 120.0})]
+    session = _one(tmp_path, ("\n".join(lines) + "\n").encode())
+    assert session.session_id == "a" and session.line_format == "mixed"
+    assert analyse(session).summary.duration_seconds == 20.0

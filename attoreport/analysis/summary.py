@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from attoreport.analysis.facts import SessionFacts
 from attoreport.analysis.tokens import TokenTotals
@@ -14,8 +15,8 @@ class SessionSummaryView:
     """Aggregate metrics of a session, field for field as Attocode's `SessionSummaryView`."""
 
     session_id: str
-    goal: str
-    model: str
+    goal: Any
+    model: Any
     duration_seconds: float
     total_tokens: int
     total_cost: float
