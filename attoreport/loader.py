@@ -273,6 +273,8 @@ class _Parser:
         complete = raw.endswith(b"\n")
         if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
+            self.diagnose(1, "starts with a UTF-8 byte-order mark: ignored, line kept "
+                          "(Attocode's loader drops this line)", "repaired")
         text = raw.strip()
         if not text:
             if raw:  # a real empty line, not the end of the stream

@@ -180,7 +180,8 @@ def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + good + b"\n" + b'{"kind": "\xff"}\n' + good + b"\n")
     [session] = load([str(path)])
     assert len(session.events) == 2
-    assert [(d.line, "UTF-8" in d.message) for d in session.diagnostics] == [(2, True)]
+    assert [(d.line, "UTF-8" in d.message) for d in session.diagnostics] == [(1, True), (2, True)]
+    assert "byte-order mark" in session.diagnostics[0].message
 
 
 def test_nan_and_huge_integers_are_read_like_python_json(tmp_path: Path) -> None:
