@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 MAX_LABEL = 300
+DETAIL_CHARS = 400
+#: Keys of a legacy (`type`) line that are not part of its data, as in Attocode's loader.
+LEGACY_NON_DATA = ("type", "timestamp", "elapsed_ms")
 
 Data = dict[str, Any]
 
@@ -93,3 +98,25 @@ def event_label(kind: str, data: Data, iteration: int | None) -> str:
     if "\n" in text or "\r" in text:
         text = " ".join(text.split())
     return text
+
+
+def preview(data: Data) -> str:
+    """The event's data as short JSON, for the report."""
+    if not data:
+        return ""
+    try:
+        text = orjson.dumps(data).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        text = repr(data)
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+def describe_line(kind: str, iteration: int | None, line: bytes) -> tuple[str, str]:
+    """Label and preview of an event from its JSON line (read again only when shown)."""
+    raw = orjson.loads(line)
+    if "kind" in raw:
+        data = raw.get("data")
+        data = data if isinstance(data, dict) else {}
+    else:
+        data = {k: v for k, v in raw.items() if k not in LEGACY_NON_DATA}
+    return event_label(kind, data, iteration), preview(data)

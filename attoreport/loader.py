@@ -22,7 +22,7 @@ from typing import IO, Any, BinaryIO
 import orjson
 
 from attoreport.errors import AttoreportError
-from attoreport.labels import event_label
+from attoreport.labels import event_label, preview
 from attoreport.model import (
     AGENT_TOOL_KIND,
     KNOWN_KINDS,
@@ -36,7 +36,9 @@ from attoreport.model import (
 
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-DETAIL_CHARS = 400
+#: Lines up to this size are kept as bytes to word labels on demand; longer ones are
+#: worded at once and dropped, so memory stays bounded per event.
+LAZY_LINE_BYTES = 1024
 #: Tool names and agent ids are kept whole up to this length (the rules name them).
 NAME_CHARS = 10_000
 ERROR_CHARS = 500
@@ -47,7 +49,6 @@ _INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "ca
 _FLOAT_KEYS = ("cost", "duration_ms")
 _NUMBER_KEYS = _INT_KEYS + _FLOAT_KEYS
 _NUMBER_KEY_SET = frozenset(_NUMBER_KEYS)
-_PLAIN_NUMBER = (int, float)
 _NOTHING = object()
 #: Digits -> "9", everything else -> " ": a run of 19 nines marks a number orjson may not
 #: hold exactly (it reads integers beyond 64 bits as floats). Faster than a regex.
@@ -219,16 +220,6 @@ def _fingerprint(tool: str, args: Any) -> bytes:
                            digest_size=16).digest()
 
 
-def _preview(data: dict[str, Any]) -> str:
-    if not data:
-        return ""
-    try:
-        text = orjson.dumps(data).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):
-        text = repr(data)
-    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
-
-
 # ---------------------------------------------------------------------------
 # The line parser
 # ---------------------------------------------------------------------------
@@ -259,6 +250,7 @@ class _Parser:
         self.current: _Group | None = None
         self.lines_read = 0
         self.diagnostic_count = 0
+        self.line_source: bytes | None = None
 
     # -- input ----------------------------------------------------------
 
@@ -283,12 +275,16 @@ class _Parser:
             if raw:  # a real empty line, not the end of the stream
                 self.diagnose(line_no, "blank line skipped")
             return
+        # Short lines parsed by orjson are kept to word labels on demand (see TraceEvent).
+        self.line_source = text if len(text) <= LAZY_LINE_BYTES else None
         if _NINETEEN_DIGITS not in text.translate(_DIGITS_ONLY):
             try:
                 parsed = orjson.loads(text)
             except orjson.JSONDecodeError:
+                self.line_source = None
                 parsed = self._fallback_parse(text, line_no, complete)
         else:  # orjson would read integers beyond 64 bits as floats
+            self.line_source = None
             parsed = self._fallback_parse(text, line_no, complete)
         if parsed is _NOTHING:
             return
@@ -402,7 +398,7 @@ class _Parser:
         self._check_numbers(data, line, ("timestamp", raw["timestamp"]),
                             ("duration_ms", top_duration))
         event = _build_event(kind, timestamp, event_id, iteration, parent, top_duration, data,
-                             line)
+                             line, self.line_source)
         group.events.append(event)
         if kind == "session_start":
             goal, model = data.get("goal", ""), data.get("model", "")
@@ -429,9 +425,17 @@ class _Parser:
         that fails); the diagnostic says what each became.
         """
         # The common case, decided quickly: every value a plain number (or absent).
-        if all(data[k].__class__ in _PLAIN_NUMBER for k in _NUMBER_KEY_SET.intersection(data)) \
-                and all(v is None or v.__class__ in _PLAIN_NUMBER for _, v in top):
-            return
+        for key in data:
+            if key in _NUMBER_KEY_SET:
+                value = data[key]
+                if value is not None and value.__class__ is not int and value.__class__ is not float:
+                    break
+        else:
+            for _, value in top:
+                if value is not None and value.__class__ is not int and value.__class__ is not float:
+                    break
+            else:
+                return
         odd = []
         for key, value in (*top, *((k, data.get(k)) for k in _NUMBER_KEYS)):
             if value is None or (value.__class__ in (int, float)):
@@ -491,7 +495,8 @@ class _Parser:
         kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
         data = {k: v for k, v in raw.items() if k not in ("type", "timestamp", "elapsed_ms")}
         self._check_numbers(data, line)
-        event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line)
+        event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line,
+                             self.line_source)
         event.has_timestamp = timestamp is not None
         group.events.append(event)
 
@@ -559,6 +564,7 @@ def _build_event(
     top_duration: Any,
     data: dict[str, Any],
     line: int,
+    source: bytes | None,
 ) -> TraceEvent:
     # Attocode: `event.duration_ms or data.get("duration_ms")`.
     duration = _optional_float(top_duration or data.get("duration_ms"))
@@ -568,7 +574,9 @@ def _build_event(
         if isinstance(meta, dict):
             display = _optional_float(meta.get("duration_ms"))
     event = TraceEvent(line, sys.intern(kind), timestamp, event_id, iteration, parent, duration,
-                       display, event_label(kind, data, iteration), _preview(data))
+                       display, source)
+    if source is None:  # a long line, or one only the standard library could read
+        event.described = (event_label(kind, data, iteration), preview(data))
     if kind == "llm_response":
         model = data.get("model")
         event.usage = LlmUsage(

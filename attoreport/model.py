@@ -1,14 +1,17 @@
 """The trace model: event kinds and categories, compact events, sessions, diagnostics.
 
 Events are kept in a compact form: the loader extracts, once, the few values the
-analysis and the report need (tokens, cost, tool fingerprint, a one-line label, a
-short detail preview) and drops the parsed JSON.
+analysis needs (tokens, cost, tool fingerprint, durations, ...) and drops the parsed
+JSON. What only the report shows (a one-line label, a short data preview) is worded on
+demand from the event's line, kept as bytes for short lines (see `TraceEvent.label`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from attoreport.labels import describe_line
 
 # Every kind attocode 0.2.30's TraceEventKind defines, with its category.
 # Categories follow attocode's own prefix rules (types.py).
@@ -201,9 +204,10 @@ class TraceEvent:
     duration_ms: float | None = None
     #: Duration for display: as above, else `data.metadata.duration_ms` (real agent files).
     display_duration_ms: float | None = None
-    label: str = ""
-    #: Short, truncated JSON preview of the event's data, for the report.
-    detail: str = ""
+    #: The event's JSON line, kept (short lines only) to word `label` and `detail` when shown.
+    source: bytes | None = None
+    #: One-line summary and short JSON preview of the data; see `label` and `detail`.
+    described: tuple[str, str] | None = None
     usage: LlmUsage | None = None
     tool: str | None = None
     #: Hash of Attocode's tool fingerprint (tool + sorted-keys JSON of args).
@@ -216,6 +220,22 @@ class TraceEvent:
     skipped_tasks: int = 0
     #: False for legacy lines that had no timestamp (Attocode reads them as 0.0).
     has_timestamp: bool = True
+
+    @property
+    def label(self) -> str:
+        """A one-line summary, worded as Attocode's timeline words it."""
+        return self._describe()[0]
+
+    @property
+    def detail(self) -> str:
+        """The event's data as short JSON."""
+        return self._describe()[1]
+
+    def _describe(self) -> tuple[str, str]:
+        if self.described is None:
+            self.described = describe_line(self.kind, self.iteration, self.source or b"{}")
+            self.source = None
+        return self.described
 
     @property
     def category(self) -> str:

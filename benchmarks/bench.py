@@ -1,14 +1,21 @@
-"""Speed and memory of attoreport on a large trace, as ratios against a baseline in the same run.
+"""Speed and memory of attoreport on a large trace, as ratios against baselines in the same run.
 
-The baseline is what any reader of a trace must at least do, and what Attocode's own
-loader does: read every line and parse it with the standard library's `json.loads`,
-keeping the parsed objects. attoreport is measured for loading + analysing (the JSON
-output's work) and for the whole HTML report.
+Baselines, measured on the same trace in the same run:
+- "json.loads every line": what any reader must at least do (and what Attocode's loader
+  does first): parse every line with the standard library, keeping the objects.
+- "attocode 0.2.30 analysis": Attocode's own code doing the work attoreport's JSON output
+  does (load_trace_session, SessionAnalyzer.summary, TokenAnalyzer, InefficiencyDetector,
+  CacheBoundaryTracker). Its wheel is fetched from PyPI into a temporary folder for the
+  measurement only (skipped, with a note, when that is not possible). The trace is made
+  loadable by it (no agent `tool` lines).
 
-    python benchmarks/bench.py [--events 200000]
+attoreport is measured for loading + analysing (the JSON output's work) and for the whole
+HTML report.
 
-Each measurement runs in a fresh process; peak memory is the process's maximum resident
-size above an empty interpreter's with the same imports.
+    python benchmarks/bench.py [--events 200000] [--repeat 3]
+
+Each measurement runs in a fresh process; memory is the process's peak resident size
+minus that of an idle interpreter with the same imports.
 """
 
 from __future__ import annotations
@@ -18,10 +25,30 @@ import json
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "fixtures" / "collector" / "collector-context-pressure.jsonl"
+
+ATTOCODE = """
+from attocode.tracing.collector import load_trace_session
+from attocode.tracing.analysis import SessionAnalyzer, TokenAnalyzer, InefficiencyDetector
+from attocode.tracing.cache_boundary import CacheBoundaryTracker
+session = load_trace_session(TRACE)
+summary = SessionAnalyzer(session).summary()
+tokens = TokenAnalyzer(session)
+flow, cost, by_iteration = tokens.token_flow(), tokens.total_cost(), tokens.cost_by_iteration()
+breakdown, efficiency = tokens.token_breakdown(), tokens.cache_efficiency()
+issues = InefficiencyDetector(session).detect_all()
+tracker = CacheBoundaryTracker()
+for e in session.events:
+    if e.kind == "llm_response":
+        d = e.data
+        tracker.record_request(int(d.get("input_tokens") or 0), int(d.get("cache_read_tokens") or 0),
+                               int(d.get("cache_write_tokens") or 0))
+stats = tracker.get_stats()
+"""
 
 STAGES = {
     "idle": "",
@@ -33,6 +60,7 @@ with open(TRACE, encoding="utf-8") as fh:
         if line:
             events.append(json.loads(line))
 """,
+    "baseline: attocode 0.2.30 analysis": ATTOCODE,
     "attoreport: load + analyse": """
 sessions = attoreport.load([TRACE])
 analyses = [attoreport.analyse(s) for s in sessions]
@@ -45,7 +73,9 @@ html = attoreport.render_html([attoreport.analyse(s) for s in sessions])
 
 RUNNER = """
 import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
 import attoreport, attoreport.report.html
+{imports}
 TRACE = sys.argv[1]
 start = time.perf_counter()
 {body}
@@ -85,11 +115,28 @@ def make_trace(path: Path, events: int) -> int:
     return written
 
 
-def measure(body: str, trace: Path, repeat: int) -> tuple[float, float]:
+def fetch_attocode(folder: Path) -> Path | None:
+    """attocode 0.2.30's wheel, unpacked; its tracing modules run on Python 3.10+."""
+    target = folder / "attocode"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--python-version", "3.12", "--dest", str(folder), "attocode==0.2.30"],
+        capture_output=True, text=True, check=False)
+    wheels = list(folder.glob("attocode-0.2.30-*.whl"))
+    if result.returncode != 0 or not wheels:
+        return None
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        wheel.extractall(target)
+    return target
+
+
+def measure(body: str, trace: Path, repeat: int, path: Path) -> tuple[float, float]:
     """Best wall time of `repeat` fresh runs, and their peak resident memory (MiB)."""
     best, peak = float("inf"), 0.0
+    imports = "import attocode.tracing.analysis" if "attocode" in body else ""
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", RUNNER.format(body=body), str(trace)],
+        code = RUNNER.format(body=body, imports=imports)
+        out = subprocess.run([sys.executable, "-c", code, str(trace), str(path)],
                              capture_output=True, text=True, check=True, cwd=ROOT)
         result = json.loads(out.stdout)
         best = min(best, result["seconds"])
@@ -107,20 +154,26 @@ def main() -> None:
         count = make_trace(trace, args.events)
         size = trace.stat().st_size / 2**20
         print(f"trace: {count:,} events, {size:.1f} MiB (from {SOURCE.name})")
-        _, idle = measure(STAGES["idle"], trace, 1)
-        base_time, base_mem = measure(STAGES["baseline: json.loads every line"], trace, args.repeat)
-        base_mem -= idle
-        print(f"{'stage':36} {'seconds':>8} {'x base':>7} {'MiB':>8} {'x base':>7} {'events/s':>10}")
+        attocode = fetch_attocode(Path(folder))
+        path = attocode if attocode is not None else ROOT
+        if attocode is None:
+            print("note: attocode 0.2.30 could not be fetched from PyPI; its row is skipped")
+        _, idle = measure(STAGES["idle"], trace, 1, path)
+        results: dict[str, tuple[float, float]] = {}
         for name, body in STAGES.items():
-            if name == "idle":
+            if name == "idle" or ("attocode" in name and attocode is None):
                 continue
-            if name.startswith("baseline"):
-                seconds, mem = base_time, base_mem
-            else:
-                seconds, mem = measure(body, trace, args.repeat)
-                mem -= idle
-            print(f"{name:36} {seconds:8.2f} {seconds / base_time:7.2f} {mem:8.1f} "
-                  f"{mem / base_mem:7.2f} {count / seconds:10,.0f}")
+            seconds, mem = measure(body, trace, args.repeat, path)
+            results[name] = (seconds, mem - idle)
+        base_time, base_mem = results["baseline: json.loads every line"]
+        ref = results.get("baseline: attocode 0.2.30 analysis")
+        print(f"{'stage':36} {'seconds':>8} {'x json':>7} {'x atto':>7} {'MiB':>8} "
+              f"{'x json':>7} {'x atto':>7} {'events/s':>10}")
+        for name, (seconds, mem) in results.items():
+            vs_ref_t = f"{seconds / ref[0]:7.2f}" if ref else "      –"
+            vs_ref_m = f"{mem / ref[1]:7.2f}" if ref else "      –"
+            print(f"{name:36} {seconds:8.2f} {seconds / base_time:7.2f} {vs_ref_t} {mem:8.1f} "
+                  f"{mem / base_mem:7.2f} {vs_ref_m} {count / seconds:10,.0f}")
 
 
 if __name__ == "__main__":
