@@ -21,6 +21,7 @@ from typing import IO, Any, BinaryIO
 
 import orjson
 
+from attoreport import gcpause
 from attoreport.errors import AttoreportError
 from attoreport.labels import event_label, preview
 from attoreport.model import (
@@ -127,6 +128,7 @@ def load(
     return sessions
 
 
+@gcpause.pausing
 def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Session]:
     """Load one input; raises AttoreportError when it cannot be read or has no events."""
     parser = _Parser(trace.source, trace.stem)
@@ -154,6 +156,7 @@ def _open_binary(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
+@gcpause.pausing
 def load_lines(lines: Iterable[bytes], source: str, stem: str) -> list[Session]:
     """Parse already-split lines (each with or without its newline)."""
     parser = _Parser(source, stem)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from attoreport import gcpause
 from attoreport.analysis.cache import CacheBoundary, CacheBoundaryTracker, CacheStats, track_cache
 from attoreport.analysis.detectors import RULES, DetectedIssue, detect
 from attoreport.analysis.facts import SessionFacts, ToolStats, collect_facts
@@ -63,6 +64,7 @@ class Analysis:
         return dict(sorted(self.facts.event_counts.items()))
 
 
+@gcpause.pausing
 def analyse(session: Session) -> Analysis:
     """Summary, score, tokens, cache and issues of one session."""
     facts = collect_facts(session)

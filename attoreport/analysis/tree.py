@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from attoreport import gcpause
 from attoreport.model import FAILURE_KINDS, Session, TraceEvent
 
 MAIN_LANE = "main agent"
 
 
-@dataclass(slots=True)
 class TreeNode:
-    """An iteration (`event` is None) or an event, with the events nested under it."""
+    """An iteration (`event` is None) or an event, with the events nested under it.
 
-    node_id: str
-    label: str
-    kind: str
-    iteration: int | None
-    event: TraceEvent | None = None
-    duration_ms: float | None = None
-    lane: str = MAIN_LANE
-    children: list[TreeNode] = field(default_factory=list)
-    tokens: int = 0
-    cost: float = 0.0
-    failures: int = 0
+    A plain class rather than a dataclass: one is made per event, so its constructor is
+    on the report's hot path.
+    """
+
+    __slots__ = ("node_id", "kind", "iteration", "event", "duration_ms", "lane", "children",
+                 "tokens", "cost", "failures")
+
+    def __init__(self, node_id: str, kind: str, iteration: int | None,
+                 event: TraceEvent | None = None, duration_ms: float | None = None,
+                 lane: str = MAIN_LANE) -> None:
+        self.node_id = node_id
+        self.kind = kind
+        self.iteration = iteration
+        self.event = event
+        self.duration_ms = duration_ms
+        self.lane = lane
+        self.children: list[TreeNode] = []
+        self.tokens = 0
+        self.cost = 0.0
+        self.failures = 0
+
+    @property
+    def label(self) -> str:
+        return self.event.label if self.event is not None else f"Iteration {self.iteration}"
+
+    def __repr__(self) -> str:
+        return f"TreeNode({self.node_id!r}, {self.kind!r}, children={len(self.children)})"
 
 
 @dataclass(slots=True)
@@ -57,6 +73,7 @@ class Tree:
         return self.lanes.get(event.line, MAIN_LANE)
 
 
+@gcpause.pausing
 def build_tree(session: Session) -> Tree:
     """Iteration nodes (sorted), then events without iteration, in file order.
 
@@ -79,7 +96,7 @@ def build_tree(session: Session) -> Tree:
         lane = event.agent_id or (parent.lane if parent is not None else MAIN_LANE)
         if lane != MAIN_LANE:
             lanes[event.line] = lane
-        node = TreeNode(f"event-{event.line}", event.label, event.kind, event.iteration, event,
+        node = TreeNode(f"event-{event.line}", event.kind, event.iteration, event,
                         event.display_duration_ms, lane)
         by_id.setdefault(event.event_id, node)
         if event.kind == "tool_start" and event.call_id is not None:
@@ -90,7 +107,7 @@ def build_tree(session: Session) -> Tree:
             if group is None:
                 size += 1
                 group = iterations[event.iteration] = TreeNode(
-                    f"iter-{event.iteration}", f"Iteration {event.iteration}", "iteration",
+                    f"iter-{event.iteration}", "iteration",
                     event.iteration)
             # Iterations count LLM spend only, like Attocode's token flow.
             _account(group, event, usage=event.kind == "llm_response")

@@ -17,6 +17,7 @@ import orjson
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.report import charts
 from attoreport.report.view import ReportView, build_report
@@ -24,6 +25,7 @@ from attoreport.report.view import ReportView, build_report
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
+@gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None) -> str:
     """The report for these analyses, as one HTML document with everything inlined."""
     view = build_report(analyses, version=version, title=title)

@@ -686,7 +686,7 @@ def _tree_item(node: TreeNode, anchor: str, depth: int, budget: list[int]) -> Tr
         for child in _walk(node.children):
             if budget[0] <= 0:
                 break
-            flat = _tree_item(TreeNode(child.node_id, child.label, child.kind, child.iteration,
+            flat = _tree_item(TreeNode(child.node_id, child.kind, child.iteration,
                                        child.event, child.duration_ms, child.lane), anchor,
                               depth + 1, budget)
             item.children.append(flat)
@@ -695,8 +695,10 @@ def _tree_item(node: TreeNode, anchor: str, depth: int, budget: list[int]) -> Tr
 
 def _waterfall(events: list[TraceEvent], tree: Tree,
                start: float) -> tuple[list[Bar], list[Marker]]:
-    bars: list[Bar] = []
-    markers: list[Marker] = []
+    # (lane, start, seconds, group, event or label, failed): labels are worded only for
+    # the bars that are kept.
+    spans: list[tuple[str, float, float, str, TraceEvent | str, bool]] = []
+    marks: list[tuple[str, float, TraceEvent]] = []
     open_iterations: dict[int, float] = {}
     spawns: dict[str, float] = {}
     last = 0.0
@@ -709,33 +711,35 @@ def _waterfall(events: list[TraceEvent], tree: Tree,
         if e.kind == "iteration_start" and e.iteration is not None:
             # Traces without iteration_end (the real agent's): an iteration lasts until the next.
             for number, begin in open_iterations.items():
-                bars.append(_iteration_bar(number, begin, at))
+                spans.append(_iteration_span(number, begin, at))
             open_iterations = {e.iteration: at}
         elif e.kind == "iteration_end" and e.iteration in open_iterations:
-            bars.append(_iteration_bar(e.iteration, open_iterations.pop(e.iteration), at))
+            spans.append(_iteration_span(e.iteration, open_iterations.pop(e.iteration), at))
         elif e.kind == "subagent_spawn" and e.agent_id:
             spawns[e.agent_id] = at
         elif e.kind in ("subagent_complete", "subagent_error", "subagent_timeout") \
                 and e.agent_id in spawns:
             begin = spawns[e.agent_id]  # type: ignore[index]
-            bars.append(Bar(lane, begin, max(at - begin, 0.0), "subagent", e.label,
-                            e.kind != "subagent_complete"))
+            spans.append((lane, begin, max(at - begin, 0.0), "subagent", e,
+                          e.kind != "subagent_complete"))
         elif e.display_duration_ms is not None and e.kind in _TIMED_KINDS:
             seconds = max(e.display_duration_ms / 1000.0, 0.0)
-            bars.append(Bar(lane, at - seconds, seconds, _TIMED_KINDS[e.kind], e.label,
-                            e.kind in FAILURE_KINDS))
+            spans.append((lane, at - seconds, seconds, _TIMED_KINDS[e.kind], e,
+                          e.kind in FAILURE_KINDS))
         if e.kind in FAILURE_KINDS:
-            markers.append(Marker(lane, at, e.label))
+            marks.append((lane, at, e))
     for number, begin in open_iterations.items():
-        bars.append(_iteration_bar(number, begin, last))
-    if len(bars) > MAX_BARS:
-        bars = sorted(bars, key=lambda b: -b.seconds)[:MAX_BARS]
-    return bars, markers[:MAX_BARS]
+        spans.append(_iteration_span(number, begin, last))
+    if len(spans) > MAX_BARS:  # keep the longest
+        spans = sorted(spans, key=lambda s: -s[2])[:MAX_BARS]
+    bars = [Bar(lane, begin, seconds, group, what if isinstance(what, str) else what.label, failed)
+            for lane, begin, seconds, group, what, failed in spans]
+    return bars, [Marker(lane, at, e.label) for lane, at, e in marks[:MAX_BARS]]
 
 
-def _iteration_bar(number: int, begin: float, end: float) -> Bar:
-    return Bar("Iterations", begin, max(end - begin, 0.0), "iteration", f"Iteration {number}",
-               False)
+def _iteration_span(number: int, begin: float,
+                    end: float) -> tuple[str, float, float, str, str, bool]:
+    return ("Iterations", begin, max(end - begin, 0.0), "iteration", f"Iteration {number}", False)
 
 
 _TIMED_KINDS = {"llm_response": "llm", "tool_end": "tool", "tool_error": "tool",
