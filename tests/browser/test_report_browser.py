@@ -129,7 +129,8 @@ def _issue_link_lands_on_its_iteration(page) -> None:
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
-def test_report_reads_without_javascript(name: str, report_dir: Path, open_report) -> None:
+def test_report_reads_without_javascript(name: str, report_dir: Path, open_report,
+                                         run_axe) -> None:
     report = open_report(report_dir / f"{name}.html", javascript_enabled=False)
     page = report.page
     section = page.locator("section[data-session-id]").first
@@ -149,6 +150,8 @@ def test_report_reads_without_javascript(name: str, report_dir: Path, open_repor
     assert node.evaluate("d => d.open")
     assert section.locator(".chart-fallback").first.is_visible()
     assert report.network_requests == []
+    violations = run_axe(page)
+    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]
 
 
 @pytest.mark.parametrize("name", list(REPORTS))
