@@ -172,3 +172,15 @@ def test_swarm_spend_is_shown_beside_attocodes_totals() -> None:
     assert cost.note == "plus $1.99 reported by swarm tasks, not in Attocode's total"
     tokens = next(s for s in v.stats if s.label == "Tokens")
     assert "swarm tasks report 471,390 more" in tokens.note
+
+
+def test_narrative_and_plain_meanings() -> None:
+    v = view_of(FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl")
+    assert v.narrative.startswith("The agent worked for 3 min 16 s over 11 iterations, made ")
+    assert "and 10 tool calls (5 failed), and spent $0.1155 on the model." in v.narrative
+    assert "the most serious rated high" in v.narrative
+    doom = next(g for g in v.issue_groups if g.category == "doom_loop")
+    assert doom.meaning.startswith("The agent repeated exactly the same action")
+    assert all(g.meaning for g in v.issue_groups)
+    clean = view_of(FIXTURES / "collector" / "collector-clean-feature.jsonl")
+    assert clean.narrative.endswith("Attocode's checks found no issues.")

@@ -105,6 +105,29 @@ CATEGORY_NAMES = {
     "swarm_excessive_conflicts": "Swarm file conflicts",
 }
 
+#: What each issue means, for a reader who is not an engineer.
+CATEGORY_MEANINGS = {
+    "spinning": "The agent went many turns without doing anything: it was thinking in circles.",
+    "doom_loop": "The agent repeated exactly the same action again and again: it was stuck.",
+    "cache_drop": "The model suddenly had to re-read the whole conversation at full price.",
+    "token_spike": "One request was far bigger than the others, usually because a huge file "
+                   "or command output was pasted into it.",
+    "compaction_frequency": "The conversation kept overflowing and had to be summarised often, "
+                            "which loses detail and costs time.",
+    "empty_response": "The model answered with nothing at all.",
+    "tool_error_rate": "Many of the agent's actions failed.",
+    "long_tool": "An action took more than 30 seconds.",
+    "context_overflow": "The conversation grew larger than the model can hold, so parts of it "
+                        "were cut off in an emergency.",
+    "budget_warning_ignored": "The agent was warned it was running out of budget but carried on "
+                              "as before.",
+    "subagent_timeout": "A helper agent ran out of time before finishing its part.",
+    "swarm_cascade_failures": "Many parallel tasks failed or were skipped because a task they "
+                              "depended on failed.",
+    "swarm_excessive_conflicts": "Parallel workers kept editing the same files and had to "
+                                 "reconcile their changes.",
+}
+
 _OK_STATUSES = {"complete", "completed", "success", "succeeded", "done", "ok", "finished"}
 
 
@@ -168,6 +191,8 @@ class IssueGroup:
     severity: str
     issues: list[IssueView]
     suggestion: str
+    #: What it means, in plain words (empty for categories attoreport does not know).
+    meaning: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +310,8 @@ class SessionView:
     model: str
     is_open: bool
     outcome: Outcome
+    #: The session in two or three plain sentences.
+    narrative: str
     #: "read_file ×12, bash ×3, …": what the agent did, in a line.
     tools_used: str
     stats: list[Stat]
@@ -416,6 +443,7 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
         model=session.model_text or _models(facts.llm_responses),
         is_open=session.is_open,
         outcome=_outcome(analysis),
+        narrative=_narrative(analysis),
         tools_used=_tools_used(analysis),
         stats=stats,
         score=_score(analysis),
@@ -472,6 +500,27 @@ def _rate(cache_read: int, uncached: int) -> float | None:
 def _models(llm_responses: list[TraceEvent]) -> str:
     names = dict.fromkeys(e.usage.model for e in llm_responses if e.usage and e.usage.model)
     return ", ".join(list(names)[:3])
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{fmt.count(n)} {word}{'' if n == 1 else 's'}"
+
+
+def _narrative(analysis: Analysis) -> str:
+    s, f = analysis.summary, analysis.facts
+    failed = f" ({fmt.count(f.tool_errors)} failed)" if f.tool_errors else ""
+    worked = (f"The agent worked for {fmt.duration_s(s.duration_seconds)} over "
+              f"{_plural(s.iterations, 'iteration')}, made {_plural(s.llm_calls, 'model call')} "
+              f"and {_plural(s.tool_calls, 'tool call')}{failed}, and spent "
+              f"{fmt.cost(s.total_cost)} on the model.")
+    issues = len(analysis.issues)
+    if issues:
+        worst = min((i.severity for i in analysis.issues), key=_severity_rank)
+        found = (f" Attocode's checks found {_plural(issues, 'issue')}, the most serious "
+                 f"rated {worst}.")
+    else:
+        found = " Attocode's checks found no issues."
+    return worked + found
 
 
 def _tools_used(analysis: Analysis) -> str:
@@ -552,7 +601,7 @@ def _issue_groups(issues: list[DetectedIssue], anchor: str,
     groups = [
         IssueGroup(category, CATEGORY_NAMES.get(category, category.replace("_", " ")),
                    min((i.severity for i in views), key=_severity_rank), views,
-                   views[0].suggestion)
+                   views[0].suggestion, CATEGORY_MEANINGS.get(category, ""))
         for category, views in grouped.items()
     ]
     return sorted(groups, key=lambda g: _severity_rank(g.severity))
