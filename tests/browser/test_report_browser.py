@@ -63,6 +63,9 @@ def test_report_works_in_chromium(name: str, report_dir: Path, open_report,
     _event_log_filter_works(page)
     _issue_link_lands_on_its_iteration(page)
 
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "the page scrolls sideways"
     page.evaluate("() => window.scrollTo(0, 0)")
     save_screenshot(page, f"report-{name}")
     assert report.console_errors == []
