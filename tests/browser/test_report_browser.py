@@ -113,6 +113,15 @@ def _event_log_filter_works(page) -> None:
     assert visible.count() == 0
     section.locator('[data-filter="text"]').fill("")
     assert visible.count() == total
+    category = section.locator('[data-filter="category"] option').nth(1).get_attribute("value")
+    section.locator('[data-filter="category"]').select_option(category)
+    assert set(visible.evaluate_all("rows => rows.map(r => r.dataset.category)")) == {category}
+    section.locator('[data-filter="category"]').select_option("")
+    section.locator('[data-filter="failed"]').check()
+    failed = table.evaluate("t => t.querySelectorAll('tbody tr[data-failed]').length")
+    assert visible.count() == failed
+    section.locator('[data-filter="failed"]').uncheck()
+    assert visible.count() == total
 
 
 def _issue_link_lands_on_its_iteration(page) -> None:
