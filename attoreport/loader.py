@@ -170,35 +170,52 @@ def load_lines(lines: Iterable[bytes], source: str, stem: str) -> list[Session]:
 # ---------------------------------------------------------------------------
 
 
+#: Token counts, costs and durations beyond this are not real: they are capped here (and
+#: reported), which keeps every sum finite and every number printable.
+NUMBER_CAP = 10**15
+#: Timestamps are epoch seconds; beyond this (the year 5138) a line is not believed.
+TIMESTAMP_CAP = 1e11
+
+
 def safe_int(value: Any) -> int:
-    """`int(value)`, 0 when missing or not convertible (as Attocode's `safe_int`)."""
+    """`int(value)` as Attocode's `safe_int` (0 when missing or not convertible), capped."""
     if value is None:
         return 0
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError, OverflowError):
         return 0
+    return number if -NUMBER_CAP <= number <= NUMBER_CAP else (
+        NUMBER_CAP if number > 0 else -NUMBER_CAP)
 
 
 def safe_float(value: Any) -> float:
-    """`float(value)`, 0.0 when missing, not convertible or not finite."""
-    if value is None:
-        return 0.0
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
+    """`float(value)`, 0.0 when missing, not convertible or not finite; capped."""
+    number = _optional_float(value)
+    return 0.0 if number is None else number
 
 
 def _optional_float(value: Any) -> float | None:
+    """`float(value)` capped at NUMBER_CAP, or None when missing, not a number or not finite."""
     if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if math.isfinite(number) else None
+    if not math.isfinite(number):
+        return None
+    return number if -NUMBER_CAP <= number <= NUMBER_CAP else math.copysign(NUMBER_CAP, number)
+
+
+def _timestamp(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if -TIMESTAMP_CAP <= number <= TIMESTAMP_CAP else None
 
 
 def _text(value: Any, limit: int) -> str:
@@ -329,8 +346,10 @@ class _Parser:
             elif isinstance(exc, json.JSONDecodeError):
                 self.diagnose(line_no, f"invalid JSON ({exc.msg} at column {exc.colno}); "
                               "line skipped")
-            else:
+            elif isinstance(exc, RecursionError):
                 self.diagnose(line_no, "invalid JSON (nested too deeply); line skipped")
+            else:
+                self.diagnose(line_no, f"unreadable JSON ({_text(str(exc), 80)}); line skipped")
             return _NOTHING
 
     # -- diagnostics ----------------------------------------------------
@@ -364,14 +383,14 @@ class _Parser:
             self.diagnose(line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
             return
         timestamp = raw.get("timestamp")
-        if timestamp.__class__ is not float:
+        if timestamp.__class__ is not float or not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
             if "timestamp" not in raw:
                 self.diagnose(line, f"{kind} event has no timestamp; line skipped")
                 return
-            timestamp = _optional_float(timestamp)
+            timestamp = _timestamp(timestamp)
             if timestamp is None:
-                self.diagnose(line, f"{kind} event has a timestamp that is not a number; "
-                              "line skipped")
+                self.diagnose(line, f"{kind} event has a timestamp that is not a time in epoch "
+                              "seconds; line skipped")
                 return
         if kind not in KNOWN_KINDS:
             if kind == AGENT_TOOL_KIND:
@@ -429,19 +448,17 @@ class _Parser:
         """
         # The common case, decided quickly: every value a plain number (or absent).
         for key in data:
-            if key in _NUMBER_KEY_SET:
-                value = data[key]
-                if value is not None and value.__class__ is not int and value.__class__ is not float:
-                    break
+            if key in _NUMBER_KEY_SET and not _plain(data[key]):
+                break
         else:
             for _, value in top:
-                if value is not None and value.__class__ is not int and value.__class__ is not float:
+                if not _plain(value):
                     break
             else:
                 return
         odd = []
         for key, value in (*top, *((k, data.get(k)) for k in _NUMBER_KEYS)):
-            if value is None or (value.__class__ in (int, float)):
+            if _plain(value):
                 continue
             if key in _INT_KEYS:
                 read: object = safe_int(value)
@@ -452,8 +469,8 @@ class _Parser:
             shown = "ignored" if read is None else f"as {read}"
             odd.append(f"{key} {_text(repr(value), 40)} {shown}")
         if odd:
-            self.diagnose(line, "values that are not plain numbers, read as Attocode reads them: "
-                          + ", ".join(odd), "repaired")
+            self.diagnose(line, "values that are not plain numbers (or too large to be real), "
+                          "read as Attocode reads them, capped: " + ", ".join(odd), "repaired")
 
     def _iteration(self, value: Any, line: int) -> int | None:
         if value is None:
@@ -478,7 +495,7 @@ class _Parser:
                           "repaired")
             evt_type = "custom"
         has_timestamp = "timestamp" in raw
-        timestamp = _optional_float(raw.get("timestamp"))
+        timestamp = _timestamp(raw.get("timestamp"))
         if timestamp is None:
             reason = "no timestamp" if not has_timestamp else "a timestamp that is not a number"
             self.diagnose(line, f"{_text(evt_type, 80)} line has {reason}: kept, placed at the "
@@ -556,6 +573,14 @@ def _merge(groups: list[_Group]) -> _Group:
             if theirs is not None and (mine is None or theirs[0] > mine[0]):
                 setattr(merged, name, theirs)
     return merged
+
+
+def _plain(value: Any) -> bool:
+    """None, or an int or float of believable size."""
+    if value is None:
+        return True
+    cls = value.__class__
+    return (cls is int or cls is float) and -NUMBER_CAP <= value <= NUMBER_CAP
 
 
 def _build_event(

@@ -146,7 +146,8 @@ def test_open_session_lasts_from_first_to_last_event() -> None:
 
 @pytest.mark.parametrize(("line", "fragment", "action"), [
     ('{"kind": "llm_request", "iteration": 1}', "no timestamp", "skipped"),
-    ('{"kind": "llm_request", "timestamp": "soon"}', "not a number", "skipped"),
+    ('{"kind": "llm_request", "timestamp": "soon"}', "not a time in epoch seconds", "skipped"),
+    ('{"kind": "llm_request", "timestamp": -1e300}', "not a time in epoch seconds", "skipped"),
     ('{"kind": 7, "timestamp": 1.5}', "not a name", "skipped"),
     ('{"kind": "llm_request", "timestamp": 1.5, "iteration": "two"}', "iteration", "repaired"),
     ('{"kind": "llm_request", "timestamp": 1.5, "data": [1, 2]}', "'data' is an array", "repaired"),
@@ -184,16 +185,22 @@ def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
     assert "byte-order mark" in session.diagnostics[0].message
 
 
-def test_nan_and_huge_integers_are_read_like_python_json(tmp_path: Path) -> None:
+def test_nan_and_huge_numbers_are_read_and_capped(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(
         '{"kind": "llm_response", "timestamp": 1, "iteration": 1, "data": '
-        '{"tokens": 123456789012345678901234567890, "cost": NaN}}\n')
+        '{"tokens": 123456789012345678901234567890, "cost": NaN, "input_tokens": 1e308, "cache_read_tokens": 1e308}}\n'
+        '{"kind": "llm_response", "timestamp": 2, "iteration": 1, "data": {"tokens": ' + "9" * 5000
+        + '}}\n')
     [session] = load([str(path)])
     usage = session.events[0].usage
-    assert usage is not None and usage.tokens == 123456789012345678901234567890
+    assert usage is not None and usage.tokens == 10**15 and usage.input_tokens == 10**15
     assert usage.cost == 0.0
-    assert session.diagnostics == []
+    assert [d.line for d in session.diagnostics] == [1, 2]
+    assert "capped" in session.diagnostics[0].message
+    assert "Exceeds the limit" in session.diagnostics[1].message  # Python's digit limit
+    analysis = analyse(session)
+    assert analysis.tokens.breakdown["input"] == 10**15 and analysis.cache.boundary_position > 0
 
 
 def test_overlong_line_is_skipped_not_read(tmp_path: Path, monkeypatch) -> None:
@@ -320,15 +327,15 @@ def test_unicode_whitespace_around_a_line_is_ignored(tmp_path: Path) -> None:
     assert analyse(session).summary.errors == 1 and session.diagnostics == []
 
 
-def test_integers_beyond_64_bits_stay_exact(tmp_path: Path) -> None:
+def test_integers_beyond_64_bits_are_read_exactly_then_capped(tmp_path: Path) -> None:
     big = 2**64 + 1
     lines = [f'{{"kind": "tool_end", "timestamp": {i}, "data": {{"tool": "x", "args": {{"n": {big + i}}}}}}}'
              for i in range(3)]
     lines.append(f'{{"kind": "llm_response", "timestamp": 9, "data": {{"input_tokens": {big}}}}}')
     session = _one(tmp_path, ("\n".join(lines) + "\n").encode())
     analysis = analyse(session)
-    assert analysis.tokens.breakdown["input"] == big
-    assert analysis.issues == []  # three different arguments: no doom loop
+    assert analysis.tokens.breakdown["input"] == 10**15
+    assert analysis.issues == []  # three different arguments, read exactly: no doom loop
 
 
 def test_long_names_and_lone_surrogates_keep_tool_calls_apart(tmp_path: Path) -> None:

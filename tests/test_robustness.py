@@ -74,6 +74,6 @@ def test_pathological_shapes(tmp_path: Path) -> None:
     analyses = [attoreport.analyse(s) for s in sessions]
     assert attoreport.render_html(analyses)
     [doc] = json.loads(attoreport.render_json(analyses))["sessions"]
-    assert [d["line"] for d in doc["diagnostics"]] == [2, 5]
+    assert [d["line"] for d in doc["diagnostics"]] == [2, 5, 6]
     assert "nested too deeply" in doc["diagnostics"][0]["message"]
     assert "'1e400' as 0.0" in doc["diagnostics"][1]["message"]  # an infinite cost is 0
