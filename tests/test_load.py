@@ -189,7 +189,8 @@ def test_nan_and_huge_numbers_are_read_and_capped(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(
         '{"kind": "llm_response", "timestamp": 1, "iteration": 1, "data": '
-        '{"tokens": 123456789012345678901234567890, "cost": NaN, "input_tokens": 1e308, "cache_read_tokens": 1e308}}\n'
+        '{"tokens": 123456789012345678901234567890, "cost": NaN, "input_tokens": 1e308, '
+        '"cache_read_tokens": 1e308}}\n'
         '{"kind": "llm_response", "timestamp": 2, "iteration": 1, "data": {"tokens": ' + "9" * 5000
         + '}}\n')
     [session] = load([str(path)])
