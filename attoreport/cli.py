@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ import click
 
 import attoreport
 from attoreport.errors import AttoreportError
+from attoreport.loader import TraceInput, find_inputs
 from attoreport.model import Diagnostic, Session
 
 EXIT_OK = 0
@@ -48,25 +50,27 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
     With no TRACE, the newest trace in ./.attocode/traces/ (or ./.traces/) is used.
     """
     try:
+        if output is None and json_path is None and markdown_path is None:
+            output = "report.html"
+        targets = {"html": output, "json": json_path, "markdown": markdown_path}
+        _check_targets(targets, find_inputs(traces))
         sessions = attoreport.load(traces, stdin=click.get_binary_stream("stdin"))
         diagnostics = [d for s in sessions for d in s.diagnostics]
         _report_diagnostics(diagnostics, quiet=quiet)
         if strict and diagnostics:
             raise AttoreportError(
-                f"--strict: {len(diagnostics)} damaged line(s), first at "
+                f"--strict: {_lines(len(diagnostics))} damaged or repaired, first at "
                 f"{diagnostics[0].file}:{diagnostics[0].line}; nothing written"
             )
         analyses = [attoreport.analyse(s) for s in sessions]
-        if output is None and json_path is None and markdown_path is None:
-            output = "report.html"
-        if json_path is not None:
-            _write(json_path, attoreport.render_json(analyses))
-        if markdown_path is not None:
-            _write(markdown_path, attoreport.render_markdown(analyses))
-        if output is not None:
-            _write(output, attoreport.render_html(analyses, title=title))
+        renderers = {
+            "html": lambda: attoreport.render_html(analyses, title=title),
+            "json": lambda: attoreport.render_json(analyses),
+            "markdown": lambda: attoreport.render_markdown(analyses),
+        }
+        _write_all({path: renderers[name]() for name, path in targets.items() if path is not None})
         if not quiet:
-            _say_done(sessions, output, json_path, markdown_path)
+            _say_done(sessions, *targets.values())
     except AttoreportError as exc:
         click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
@@ -90,49 +94,107 @@ def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
     for d in diagnostics[:SHOWN_DIAGNOSTICS]:
         click.echo(_printable(f"{d.file}:{d.line}: {d.message}"), err=True)
     if len(diagnostics) > SHOWN_DIAGNOSTICS:
-        click.echo(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more damaged lines "
-                   "(all are listed in the report)", err=True)
+        click.echo(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more "
+                   "(all are listed in the report and the JSON)", err=True)
 
 
 def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
-    skipped = sum(1 for s in sessions for d in s.diagnostics if d.action == "skipped")
+    actions = [d.action for s in sessions for d in s.diagnostics]
+    skipped, repaired = actions.count("skipped"), actions.count("repaired")
     written = ", ".join(p for p in paths if p is not None and p != "-")
-    note = f"; {skipped} damaged line(s) skipped" if skipped else ""
+    note = "".join([f"; {_lines(skipped)} skipped" if skipped else "",
+                    f"; {_lines(repaired)} repaired" if repaired else ""])
     if written:
-        click.echo(f"attoreport: {len(sessions)} session(s){note} -> {written}", err=True)
+        count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
+        click.echo(f"attoreport: {count}{note} -> {written}", err=True)
 
 
-def _write(path: str, text: str) -> None:
-    """Write a whole file or nothing: a temporary file in the same folder, then a rename."""
-    if path == "-":
-        click.echo(text, nl=False)
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise AttoreportError(f"{path}: is a directory")
-    if target.exists() and not target.is_file():
-        # A device or pipe (/dev/null, a FIFO): write straight to it, never replace it.
-        try:
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise AttoreportError(f"{path}: cannot write: {exc.strerror}") from exc
-        return
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise AttoreportError(f"{path}: folder {folder} does not exist")
+def _lines(n: int) -> str:
+    return f"{n} line{'' if n == 1 else 's'}"
+
+
+def _check_targets(targets: dict[str, str | None], inputs: Sequence[TraceInput]) -> None:
+    """Refuse outputs that would clash, overwrite a trace, or land nowhere, before any work."""
+    paths = [p for p in targets.values() if p is not None]
+    if paths.count("-") > 1:
+        raise AttoreportError("only one output can go to standard output ('-')")
+    seen: dict[Path, str] = {}
+    readable = {t.path.resolve() for t in inputs if t.path is not None}
+    for path in paths:
+        if path == "-":
+            continue
+        if not path.strip():
+            raise AttoreportError("an output path is empty")
+        target = Path(path)
+        resolved = target.resolve()
+        if resolved in seen:
+            raise AttoreportError(f"{path}: given for two outputs ({seen[resolved]} and this one)")
+        seen[resolved] = path
+        if resolved in readable:
+            raise AttoreportError(f"{path}: is one of the input traces; refusing to overwrite it")
+        if target.is_dir():
+            raise AttoreportError(f"{path}: is a directory")
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise AttoreportError(f"{path}: folder {folder} does not exist")
+
+
+def _write_all(texts: dict[str, str]) -> None:
+    """Write every output whole, or none: temporary files beside the targets, then renames."""
+    staged: list[tuple[str, Path]] = []
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        for path, text in texts.items():
+            if path == "-" or _is_special(path):
+                continue
+            staged.append((path, _stage(path, text)))
+        for path, text in texts.items():
+            if path == "-":
+                click.echo(text, nl=False)
+            elif _is_special(path):
+                _write_in_place(path, text)
+        for path, temp in staged:
+            os.replace(temp, path)
+    except OSError as exc:
+        raise AttoreportError(f"cannot write: {exc.strerror or exc}") from exc
+    finally:
+        for _, temp in staged:
+            temp.unlink(missing_ok=True)
+
+
+def _is_special(path: str) -> bool:
+    """A device or pipe (/dev/null, a FIFO): written in place, never replaced."""
+    target = Path(path)
+    return target.exists() and not target.is_file()
+
+
+def _write_in_place(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def _stage(path: str, text: str) -> Path:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise AttoreportError(f"{path}: cannot write: {exc.strerror}") from exc
+    temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise AttoreportError(f"{path}: cannot write: {exc.strerror}") from exc
+        os.chmod(temp, _mode_for(target))
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+    return temp
+
+
+def _mode_for(target: Path) -> int:
+    """The mode the file has, or what a new file gets under the user's umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

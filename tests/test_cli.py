@@ -58,7 +58,8 @@ def test_strict_fails_on_damage_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     result = run(str(GARBAGE), "--json", str(out), "--strict")
     assert result.exit_code == 2
-    assert "--strict: 3 damaged line(s)" in result.stderr and f"{GARBAGE}:15" in result.stderr
+    assert "--strict: 3 lines damaged or repaired" in result.stderr
+    assert f"{GARBAGE}:15" in result.stderr
     assert not out.exists()
     assert run(str(CLEAN), "--json", str(out), "--strict").exit_code == 0
 
@@ -96,7 +97,7 @@ def test_default_output_is_report_html(tmp_path: Path, monkeypatch: pytest.Monke
     result = run(str(CLEAN))
     assert result.exit_code == 0
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
-    assert "1 session(s) -> report.html" in result.stderr
+    assert "attoreport: 1 session -> report.html" in result.stderr
 
 
 def test_no_argument_uses_the_newest_trace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,3 +166,53 @@ def test_python_dash_m_runs_the_cli() -> None:
     result = subprocess.run([sys.executable, "-m", "attoreport", "--version"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "attoreport" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--json", "-", "--markdown", "-"], "only one output can go to standard output"),
+    (["-o", "same.html", "--json", "same.html"], "given for two outputs"),
+    (["-o", ""], "an output path is empty"),
+])
+def test_clashing_outputs_are_refused_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       args: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(str(CLEAN), *args)
+    assert result.exit_code == 2 and message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_input_trace_is_never_overwritten(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    shutil.copy(CLEAN, trace)
+    result = run(str(trace), "--json", str(trace))
+    assert result.exit_code == 2 and "is one of the input traces" in result.stderr
+    assert trace.read_bytes() == CLEAN.read_bytes()
+
+
+def test_outputs_are_all_written_or_none(tmp_path: Path) -> None:
+    result = run(str(CLEAN), "--json", str(tmp_path / "a.json"), "-o",
+                 str(tmp_path / "missing" / "r.html"))
+    assert result.exit_code == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_written_files_follow_the_umask_and_keep_their_mode(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o077)
+    try:
+        assert run(str(CLEAN), "--json", str(tmp_path / "new.json")).exit_code == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o600
+    existing = tmp_path / "existing.json"
+    existing.write_text("{}")
+    existing.chmod(0o640)
+    assert run(str(CLEAN), "--json", str(existing)).exit_code == 0
+    assert existing.stat().st_mode & 0o777 == 0o640
+
+
+def test_summary_line_counts_skipped_and_repaired(tmp_path: Path) -> None:
+    trace = FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl"
+    result = run(str(trace), "--json", str(tmp_path / "r.json"))
+    assert "attoreport: 1 session; 22 lines repaired -> " in result.stderr
+    assert "... and 2 more (all are listed in the report and the JSON)" in result.stderr
