@@ -93,7 +93,10 @@ def find_inputs(args: Sequence[str], cwd: Path | None = None) -> list[TraceInput
         path = Path(arg)
         full = path if path.is_absolute() else base / path
         if full.is_dir():
-            found = sorted(p for p in full.iterdir() if _is_trace_file(p))
+            try:
+                found = sorted(p for p in full.iterdir() if _is_trace_file(p))
+            except OSError as exc:
+                raise AttoreportError(f"{arg}: cannot read the directory: {exc.strerror}") from exc
             if not found:
                 raise AttoreportError(f"{arg}: directory has no *.jsonl or *.jsonl.gz traces")
             inputs.extend(TraceInput(str(path / p.name), p, _stem(p)) for p in found)
@@ -145,7 +148,8 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Ses
             parser.damage(f"cannot read further ({exc}); the rest of the file is lost")
     sessions = parser.finish()
     if not sessions:
-        detail = f" ({parser.diagnostic_count} damaged lines)" if parser.diagnostic_count else ""
+        first = parser.first_diagnostic
+        detail = f" (line {first.line}: {first.message})" if first is not None else ""
         raise AttoreportError(f"{trace.source}: no trace events found{detail}")
     return sessions
 
@@ -269,7 +273,7 @@ class _Parser:
         self.groups: dict[str | None, _Group] = {}
         self.current: _Group | None = None
         self.lines_read = 0
-        self.diagnostic_count = 0
+        self.first_diagnostic: Diagnostic | None = None
         self.line_source: bytes | None = None
 
     # -- input ----------------------------------------------------------
@@ -279,8 +283,9 @@ class _Parser:
             for raw in _iter_lines(stream, self):
                 self.feed_line(raw)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            self.damage(f"compressed data is damaged after line {self.lines_read} ({exc}); "
-                        "the rest of the file is lost")
+            where = f"after line {self.lines_read}" if self.lines_read else "from the start"
+            self.damage(f"compressed data is damaged {where} ({exc}); the rest of the file is "
+                        "lost")
 
     def feed_line(self, raw: bytes) -> None:
         self.lines_read += 1
@@ -355,7 +360,8 @@ class _Parser:
     # -- diagnostics ----------------------------------------------------
 
     def diagnose(self, line: int, message: str, action: str = "skipped") -> None:
-        self.diagnostic_count += 1
+        if self.first_diagnostic is None:
+            self.first_diagnostic = Diagnostic(self.source, line, message, action)
         self._group_for(None).diagnostics.append(Diagnostic(self.source, line, message, action))
 
     def damage(self, message: str) -> None:

@@ -76,7 +76,8 @@
   });
 
   function reveal() {
-    var id = decodeURIComponent(window.location.hash.slice(1));
+    var id;
+    try { id = decodeURIComponent(window.location.hash.slice(1)); } catch (e) { return; }
     if (!id) return;
     var target = document.getElementById(id);
     if (!target) return;

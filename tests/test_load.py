@@ -219,8 +219,17 @@ def test_overlong_line_is_skipped_not_read(tmp_path: Path, monkeypatch) -> None:
 def test_file_without_events_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n\nnot json\n")
-    with pytest.raises(AttoreportError, match="empty.jsonl: no trace events"):
+    with pytest.raises(AttoreportError, match="empty.jsonl: no trace events found "
+                       r"\(line 1: blank line skipped\)"):
         load([str(empty)])
+    text = tmp_path / "README.jsonl"
+    text.write_text("hello\n")
+    with pytest.raises(AttoreportError, match="line 1: not JSON: 'hello'"):
+        load([str(text)])
+    fake = tmp_path / "fake.jsonl.gz"
+    fake.write_text("not gzip\n")
+    with pytest.raises(AttoreportError, match="compressed data is damaged from the start"):
+        load([str(fake)])
 
 
 def test_damaged_gzip_keeps_what_was_read(tmp_path: Path) -> None:

@@ -116,13 +116,13 @@ def collect_facts(session: Session) -> SessionFacts:  # noqa: C901 - one flat di
         elif kind == "swarm_task_failed":
             f.swarm_tasks_failed += 1
             f.swarm_tasks_skipped += event.skipped_tasks
-        if kind in ("swarm_task_complete", "swarm_task_failed") and event.usage is not None:
-            f.swarm_tokens += event.usage.tokens
-            f.swarm_cost += event.usage.cost
         elif kind == "swarm_conflict":
             f.swarm_conflicts += 1
         elif kind == "swarm_wave_start":
             f.swarm_waves += 1
+        if event.usage is not None and kind != "llm_response":  # swarm tasks' own spend
+            f.swarm_tokens += event.usage.tokens
+            f.swarm_cost += event.usage.cost
     f.first_timestamp, f.last_timestamp = first_ts, last_ts
     return f
 

@@ -247,3 +247,16 @@ def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, brow
         assert page.locator(".views-nav").first.is_hidden()
     finally:
         context.close()
+
+
+def test_a_malformed_link_does_not_stop_the_page(report_dir: Path, browser) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto((report_dir / "collector-clean-feature.html").resolve().as_uri() + "#%E0")
+        wait_for_charts(page)
+        assert errors == []
+    finally:
+        context.close()
