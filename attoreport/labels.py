@@ -47,8 +47,17 @@ def _took(value: Any) -> str:
 
 
 def _session_start(d: Data, n: int | None) -> str:
-    goal = d.get("goal", "")
-    return f"Session started: {goal}" if goal else f"Session started (model={d.get('model', '')})"
+    goal, model = d.get("goal", ""), d.get("model", "")
+    if goal:
+        return f"Session started: {goal}"
+    return f"Session started (model={model})" if model else "Session started"
+
+
+def _llm_request(d: Data, n: int | None) -> str:
+    if "messages_count" in d or "model" in d:
+        return f"LLM request: {d.get('messages_count', '?')} messages -> {d.get('model', '?')}"
+    attempt = _get(d, "attempt", None)  # the real agent writes only its attempt number
+    return f"LLM request (attempt {attempt})" if attempt is not None else "LLM request"
 
 
 _LABELS: dict[str, Callable[[Data, int | None], str]] = {
@@ -56,8 +65,7 @@ _LABELS: dict[str, Callable[[Data, int | None], str]] = {
     "session_end": lambda d, n: f"Session ended: {d.get('status', 'unknown')}",
     "iteration_start": lambda d, n: f"Iteration {n} started",
     "iteration_end": lambda d, n: f"Iteration {n} ended{_took(d.get('duration_ms'))}",
-    "llm_request": lambda d, n: (
-        f"LLM request: {d.get('messages_count', '?')} messages -> {d.get('model', '?')}"),
+    "llm_request": _llm_request,
     "llm_response": lambda d, n: (
         f"LLM response: {d.get('tokens', 0)} tokens (${_fmt(d.get('cost', 0.0), '.4f')})"),
     "llm_error": lambda d, n: f"LLM error: {d.get('error', 'unknown error')}",

@@ -33,3 +33,13 @@ def test_trace_text_cannot_break_the_markdown() -> None:
 
 def test_damaged_lines_are_mentioned() -> None:
     assert "3 damaged trace line(s)" in markdown("damaged/damaged-garbage-lines.jsonl")
+
+
+def test_mentions_cannot_ping_anyone(tmp_path) -> None:
+    from tests.conftest import event, write_trace
+
+    trace = write_trace(tmp_path / "t.jsonl", [
+        {**event("subagent_timeout", 1.0, 1, agent_id="@org/team"), "session_id": "x"}])
+    sessions = attoreport.load([str(trace)])
+    text = attoreport.render_markdown([attoreport.analyse(s) for s in sessions])
+    assert "@org" not in text and "@\u2060org/team" in text

@@ -138,6 +138,8 @@ def test_open_session_and_agent_totals_are_explained() -> None:
     assert "Did not finish" in crashed
     agent = render(FIXTURES / "agent" / "agent-normal-task.jsonl")
     assert "records only the total tokens" in agent
+    assert "does not record how many tokens came from the prompt cache" in agent
+    assert 'data-chart="s1-cache"' not in agent
     assert "does not record the goal" in agent
 
 
@@ -145,3 +147,15 @@ def test_goal_markdown_is_rendered() -> None:
     html = render(FIXTURES / "collector" / "collector-all-kinds-markdown-goal.jsonl")
     assert "<h1>Migrate the billing service to the new <code>PaymentGateway</code> API</h1>" in html
     assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in html
+
+
+def test_overview_chart_places_sessions_by_position() -> None:
+    from attoreport.report.charts import overview_chart
+    from attoreport.report.view import build_report
+
+    twice = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+    sessions = attoreport.load([str(twice), str(twice)])
+    report = build_report([attoreport.analyse(s) for s in sessions], version="x")
+    figure = overview_chart(report.overview)
+    assert figure["data"][0]["x"] == [0, 1]  # two bars, even with one session id
+    assert figure["layout"]["xaxis"]["ticktext"] == ["collector-clean-feature"] * 2

@@ -184,3 +184,39 @@ def test_narrative_and_plain_meanings() -> None:
     assert all(g.meaning for g in v.issue_groups)
     clean = view_of(FIXTURES / "collector" / "collector-clean-feature.jsonl")
     assert clean.narrative.endswith("Attocode's checks found no issues.")
+
+
+def test_failed_sessions_say_the_score_is_not_success() -> None:
+    v = view_of(FIXTURES / "agent" / "agent-llm-auth-error.jsonl")
+    assert v.outcome.word == "Failed"
+    assert v.score.caveat.startswith("The score rates how economically the agent worked")
+    assert "made 2 model calls (3 model errors)" in v.narrative
+
+
+def test_labels_for_the_real_agents_sparse_events() -> None:
+    [session] = load([str(FIXTURES / "agent" / "agent-normal-task.jsonl")])
+    labels = {e.kind: e.label for e in session.events}
+    assert labels["session_start"] == "Session started"
+    assert labels["llm_request"] == "LLM request (attempt 1)"
+
+
+def test_many_sessions_get_sections_up_to_a_limit(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(view_module, "MAX_SESSION_SECTIONS", 2)
+    events = [{**event("llm_response", float(i), 1, tokens=10), "session_id": f"run-{i}"}
+              for i in range(5)]
+    sessions = load([str(write_trace(tmp_path / "many.jsonl", events))])
+    report = build_report([analyse(s) for s in sessions], version="x")
+    assert len(report.sessions) == 2 and len(report.overview) == 5
+    assert [r.anchor for r in report.overview] == ["s1", "s2", "", "", ""]
+    assert "first 2 of 5 sessions" in report.overview_note
+
+
+def test_session_end_without_start_shows_a_real_duration(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [event("llm_request", 1000.0, 1),
+                                               event("session_end", 1030.0, status="completed")])
+    [session] = load([str(trace)])
+    analysis = analyse(session)
+    assert analysis.summary.duration_seconds == 1030.0  # Attocode's number: from 1970
+    v = session_view(analysis, "s1")
+    assert next(s for s in v.stats if s.label == "Duration").value == "30.0 s"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attoreport import gcpause
-from attoreport.model import FAILURE_KINDS, Session, TraceEvent
+from attoreport.model import ERROR_KINDS, Session, TraceEvent
 
 MAIN_LANE = "main agent"
 
@@ -133,5 +133,5 @@ def _account(node: TreeNode, event: TraceEvent, usage: bool = True) -> None:
     if usage and event.usage is not None:
         node.tokens += event.usage.tokens
         node.cost += event.usage.cost
-    if event.kind in FAILURE_KINDS:
+    if event.kind in ERROR_KINDS:  # the summary's definition of an error
         node.failures += 1

@@ -115,8 +115,9 @@ def token_flow_chart(view: SessionView) -> Figure:
         barmode="stack", height=460,
         xaxis={"title": {"text": "iteration"}, "anchor": "y3"},
         yaxis={"title": {"text": "tokens"}, "domain": [0.34, 1.0]},
-        yaxis2={"title": {"text": "cost so far ($)"}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero", "showgrid": False},
+        yaxis2={"title": {"text": "cost so far"}, "overlaying": "y", "side": "right",
+                "rangemode": "tozero", "showgrid": False, "tickmode": "auto",
+                "tickprefix": "$", "tickformat": ",.2~f"},
     )
     hit = view.series.cache_series["flow_hit_rate"]
     if view.has_breakdown and any(h is not None for h in hit):
@@ -145,15 +146,16 @@ def cache_chart(view: SessionView) -> Figure:
              "name": "Moving average (last 50)", "line": {"color": PALETTE["average"]},
              "hovertemplate": "Call %{x}: average %{y:.1%}<extra></extra>"},
             {"type": "scatter", "mode": "lines", "x": calls, "y": series["boundary"],
-             "name": "Boundary estimate (tokens)", "yaxis": "y2",
+             "name": "Cached prefix estimate (tokens)", "yaxis": "y2",
              "line": {"color": PALETTE["boundary"], "dash": "dot"},
              "hovertemplate": "Call %{x}: ~%{y:,} cached tokens<extra></extra>"},
         ],
         "layout": _base_layout(
             xaxis={"title": {"text": "LLM call"}},
             yaxis={"title": {"text": "cache hit rate"}, "range": [0, 1.05], "tickformat": ".0%"},
-            yaxis2={"title": {"text": "boundary (tokens)"}, "overlaying": "y", "side": "right",
-                    "rangemode": "tozero", "showgrid": False},
+            yaxis2={"title": {"text": "cached prefix (tokens)"}, "overlaying": "y",
+                    "side": "right", "rangemode": "tozero", "showgrid": False,
+                    "tickmode": "auto", "tickformat": "~s"},
         ),
     }
 
@@ -176,6 +178,10 @@ def timeline_chart(view: SessionView) -> Figure:
             "textposition": "none", "opacity": FAINT_GROUPS.get(group, 1.0),
             "hovertemplate": "%{text}<br>from %{base:.1f} s, %{x:.2f} s<extra></extra>",
         })
+    if any(b.failed for b in view.bars):  # a legend entry for the red bars
+        data.append({"type": "bar", "orientation": "h", "name": "Failed", "x": [None],
+                     "y": [lanes[0]] if lanes else [None],
+                     "marker": {"color": PALETTE["error"]}, "hoverinfo": "skip"})
     if view.markers:
         data.append({
             "type": "scatter", "mode": "markers", "name": "Error",
@@ -197,24 +203,29 @@ def timeline_chart(view: SessionView) -> Figure:
 
 
 def overview_chart(rows: Sequence[OverviewRow]) -> Figure:
-    names = [_text(r.session_id) for r in rows]
+    # Sessions are placed by position (two traces may share a session id), named by ticks.
+    slots = list(range(len(rows)))
+    names = [_text(r.session_id if len(r.session_id) <= 28 else r.session_id[:27] + "…")
+             for r in rows]
+    axis = {"tickmode": "array", "tickvals": slots, "ticktext": names, "tickangle": -30}
+
+    def bars(values: list[float], name: str, color: str, n: str, hover: str) -> dict[str, Any]:
+        return {"type": "bar", "x": slots, "y": values, "name": name, "customdata": names,
+                "marker": {"color": PALETTE[color]}, "xaxis": f"x{n}", "yaxis": f"y{n}",
+                "hovertemplate": "%{customdata}: " + hover + "<extra></extra>"}
+
     return {
         "data": [
-            {"type": "bar", "x": names, "y": [r.cost_value for r in rows], "name": "Cost ($)",
-             "marker": {"color": PALETTE["cost"]}, "yaxis": "y",
-             "hovertemplate": "%{x}: $%{y:.4f}<extra></extra>"},
-            {"type": "bar", "x": names, "y": [r.tokens_value for r in rows], "name": "Tokens",
-             "marker": {"color": PALETTE["total"]}, "xaxis": "x2", "yaxis": "y2",
-             "hovertemplate": "%{x}: %{y:,} tokens<extra></extra>"},
-            {"type": "bar", "x": names, "y": [r.score_value for r in rows],
-             "name": "Efficiency score", "marker": {"color": PALETTE["hit"]}, "xaxis": "x3",
-             "yaxis": "y3", "hovertemplate": "%{x}: %{y:.1f} / 100<extra></extra>"},
+            bars([r.cost_value for r in rows], "Cost ($)", "cost", "", "$%{y:.4f}"),
+            bars([float(r.tokens_value) for r in rows], "Tokens", "total", "2", "%{y:,} tokens"),
+            bars([r.score_value for r in rows], "Efficiency score", "hit", "3", "%{y:.1f} / 100"),
         ],
         "layout": _base_layout(
-            height=340, showlegend=False, margin={"l": 50, "r": 20, "t": 40, "b": 90},
+            height=380, showlegend=False, margin={"l": 60, "r": 20, "t": 40, "b": 130},
             grid={"rows": 1, "columns": 3, "pattern": "independent"},
-            yaxis={"title": {"text": "cost ($)"}, "rangemode": "tozero"},
-            yaxis2={"title": {"text": "tokens"}, "rangemode": "tozero"},
+            xaxis=axis, xaxis2=axis, xaxis3=axis,
+            yaxis={"title": {"text": "cost"}, "rangemode": "tozero", "tickprefix": "$"},
+            yaxis2={"title": {"text": "tokens"}, "rangemode": "tozero", "tickformat": "~s"},
             yaxis3={"title": {"text": "score"}, "range": [0, 100]},
         ),
     }

@@ -14,6 +14,7 @@ def _cell(text: str, limit: int = 120) -> str:
     cleaned = " ".join(text.split())
     for char in "\\|`*_[]<>#":
         cleaned = cleaned.replace(char, "\\" + char)
+    cleaned = cleaned.replace("@", "@\u2060")  # a word joiner: no @mention pings
     return fmt.truncate(cleaned, limit)
 
 

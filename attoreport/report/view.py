@@ -26,6 +26,7 @@ MAX_TREE_NODES = 4000
 MAX_TREE_DEPTH = 24
 MAX_BARS = 4000
 MAX_TABLE_ROWS = 2000
+MAX_SESSION_SECTIONS = 50
 #: Longer chart series are summed (or averaged) into this many bins.
 MAX_POINTS = 1500
 
@@ -326,6 +327,8 @@ class SessionView:
     #: Said when the token or cache tables show only their start and end.
     table_note: str
     cache_stats: list[Stat]
+    #: The tracker's own hit-rate figure, explained (for engineers).
+    tracker_note: str
     tools: list[ToolRow]
     tree: list[TreeItem]
     tree_note: str
@@ -374,28 +377,50 @@ class ReportView:
     sources: list[str]
     sessions: list[SessionView]
     overview: list[OverviewRow]
+    #: Said when only the first sessions have sections.
+    overview_note: str
     glossary: tuple[tuple[str, str], ...] = GLOSSARY
 
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
                  now: datetime | None = None) -> ReportView:
-    """The whole report's view model."""
-    sessions = [session_view(a, f"s{i}") for i, a in enumerate(analyses, start=1)]
+    """The whole report's view model: a section for each of the first MAX_SESSION_SECTIONS
+    sessions, and with several sessions an overview row for every one."""
+    shown = analyses[:MAX_SESSION_SECTIONS]
+    sessions = [session_view(a, f"s{i}") for i, a in enumerate(shown, start=1)]
     sources = list(dict.fromkeys(a.session.source for a in analyses))
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    default_title = ("Agent session report: " + sessions[0].session_id if len(sessions) == 1
-                     else f"Agent session report: {len(sessions)} sessions")
-    overview = [
-        OverviewRow(s.anchor, s.session_id, fmt.truncate(_plain_goal(s.goal), 90), s.outcome,
-                    fmt.duration_s(s.duration_value), s.duration_value, fmt.cost(s.cost_value),
-                    s.cost_value, fmt.tokens(s.tokens_value), s.tokens_value,
-                    a.summary.iterations, a.summary.tool_calls, a.summary.errors, s.score.score,
-                    s.score_value, s.issue_count)
-        for s, a in zip(sessions, analyses, strict=True)
-    ] if len(sessions) > 1 else []
+    default_title = ("Agent session report: " + sessions[0].session_id if len(analyses) == 1
+                     else f"Agent session report: {len(analyses)} sessions")
+    overview = [_overview_row(a, f"s{i}" if i <= len(shown) else "")
+                for i, a in enumerate(analyses, start=1)] if len(analyses) > 1 else []
+    note = ""
+    if len(analyses) > len(shown):
+        note = (f"The report has a section for the first {len(shown)} of "
+                f"{fmt.count(len(analyses))} sessions; the overview lists all of them.")
     return ReportView(title=title or default_title,
                       generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"), version=version,
-                      sources=sources, sessions=sessions, overview=overview)
+                      sources=sources, sessions=sessions, overview=overview, overview_note=note)
+
+
+def _overview_row(analysis: Analysis, anchor: str) -> OverviewRow:
+    s = analysis.summary
+    score = _score(analysis)
+    duration = _display_duration(analysis)
+    return OverviewRow(anchor, analysis.session.session_id,
+                       fmt.truncate(_plain_goal(analysis.session.goal_text), 90),
+                       _outcome(analysis), fmt.duration_s(duration), duration,
+                       fmt.cost(s.total_cost), s.total_cost, fmt.tokens(s.total_tokens),
+                       s.total_tokens, s.iterations, s.tool_calls, s.errors, score.score,
+                       score.value, len(analysis.issues))
+
+
+def _display_duration(analysis: Analysis) -> float:
+    """Attocode's duration, except without a session_start (Attocode then counts from 1970)."""
+    session, first = analysis.session, analysis.facts.first_timestamp
+    if session.end_time is not None and not session.start_time and first is not None:
+        return session.end_time - first
+    return analysis.summary.duration_seconds
 
 
 def _plain_goal(goal: str) -> str:
@@ -418,15 +443,15 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
     severity_counts = Counter(i.severity for i in analysis.issues)
     tool_calls_note = (f"{facts.tool_errors} failed" if facts.tool_errors else "none failed")
     stats = [
-        Stat("Duration", fmt.duration_s(summary.duration_seconds),
-             "until the trace stops (no end recorded)" if session.is_open else "wall-clock"),
+        Stat("Duration", fmt.duration_s(_display_duration(analysis)),
+             "until the trace stops (no end recorded)" if session.is_open else "start to end"),
         Stat("Cost", fmt.cost(summary.total_cost),
              f"plus {fmt.cost(facts.swarm_cost)} reported by swarm tasks, not in Attocode's "
              "total" if facts.swarm_cost else "model usage as recorded"),
         Stat("Iterations", fmt.count(summary.iterations)),
         Stat("LLM calls", fmt.count(summary.llm_calls)),
         Stat("Tool calls", fmt.count(summary.tool_calls), tool_calls_note,
-             "bad" if facts.tool_errors else ""),
+             "bad" if facts.tool_calls and facts.tool_errors / facts.tool_calls > 0.3 else ""),
         Stat("Errors", fmt.count(summary.errors), "failed tools, model errors, error events",
              "bad" if summary.errors else ""),
         Stat("Tokens", fmt.tokens(summary.total_tokens),
@@ -469,6 +494,7 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
         ],
         table_note=_table_note(len(flow), len(analysis.cache.calls)),
         cache_stats=_cache_stats(analysis),
+        tracker_note=_tracker_note(analysis),
         tools=_tool_rows(analysis),
         tree=tree_items,
         tree_note=tree_note,
@@ -487,7 +513,7 @@ def session_view(analysis: Analysis, anchor: str) -> SessionView:  # noqa: PLR09
                           for c in analysis.efficiency.components],
         cost_value=summary.total_cost,
         tokens_value=summary.total_tokens,
-        duration_value=summary.duration_seconds,
+        duration_value=_display_duration(analysis),
         score_value=summary.efficiency_score,
     )
 
@@ -509,10 +535,15 @@ def _plural(n: int, word: str) -> str:
 def _narrative(analysis: Analysis) -> str:
     s, f = analysis.summary, analysis.facts
     failed = f" ({fmt.count(f.tool_errors)} failed)" if f.tool_errors else ""
-    worked = (f"The agent worked for {fmt.duration_s(s.duration_seconds)} over "
-              f"{_plural(s.iterations, 'iteration')}, made {_plural(s.llm_calls, 'model call')} "
-              f"and {_plural(s.tool_calls, 'tool call')}{failed}, and spent "
-              f"{fmt.cost(s.total_cost)} on the model.")
+    llm_errors = f.event_counts["llm_error"]
+    calls = max(s.llm_calls, f.event_counts["llm_request"])  # requests include failed ones
+    calls_failed = f" ({_plural(llm_errors, 'model error')})" if llm_errors else ""
+    swarm = (f" (plus {fmt.cost(f.swarm_cost)} reported by its swarm tasks)"
+             if f.swarm_cost else "")
+    worked = (f"The agent worked for {fmt.duration_s(_display_duration(analysis))} over "
+              f"{_plural(s.iterations, 'iteration')}, made {_plural(calls, 'model call')}"
+              f"{calls_failed} and {_plural(s.tool_calls, 'tool call')}{failed}, and spent "
+              f"{fmt.cost(s.total_cost)} on the model{swarm}.")
     issues = len(analysis.issues)
     if issues:
         worst = min((i.severity for i in analysis.issues), key=_severity_rank)
@@ -568,6 +599,9 @@ def _score(analysis: Analysis) -> ScoreView:
               "tokens, so the cache part earns 0 of its 30 points and the token part its "
               "neutral 5: the score is lower than the session itself deserves."
               if no_breakdown else "")
+    if _outcome(analysis).tone == "bad":
+        caveat = ("The score rates how economically the agent worked, not whether it "
+                  "succeeded. " + caveat).strip()
     rows = []
     for c in analysis.efficiency.components:
         text = COMPONENTS[c.name]
@@ -620,15 +654,20 @@ def _cache_stats(analysis: Analysis) -> list[Stat]:
     return [
         Stat("Cache hit rate", fmt.percent(tokens.cache_efficiency),
              "share of prompt tokens read from cache (the score uses this)"),
-        Stat("Boundary estimate", f"~{fmt.count(cache.boundary_position)} tokens",
-             "cached prefix length, recency-weighted over the last 50 calls"),
-        Stat("Tracker hit rate", f"{cache.hit_rate:.2f}×",
-             "Attocode's CacheBoundaryTracker: cache read ÷ uncached input; above 1 when the "
-             "provider counts cached tokens separately"),
+        Stat("Cached prefix", f"~{fmt.count(cache.boundary_position)} tokens",
+             "how much of each prompt came from cache lately (recency-weighted, last 50 calls)"),
         Stat("Calls", fmt.count(cache.stats.total_requests),
              f"{fmt.count(cache.stats.total_cache_read)} tokens read from cache, "
              f"{fmt.count(cache.stats.total_cache_write)} written"),
     ]
+
+
+def _tracker_note(analysis: Analysis) -> str:
+    cache = analysis.cache
+    return (f"Attocode's CacheBoundaryTracker reports a hit rate of {cache.hit_rate:.2f} "
+            "(cache read ÷ input tokens): above 1 when the provider counts cached tokens "
+            "apart from input, as Anthropic does. The percentage above uses cache read ÷ "
+            "(input + cache read) instead.")
 
 
 def _tool_rows(analysis: Analysis) -> list[ToolRow]:
