@@ -207,7 +207,8 @@ def overview_chart(rows: Sequence[OverviewRow]) -> Figure:
     slots = list(range(len(rows)))
     names = [_text(r.session_id if len(r.session_id) <= 28 else r.session_id[:27] + "…")
              for r in rows]
-    axis = {"tickmode": "array", "tickvals": slots, "ticktext": names, "tickangle": -30}
+    axis = {"tickmode": "array", "tickvals": slots, "ticktext": names, "tickangle": -30,
+            "automargin": True}
 
     def bars(values: list[float], name: str, color: str, n: str, hover: str) -> dict[str, Any]:
         return {"type": "bar", "x": slots, "y": values, "name": name, "customdata": names,
@@ -221,7 +222,7 @@ def overview_chart(rows: Sequence[OverviewRow]) -> Figure:
             bars([r.score_value for r in rows], "Efficiency score", "hit", "3", "%{y:.1f} / 100"),
         ],
         "layout": _base_layout(
-            height=380, showlegend=False, margin={"l": 60, "r": 20, "t": 40, "b": 130},
+            height=400, showlegend=False, margin={"l": 90, "r": 20, "t": 40, "b": 40},
             grid={"rows": 1, "columns": 3, "pattern": "independent"},
             xaxis=axis, xaxis2=axis, xaxis3=axis,
             yaxis={"title": {"text": "cost"}, "rangemode": "tozero", "tickprefix": "$"},
