@@ -292,16 +292,3 @@ class Session:
     def is_open(self) -> bool:
         """No `session_end` (or legacy `trace.end`): the writer probably stopped early."""
         return self.end_time is None
-
-    @property
-    def first_timestamp(self) -> float | None:
-        stamps = [e.timestamp for e in self.events if e.has_timestamp]
-        return min(stamps) if stamps else None
-
-    @property
-    def duration_seconds(self) -> float:
-        """Closed: end - start as Attocode computes it. Open: first to last event."""
-        if self.end_time is not None:
-            return self.end_time - self.start_time
-        stamps = [e.timestamp for e in self.events if e.has_timestamp]
-        return max(stamps) - min(stamps) if stamps else 0.0

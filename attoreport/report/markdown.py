@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from attoreport.analysis import Analysis
 from attoreport.report import format as fmt
-from attoreport.report.view import SessionView, session_view
+from attoreport.report.view import Headline, headline
 
 
 def _cell(text: str, limit: int = 120) -> str:
@@ -19,7 +19,7 @@ def _cell(text: str, limit: int = 120) -> str:
 
 
 def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
-    views = [session_view(a, f"s{i}") for i, a in enumerate(analyses, start=1)]
+    views = [headline(a) for a in analyses]
     lines = ["## Agent session report", ""]
     lines += ["| Session | Outcome | Score | Cost | Duration | Iterations | Tool calls | Errors | Issues |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -27,7 +27,7 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
         s = analysis.summary
         lines.append(
             f"| {_cell(view.session_id)} | {_cell(view.outcome.word)} | {view.score.score} "
-            f"({view.score.word}) | {fmt.cost(s.total_cost)} | {fmt.duration_s(s.duration_seconds)} "
+            f"({view.score.word}) | {fmt.cost(s.total_cost)} | {fmt.duration_s(view.duration)} "
             f"| {s.iterations} | {s.tool_calls} | {s.errors} | {view.issue_count} |")
     for view in views:
         lines += _findings(view)
@@ -36,8 +36,8 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
     return "\n".join(lines)
 
 
-def _findings(view: SessionView) -> list[str]:
-    if not view.findings and not view.diagnostics:
+def _findings(view: Headline) -> list[str]:
+    if not view.findings and not view.damaged_lines:
         return []
     lines = ["", f"**{_cell(view.session_id)}**", ""]
     for group in view.findings:
@@ -45,6 +45,6 @@ def _findings(view: SessionView) -> list[str]:
         lines.append(f"- **{group.severity}** {_cell(group.name)}{count}: "
                      f"{_cell(group.issues[0].description, 400)} "
                      f"*What to do:* {_cell(group.suggestion, 400)}")
-    if view.diagnostics:
-        lines.append(f"- {len(view.diagnostics)} damaged trace line(s) skipped or repaired.")
+    if view.damaged_lines:
+        lines.append(f"- {view.damaged_lines} damaged trace line(s) skipped or repaired.")
     return lines

@@ -403,6 +403,26 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
                       sources=sources, sessions=sessions, overview=overview, overview_note=note)
 
 
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """What a short summary of a session says (the Markdown output): cheap to build."""
+
+    session_id: str
+    outcome: Outcome
+    score: ScoreView
+    duration: float
+    findings: list[IssueGroup]
+    issue_count: int
+    damaged_lines: int
+
+
+def headline(analysis: Analysis) -> Headline:
+    groups = _issue_groups(analysis.issues, "", {})
+    return Headline(analysis.session.session_id, _outcome(analysis), _score(analysis),
+                    _display_duration(analysis), _findings(groups), len(analysis.issues),
+                    len(analysis.session.diagnostics))
+
+
 def _overview_row(analysis: Analysis, anchor: str) -> OverviewRow:
     s = analysis.summary
     score = _score(analysis)
@@ -774,9 +794,10 @@ def _tree_item(node: TreeNode, anchor: str, depth: int, budget: list[int]) -> Tr
         for child in _walk(node.children):
             if budget[0] <= 0:
                 break
-            flat = _tree_item(TreeNode(child.node_id, child.kind, child.iteration,
-                                       child.event, child.duration_ms, child.lane), anchor,
-                              depth + 1, budget)
+            leaf = TreeNode(child.node_id, child.kind, child.iteration, child.event,
+                            child.duration_ms, child.lane)
+            leaf.tokens, leaf.cost, leaf.failures = child.tokens, child.cost, child.failures
+            flat = _tree_item(leaf, anchor, depth + 1, budget)
             item.children.append(flat)
     return item
 
