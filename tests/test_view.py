@@ -220,3 +220,15 @@ def test_session_end_without_start_shows_a_real_duration(tmp_path: Path) -> None
     assert analysis.summary.duration_seconds == 1030.0  # Attocode's number: from 1970
     v = session_view(analysis, "s1")
     assert next(s for s in v.stats if s.label == "Duration").value == "30.0 s"
+
+
+def test_overlapping_calls_get_rows_of_their_own(tmp_path: Path) -> None:
+    calls = [event("tool_end", end, 1, tool="t", args={"i": i}, duration_ms=ms)
+             for i, (end, ms) in enumerate([(10.0, 9000.0), (11.0, 5000.0), (12.0, 1000.0),
+                                            (20.0, 2000.0)])]
+    v = view_of(write_trace(tmp_path / "t.jsonl", [event("iteration_start", 0.5, 1), *calls]))
+    rows = [(b.lane_label, round(b.start, 1)) for b in v.bars if b.group == "tool"]
+    # 0.5-9.5 and 5.5-10.5 overlap; 10.5-11.5 fits after the first; 17.5-19.5 after all.
+    assert rows == [(MAIN_LANE, 0.5), (f"{MAIN_LANE} · 2", 5.5), (MAIN_LANE, 10.5),
+                    (MAIN_LANE, 17.5)]
+    assert v.lanes == ["Iterations", MAIN_LANE, f"{MAIN_LANE} · 2"]

@@ -169,7 +169,7 @@ def timeline_chart(view: SessionView) -> Figure:
             continue
         data.append({
             "type": "bar", "orientation": "h", "name": name,
-            "y": [_text(b.lane) for b in bars], "x": [b.seconds for b in bars],
+            "y": [_text(b.lane_label) for b in bars], "x": [b.seconds for b in bars],
             "base": [b.start for b in bars],
             "text": [_text(b.label) for b in bars],
             "marker": {"color": [PALETTE["error"] if b.failed else PALETTE[group]

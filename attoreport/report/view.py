@@ -272,7 +272,8 @@ class DiagnosticRow:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
-    """A bar of the waterfall: seconds since start, in a lane."""
+    """A bar of the waterfall: seconds since start, in a lane (and a row of it, when calls
+    in that lane overlap in time)."""
 
     lane: str
     start: float
@@ -280,6 +281,11 @@ class Bar:
     group: str
     label: str
     failed: bool
+    row: int = 0
+
+    @property
+    def lane_label(self) -> str:
+        return self.lane if self.row == 0 else f"{self.lane} · {self.row + 1}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -841,9 +847,37 @@ def _waterfall(events: list[TraceEvent], tree: Tree,
         spans.append(_iteration_span(number, begin, last))
     if len(spans) > MAX_BARS:  # keep the longest
         spans = sorted(spans, key=lambda s: -s[2])[:MAX_BARS]
-    bars = [Bar(lane, begin, seconds, group, what if isinstance(what, str) else what.label, failed)
-            for lane, begin, seconds, group, what, failed in spans]
+    rows = _pack_rows(spans)
+    bars = [Bar(lane, begin, seconds, group, what if isinstance(what, str) else what.label,
+                failed, row)
+            for (lane, begin, seconds, group, what, failed), row in zip(spans, rows, strict=True)]
     return bars, [Marker(lane, at, e.label) for lane, at, e in marks[:MAX_BARS]]
+
+
+_BACKGROUND_GROUPS = {"iteration", "subagent"}
+MAX_ROWS_PER_LANE = 6
+
+
+def _pack_rows(spans: list[tuple[str, float, float, str, TraceEvent | str, bool]]) -> list[int]:
+    """A row per span so that calls running at the same time in one lane do not hide each
+    other (greedy interval packing). Iterations and subagent runs stay in row 0, behind."""
+    rows = [0] * len(spans)
+    ends: dict[str, list[float]] = {}
+    order = sorted(range(len(spans)), key=lambda i: spans[i][1])
+    for i in order:
+        lane, begin, seconds, group, _, _ = spans[i]
+        if group in _BACKGROUND_GROUPS:
+            continue
+        lane_ends = ends.setdefault(lane, [])
+        row = next((r for r, end in enumerate(lane_ends) if end <= begin + 1e-9), len(lane_ends))
+        if row == len(lane_ends):
+            if row >= MAX_ROWS_PER_LANE:
+                row = min(range(len(lane_ends)), key=lane_ends.__getitem__)
+            else:
+                lane_ends.append(0.0)
+        lane_ends[row] = max(lane_ends[row], begin + seconds)
+        rows[i] = row
+    return rows
 
 
 def _iteration_span(number: int, begin: float,
@@ -857,11 +891,18 @@ _TIMED_KINDS = {"llm_response": "llm", "tool_end": "tool", "tool_error": "tool",
 
 
 def _lanes(bars: list[Bar], markers: list[Marker]) -> list[str]:
-    seen = dict.fromkeys(["Iterations", MAIN_LANE])
+    """Lane labels top to bottom: iterations, the main agent, then subagents, each lane
+    followed by its extra rows."""
+    base = dict.fromkeys(["Iterations", MAIN_LANE])
     for lane in [b.lane for b in bars] + [m.lane for m in markers]:
-        seen.setdefault(lane)
-    used = {b.lane for b in bars} | {m.lane for m in markers}
-    return [lane for lane in seen if lane in used]
+        base.setdefault(lane)
+    rows: dict[str, set[int]] = {}
+    for b in bars:
+        rows.setdefault(b.lane, set()).add(b.row)
+    for m in markers:
+        rows.setdefault(m.lane, set()).add(0)
+    return [Bar(lane, 0, 0, "", "", False, row).lane_label
+            for lane in base if lane in rows for row in sorted(rows[lane])]
 
 
 def _head_tail(rows: list[T]) -> list[T]:
