@@ -40,6 +40,9 @@ def test_outcomes_in_plain_words() -> None:
     assert view_of(FIXTURES / "collector" / "collector-swarm-run.jsonl").outcome.word == "Ended: partial"
     assert view_of(FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl").outcome.word == \
         "Completed with errors"
+    every_tool_failed = view_of(FIXTURES / "agent" / "agent-tool-errors.jsonl").outcome
+    assert every_tool_failed.tone == "bad" and "every one of its tool calls" in \
+        every_tool_failed.sentence
 
 
 def test_score_word_and_components() -> None:

@@ -611,6 +611,10 @@ def _outcome(analysis: Analysis) -> Outcome:
         return Outcome(f"Ended: {fmt.truncate(status, 40)}",
                        f"The session ended with status \u201c{fmt.truncate(status, 80)}\u201d.",
                        "warn")
+    facts = analysis.facts
+    if facts.tool_calls and facts.tool_errors == facts.tool_calls:
+        return Outcome("Completed with errors", "The session ran to its end, but every one of "
+                       "its tool calls failed (see Issues and the event log).", "bad")
     if analysis.summary.errors:
         return Outcome("Completed with errors", "The session ran to its end, but some steps "
                        "failed along the way (see Issues and the event log).", "warn")
