@@ -194,32 +194,36 @@ def safe_int(value: Any) -> int:
 
 
 def safe_float(value: Any) -> float:
-    """`float(value)`, 0.0 when missing, not convertible or not finite; capped."""
-    number = _optional_float(value)
-    return 0.0 if number is None else number
+    """`float(value)` as Attocode's `safe_float` (0.0 when missing or not convertible), but
+    also 0.0 when not finite; capped."""
+    number = _finite_float(value, bools=True)
+    return 0.0 if number is None else _capped(number)
 
 
 def _optional_float(value: Any) -> float | None:
-    """`float(value)` capped at NUMBER_CAP, or None when missing, not a number or not finite."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if not math.isfinite(number):
-        return None
-    return number if -NUMBER_CAP <= number <= NUMBER_CAP else math.copysign(NUMBER_CAP, number)
+    """A duration: `float(value)` capped, or None when missing, not a number or not finite."""
+    number = _finite_float(value, bools=False)
+    return None if number is None else _capped(number)
 
 
 def _timestamp(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
+    """Epoch seconds, or None when missing, not a number or beyond TIMESTAMP_CAP."""
+    number = _finite_float(value, bools=False)
+    return number if number is not None and -TIMESTAMP_CAP <= number <= TIMESTAMP_CAP else None
+
+
+def _finite_float(value: Any, *, bools: bool) -> float | None:
+    if value is None or (not bools and isinstance(value, bool)):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if -TIMESTAMP_CAP <= number <= TIMESTAMP_CAP else None
+    return number if math.isfinite(number) else None
+
+
+def _capped(number: float) -> float:
+    return number if -NUMBER_CAP <= number <= NUMBER_CAP else math.copysign(NUMBER_CAP, number)
 
 
 def _text(value: Any, limit: int) -> str:

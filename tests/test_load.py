@@ -159,6 +159,8 @@ def test_open_session_lasts_from_first_to_last_event() -> None:
      "duration_ms '31000' as 31000.0", "repaired"),
     ('{"kind": "llm_response", "timestamp": 1.5, "data": {"tokens": true}}', "tokens True as 1",
      "repaired"),
+    ('{"kind": "llm_response", "timestamp": 1.5, "data": {"cost": true}}', "cost True as 1.0",
+     "repaired"),
     ("42", "not a JSON object but a number", "skipped"),
     ("null", "not a JSON object but null", "skipped"),
     ('{"kind": "x", "timestamp": 1', "invalid JSON", "skipped"),
