@@ -16,7 +16,6 @@ from attoreport.errors import AttoreportError
 from attoreport.loader import TraceInput, find_inputs
 from attoreport.model import Diagnostic, Session
 
-EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 #: How many diagnostics are listed on stderr before the rest are only counted.

@@ -199,14 +199,16 @@ def test_theme_switch_and_keyboard(report_dir: Path, open_report) -> None:
     page = report.page
     wait_for_charts(page)
     toggle = page.locator("#theme-toggle")
-    before = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    background = "() => getComputedStyle(document.documentElement).backgroundColor"
+    assert page.evaluate(background) == "rgb(255, 255, 255)"  # the system's light theme
     toggle.focus()
     page.keyboard.press("Enter")
-    after = page.evaluate("() => getComputedStyle(document.documentElement).backgroundColor")
-    assert page.evaluate("() => document.documentElement.dataset.theme") in ("dark", "light")
-    assert before != after or page.evaluate(
-        "() => getComputedStyle(document.documentElement).backgroundColor") != before
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate(background) == "rgb(22, 24, 28)"
+    assert toggle.inner_text() == "Light theme" and toggle.get_attribute("aria-pressed") == "true"
     page.keyboard.press("Enter")
+    assert page.evaluate(background) == "rgb(255, 255, 255)"
+    assert toggle.get_attribute("aria-pressed") == "false"
     node = page.locator(".tree > details").first
     node.locator(":scope > summary").focus()
     page.keyboard.press("Enter")
