@@ -53,7 +53,7 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
             output = "report.html"
         targets = {"html": output, "json": json_path, "markdown": markdown_path}
         _check_targets(targets, find_inputs(traces))
-        sessions = attoreport.load(traces, stdin=click.get_binary_stream("stdin"))
+        sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
         diagnostics = [d for s in sessions for d in s.diagnostics]
         _report_diagnostics(diagnostics, quiet=quiet)
         if strict and diagnostics:

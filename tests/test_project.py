@@ -23,10 +23,20 @@ def quick_start_commands() -> list[str]:
 
 def test_readme_quick_start_is_two_commands() -> None:
     install_and_run, test = quick_start_commands()
-    assert install_and_run.startswith("pip install . && attoreport sample_traces/")
-    sample = install_and_run.split()[5]
-    assert (ROOT / sample).is_file()
-    assert "pytest" in test
+    steps = [step.strip() for step in install_and_run.split("&&")]
+    assert steps[0].startswith("python3 -m venv ")  # works on Debian's externally managed Python
+    assert "pip install ." in steps
+    run = next(step for step in steps if step.startswith("attoreport "))
+    assert (ROOT / run.split()[1]).is_file()
+    assert "-c tests/constraints.txt" in test and "python -m pytest" in test
+
+
+def test_test_toolchain_is_pinned() -> None:
+    pins = dict(line.split("==") for line in (ROOT / "tests" / "constraints.txt").read_text()
+                .splitlines() if line and not line.startswith("#"))
+    for tool in ("pytest", "hypothesis", "playwright", "axe-playwright-python", "ruff", "mypy",
+                 "click", "plotly", "orjson", "Jinja2", "markdown-it-py"):
+        assert tool in pins, tool
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -132,7 +132,14 @@ def _issue_link_lands_on_its_iteration(page) -> None:
     target_id = link.get_attribute("href")[1:]
     link.click()
     target = page.locator(f'[id="{target_id}"]')
-    page.wait_for_function("id => location.hash === '#' + id", arg=target_id)
+    # Wait for the state asserted: the hash handler has opened the target and scrolled to it.
+    page.wait_for_function(
+        """id => {
+            const t = document.getElementById(id);
+            if (location.hash !== '#' + id || !t || !t.open) return false;
+            const y = t.getBoundingClientRect().top;
+            return y > 0 && y < window.innerHeight;
+        }""", arg=target_id)
     assert target.evaluate("d => d.open")
     box = target.bounding_box()
     viewport = page.viewport_size
