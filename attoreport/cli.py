@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
 import attoreport
 from attoreport.errors import AttoreportError
-from attoreport.loader import TraceInput, find_inputs
+from attoreport.inputs import find_inputs
 from attoreport.model import Diagnostic, Session
+from attoreport.output import check_outputs, write_outputs
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -52,7 +49,7 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         if output is None and json_path is None and markdown_path is None:
             output = "report.html"
         targets = {"html": output, "json": json_path, "markdown": markdown_path}
-        _check_targets(targets, find_inputs(traces))
+        check_outputs(targets, find_inputs(traces))
         sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
         diagnostics = [d for s in sessions for d in s.diagnostics]
         _report_diagnostics(diagnostics, quiet=quiet)
@@ -67,7 +64,8 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
             "json": lambda: attoreport.render_json(analyses),
             "markdown": lambda: attoreport.render_markdown(analyses),
         }
-        _write_all({path: renderers[name]() for name, path in targets.items() if path is not None})
+        write_outputs({path: renderers[name]() for name, path in targets.items()
+                              if path is not None})
         if not quiet:
             _say_done(sessions, *targets.values())
     except AttoreportError as exc:
@@ -112,88 +110,3 @@ def _lines(n: int) -> str:
     return f"{n} line{'' if n == 1 else 's'}"
 
 
-def _check_targets(targets: dict[str, str | None], inputs: Sequence[TraceInput]) -> None:
-    """Refuse outputs that would clash, overwrite a trace, or land nowhere, before any work."""
-    paths = [p for p in targets.values() if p is not None]
-    if paths.count("-") > 1:
-        raise AttoreportError("only one output can go to standard output ('-')")
-    seen: dict[Path, str] = {}
-    readable = {t.path.resolve() for t in inputs if t.path is not None}
-    for path in paths:
-        if path == "-":
-            continue
-        if not path.strip():
-            raise AttoreportError("an output path is empty")
-        target = Path(path)
-        resolved = target.resolve()
-        if resolved in seen:
-            raise AttoreportError(f"{path}: given for two outputs ({seen[resolved]} and this one)")
-        seen[resolved] = path
-        if resolved in readable:
-            raise AttoreportError(f"{path}: is one of the input traces; refusing to overwrite it")
-        if target.is_dir():
-            raise AttoreportError(f"{path}: is a directory")
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise AttoreportError(f"{path}: folder {folder} does not exist")
-
-
-def _write_all(texts: dict[str, str]) -> None:
-    """Write every output whole, or none: temporary files beside the targets, then renames."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, text in texts.items():
-            if path == "-" or _is_special(path):
-                continue
-            staged.append((path, _stage(path, text)))
-        for path, text in texts.items():
-            if path == "-":
-                click.echo(text, nl=False)
-            elif _is_special(path):
-                _write_in_place(path, text)
-        for path, temp in staged:
-            os.replace(temp, path)
-    except OSError as exc:
-        raise AttoreportError(f"cannot write: {exc.strerror or exc}") from exc
-    finally:
-        for _, temp in staged:
-            temp.unlink(missing_ok=True)
-
-
-def _is_special(path: str) -> bool:
-    """A device or pipe (/dev/null, a FIFO): written in place, never replaced."""
-    target = Path(path)
-    return target.exists() and not target.is_file()
-
-
-def _write_in_place(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-
-
-def _stage(path: str, text: str) -> Path:
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise AttoreportError(f"{path}: cannot write: {exc.strerror}") from exc
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(temp, _mode_for(target))
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
-
-
-def _mode_for(target: Path) -> int:
-    """The mode the file has, or what a new file gets under the user's umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask

@@ -17,12 +17,13 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import orjson
 
 from attoreport import gcpause
 from attoreport.errors import AttoreportError
+from attoreport.inputs import TraceInput, find_inputs, open_binary
 from attoreport.labels import event_label, preview
 from attoreport.model import (
     AGENT_TOOL_KIND,
@@ -43,8 +44,6 @@ LAZY_LINE_BYTES = 1024
 #: Tool names and agent ids are kept whole up to this length (the rules name them).
 NAME_CHARS = 10_000
 ERROR_CHARS = 500
-DISCOVERY_DIRS = (Path(".attocode") / "traces", Path(".traces"))
-TRACE_SUFFIXES = (".jsonl", ".jsonl.gz")
 #: `data` keys Attocode's analyzers read as numbers: int() for tokens, float() for the rest.
 _INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 _FLOAT_KEYS = ("cost", "duration_ms")
@@ -57,68 +56,6 @@ _DIGITS_ONLY = bytes(57 if 48 <= i <= 57 else 32 for i in range(256))
 _NINETEEN_DIGITS = b"9" * 19
 _CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
               "mid-write; line skipped")
-
-
-@dataclass(frozen=True, slots=True)
-class TraceInput:
-    """One trace to read: a file, or standard input (`path` is None)."""
-
-    source: str
-    path: Path | None
-    stem: str
-
-
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".jsonl.gz", ".gz", ".jsonl"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return path.stem
-
-
-def _is_trace_file(path: Path) -> bool:
-    return path.is_file() and path.name.endswith(TRACE_SUFFIXES)
-
-
-def find_inputs(args: Sequence[str], cwd: Path | None = None) -> list[TraceInput]:
-    """Resolve CLI-style arguments: files, directories, `-` (stdin) or, with none, discovery."""
-    base = cwd or Path.cwd()
-    if not args:
-        return [_discover(base)]
-    inputs: list[TraceInput] = []
-    for arg in args:
-        if arg == "-":
-            inputs.append(TraceInput("-", None, "stdin"))
-            continue
-        path = Path(arg)
-        full = path if path.is_absolute() else base / path
-        if full.is_dir():
-            try:
-                found = sorted(p for p in full.iterdir() if _is_trace_file(p))
-            except OSError as exc:
-                raise AttoreportError(f"{arg}: cannot read the directory: {exc.strerror}") from exc
-            if not found:
-                raise AttoreportError(f"{arg}: directory has no *.jsonl or *.jsonl.gz traces")
-            inputs.extend(TraceInput(str(path / p.name), p, _stem(p)) for p in found)
-        elif full.exists():  # a file, or a pipe such as <(zcat trace.jsonl.gz)
-            inputs.append(TraceInput(arg, full, _stem(full)))
-        else:
-            raise AttoreportError(f"{arg}: no such file or directory")
-    return inputs
-
-
-def _discover(base: Path) -> TraceInput:
-    for folder in DISCOVERY_DIRS:
-        directory = base / folder
-        if directory.is_dir():
-            traces = [p for p in directory.iterdir() if _is_trace_file(p)]
-            if traces:
-                newest = max(traces, key=lambda p: (p.stat().st_mtime, p.name))
-                return TraceInput(str(folder / newest.name), newest, _stem(newest))
-    raise AttoreportError(
-        "no trace given and none found in ./.attocode/traces/ or ./.traces/ "
-        "(pass a trace file, a directory, or - for standard input)"
-    )
 
 
 def load(
@@ -140,7 +77,7 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Ses
         parser.feed_stream(stream)
     else:
         try:
-            with _open_binary(trace.path) as fh:
+            with open_binary(trace.path) as fh:
                 parser.feed_stream(fh)
         except OSError as exc:
             if parser.lines_read == 0:
@@ -152,12 +89,6 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Ses
         detail = f" (line {first.line}: {first.message})" if first is not None else ""
         raise AttoreportError(f"{trace.source}: no trace events found{detail}")
     return sessions
-
-
-def _open_binary(path: Path) -> BinaryIO:
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
 
 
 @gcpause.pausing

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from attoreport import AttoreportError, analyse, load
-from attoreport.loader import find_inputs
+from attoreport.inputs import find_inputs
 from tests.conftest import FIXTURES, event, write_trace
 
 CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
