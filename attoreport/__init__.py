@@ -18,6 +18,7 @@ from attoreport.analysis import (
     analyse,
 )
 from attoreport.errors import AttoreportError
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
 from attoreport.model import Diagnostic, Session, TraceEvent
 
@@ -32,6 +33,7 @@ __all__ = [
     "CacheBoundaryTracker",
     "Diagnostic",
     "InefficiencyDetector",
+    "Limits",
     "Session",
     "SessionAnalyzer",
     "TokenAnalyzer",
@@ -52,15 +54,16 @@ def render_json(analyses: list[Analysis]) -> str:
     return _render(analyses, __version__)
 
 
-def render_html(analyses: list[Analysis], **options: object) -> str:
+def render_html(analyses: list[Analysis], *, title: str | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> str:
     """The self-contained HTML report for these analyses."""
     from attoreport.report.html import render_html as _render
 
-    return _render(analyses, version=__version__, **options)  # type: ignore[arg-type]
+    return _render(analyses, version=__version__, title=title, limits=limits)
 
 
-def render_markdown(analyses: list[Analysis], **options: object) -> str:
+def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS) -> str:
     """A short Markdown summary for a pull request."""
     from attoreport.report.markdown import render_markdown as _render
 
-    return _render(analyses, version=__version__, **options)  # type: ignore[arg-type]
+    return _render(analyses, version=__version__, limits=limits)

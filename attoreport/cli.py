@@ -12,6 +12,7 @@ from attoreport.errors import AttoreportError
 from attoreport.inputs import find_inputs
 from attoreport.model import Diagnostic, Session
 from attoreport.output import check_outputs, write_outputs
+from attoreport.textsafe import shown
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -77,12 +78,10 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         sys.exit(EXIT_INTERNAL)
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
-
-
 def _printable(text: str) -> str:
-    """Text from a trace, safe for a terminal: control characters shown as \\xNN."""
-    return text.translate(_CONTROL)
+    """Text from a trace, safe for a terminal: control characters shown as \\xNN, bidi and
+    other invisible characters as <U+202E>, bounded."""
+    return shown(text, 1000)
 
 
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:

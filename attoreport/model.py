@@ -303,6 +303,11 @@ class Session:
         return self.model if isinstance(self.model, str) else "" if self.model is None else str(self.model)
 
     @property
+    def damaged_lines(self) -> int:
+        """Distinct lines that were skipped or repaired."""
+        return len({(d.file, d.line) for d in self.diagnostics if d.line > 0})
+
+    @property
     def is_open(self) -> bool:
         """No `session_end` (or legacy `trace.end`): the writer probably stopped early."""
         return self.end_time is None

@@ -19,35 +19,31 @@ from markupsafe import Markup
 
 from attoreport import gcpause
 from attoreport.analysis import Analysis
-from attoreport.report import charts
-from attoreport.report.view import ReportView, build_report
+from attoreport.limits import DEFAULT_LIMITS, Limits
+from attoreport.report.page import ReportView, build_report
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 @gcpause.pausing
-def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None) -> str:
+def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> str:
     """The report for these analyses, as one HTML document with everything inlined."""
-    view = build_report(analyses, version=version, title=title)
+    view = build_report(analyses, version=version, title=title, limits=limits)
     return render_view(view)
 
 
 def render_view(view: ReportView) -> str:
-    figures: dict[str, Any] = {}
-    for session in view.sessions:
-        for name, figure in charts.session_charts(session).items():
-            figures[f"{session.anchor}-{name}"] = figure
-    if view.overview:
-        figures["overview"] = charts.overview_chart(view.overview)
+    """The HTML of a built view model."""
+    figures = {chart.dom_id: chart.figure for chart in view.charts}
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=view,
         nonce=secrets.token_urlsafe(18),
         css=Markup(_asset("report.css")),
         js=Markup(_asset("report.js")),
-        plotly_gz=_plotly_gzip_base64(),
+        plotly_gz=plotly_gzip_base64(),
         chart_json=Markup(script_json(figures)),
-        chart_ids=set(figures),
     )
 
 
@@ -121,7 +117,7 @@ def _asset(name: str) -> str:
 
 
 @cache
-def _plotly_gzip_base64() -> str:
+def plotly_gzip_base64() -> str:
     """plotly.min.js from the plotly package, gzip-compressed and base64-encoded.
 
     The plain bundle is 4.8 MB; compressed it keeps a report under 2.5 MB. The page
