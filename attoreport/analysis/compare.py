@@ -34,16 +34,12 @@ from typing import Any
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.detectors import SEVERITIES, DetectedIssue
+from attoreport.analysis.subjects import SUBJECT_PREFIXES, issue_subject
 from attoreport.errors import AttoreportError
 
 #: Below this many LLM calls on either side, a comparison has too little data to judge.
 MIN_LLM_CALLS = 3
 #: Titles whose tail names what the issue is about (a tool or an agent), by category.
-SUBJECT_PREFIXES = {
-    "doom_loop": "Repeated tool call: ",
-    "long_tool": "Long tool execution: ",
-    "subagent_timeout": "Subagent timeout: ",
-}
 #: A fingerprint subject longer than this is cut and completed with a hash of the whole.
 SUBJECT_CHARS = 200
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -388,9 +384,8 @@ def crossed(threshold: Threshold, moved: Delta) -> Regression | None:
 
 def issue_fingerprint(issue: DetectedIssue) -> str:
     """`category:subject`, stable when iterations, timestamps and counts change."""
-    prefix = SUBJECT_PREFIXES.get(issue.category)
-    if prefix is not None and issue.title.startswith(prefix):
-        subject = issue.title[len(prefix):]
+    if issue.category in SUBJECT_PREFIXES:
+        subject = issue_subject(issue)
     else:
         subject = " ".join(_NUMBER.sub("#", issue.title).split())
     if len(subject) > SUBJECT_CHARS:
