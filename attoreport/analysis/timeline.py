@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
@@ -94,9 +95,45 @@ class Lanes:
         return lane
 
 
+#: (lane, start, seconds, group, event row, iteration, failed): one span before it is kept.
+RawSpan = tuple[str, float, float, str, int, int | None, bool]
+
+
 def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline:
     """Every span and failure marker, then a bounded selection: all failures first (up to
     half the budget), then the longest spans, so short bursts of errors are never lost."""
+    spans: list[RawSpan] = []
+    markers: list[Marker] = []
+    total_markers = 0
+    for item in timeline_items(table, origin):
+        if isinstance(item, Marker):
+            total_markers += 1
+            if len(markers) < max_spans:
+                markers.append(item)
+        else:
+            spans.append(item)
+    kept = _select(spans, max_spans)
+    rows = _pack_rows(kept)
+    result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
+              for (lane, begin, seconds, group, event, iteration, failed), r
+              in zip(kept, rows, strict=True)]
+    return Timeline(origin, _length(table, origin), result, markers,
+                    _lanes(result, markers), len(spans), total_markers)
+
+
+def _length(table: EventTable, origin: float) -> float:
+    """Seconds from `origin` to the last timestamped event (at least 0)."""
+    last = max((t for t in table.timestamps if t == t), default=None)
+    return 0.0 if last is None else max(0.0, last - origin)
+
+
+def timeline_items(table: EventTable, origin: float) -> Iterator[RawSpan | Marker]:
+    """Every span (iterations, timed calls, subagent runs) and failure marker, streamed in
+    one pass over the columns: seconds since `origin`, each span in its agent's lane.
+
+    Spans are yielded when they end (file order), so a caller can keep them compactly;
+    iterations still open at the end close at the last event.
+    """
     names = table.kind_names
     timed = {c: TIMED_KINDS[n] for c, n in enumerate(names) if n in TIMED_KINDS}
     failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
@@ -107,9 +144,6 @@ def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline
     lane_of = Lanes(table)
     kinds, stamps, iterations = table.kinds, table.timestamps, table.iterations
     display, agents = table.display_durations, table.agents
-    spans: list[tuple[str, float, float, str, int, int | None, bool]] = []
-    markers: list[Marker] = []
-    total_markers = 0
     open_iterations: dict[int, float] = {}
     spawns: dict[int, float] = {}
     last = 0.0
@@ -125,47 +159,36 @@ def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline
             ms = display[row]
             if not math.isnan(ms):
                 seconds = max(ms / 1000.0, 0.0)
-                spans.append((lane_of(row), at - seconds, seconds, group, row,
-                              _iteration(iterations[row]), kind in failing))
+                yield (lane_of(row), at - seconds, seconds, group, row,
+                       _iteration(iterations[row]), kind in failing)
         elif kind == start_code and iterations[row] != NO_ITERATION:
             for number, begin in open_iterations.items():
-                spans.append(_iteration_span(number, begin, at))
+                yield _iteration_span(number, begin, at)
             open_iterations = {iterations[row]: at}
         elif kind == end_code and iterations[row] in open_iterations:
             number = iterations[row]
-            spans.append(_iteration_span(number, open_iterations.pop(number), at))
+            yield _iteration_span(number, open_iterations.pop(number), at)
         elif kind == spawn_code and agents[row] != NO_STRING:
             spawns[agents[row]] = at
         elif kind in sub_end and agents[row] in spawns:
             begin = spawns[agents[row]]
-            spans.append((lane_of(row), begin, max(at - begin, 0.0), "subagent", row,
-                          _iteration(iterations[row]), kind != complete_code))
+            yield (lane_of(row), begin, max(at - begin, 0.0), "subagent", row,
+                   _iteration(iterations[row]), kind != complete_code)
         if kind in failing:
-            total_markers += 1
-            if len(markers) < max_spans:
-                markers.append(Marker(lane_of(row), at, row))
+            yield Marker(lane_of(row), at, row)
     for number, begin in open_iterations.items():
-        spans.append(_iteration_span(number, begin, last))
-    kept = _select(spans, max_spans)
-    rows = _pack_rows(kept)
-    result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
-              for (lane, begin, seconds, group, event, iteration, failed), r
-              in zip(kept, rows, strict=True)]
-    return Timeline(origin, last, result, markers, _lanes(result, markers), len(spans),
-                    total_markers)
+        yield _iteration_span(number, begin, last)
 
 
 def _iteration(value: int) -> int | None:
     return None if value == NO_ITERATION else value
 
 
-def _iteration_span(number: int, begin: float,
-                    end: float) -> tuple[str, float, float, str, int, int | None, bool]:
+def _iteration_span(number: int, begin: float, end: float) -> RawSpan:
     return (ITERATIONS_LANE, begin, max(end - begin, 0.0), "iteration", -1, number, False)
 
 
-def _select(spans: list[tuple[str, float, float, str, int, int | None, bool]],
-            budget: int) -> list[tuple[str, float, float, str, int, int | None, bool]]:
+def _select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
     """All spans, or the failed ones (up to half the budget) and then the longest, in time order."""
     if len(spans) <= budget:
         return spans
@@ -177,7 +200,7 @@ def _select(spans: list[tuple[str, float, float, str, int, int | None, bool]],
     return [spans[i] for i in sorted(chosen, key=lambda i: (spans[i][1], i))]
 
 
-def _pack_rows(spans: list[tuple[str, float, float, str, int, int | None, bool]]) -> list[int]:
+def _pack_rows(spans: list[RawSpan]) -> list[int]:
     """A row per span so that calls running at the same time in one lane do not hide each
     other (greedy interval packing). Iterations and subagent runs stay in row 0, behind."""
     rows = [0] * len(spans)
