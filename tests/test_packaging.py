@@ -19,7 +19,7 @@ def test_plain_install_renders_a_report(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, cwd=tmp_path)
     assert build.returncode == 0, build.stderr
     installed = sorted(p.name for p in (target / "attoreport" / "templates").iterdir())
-    assert {"report.html.j2", "_partials.html.j2", "report.css", "report.js"} <= set(installed)
+    assert {"report.html.j2", "_common.html.j2", "report.css", "report.js"} <= set(installed)
     out = tmp_path / "r.html"
     env = {**os.environ, "PYTHONPATH": str(target)}
     run = subprocess.run([sys.executable, "-m", "attoreport", str(SAMPLE), "-o", str(out)],
