@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 import attoreport
+from attoreport.analysis.insights import insights
 from attoreport.model import FAILURE_KINDS
 from attoreport.report.perfetto import (
     COST_COUNTER,
     TOKENS_COUNTER,
+    BoundedTrace,
     bounded_trace,
     trace_chunks,
 )
@@ -28,6 +30,13 @@ HOSTILE = FIXTURES / "hostile" / "hostile-payloads.jsonl"
 
 def analyses(*paths: Path) -> list[attoreport.Analysis]:
     return [attoreport.analyse(s) for s in attoreport.load([str(p) for p in paths])]
+
+
+def bounded(found: list[attoreport.Analysis], max_events: int,
+            limits: attoreport.Limits = attoreport.DEFAULT_LIMITS) -> BoundedTrace:
+    """The report's copy: from the timelines the report draws."""
+    timelines = [insights(a, limits).timeline for a in found]
+    return bounded_trace(found, timelines, version="t", max_events=max_events)
 
 
 def export(*paths: Path) -> dict[str, Any]:
@@ -173,24 +182,35 @@ def test_the_bounded_copy_keeps_failures_first_and_says_what_it_left_out(tmp_pat
                      duration_ms=1.0) for i in range(5)]
     trace = write_trace(tmp_path / "t.jsonl", events)
     found = analyses(trace)
-    bounded = bounded_trace(found, version="t", max_events=40)
-    document = json.loads(bounded.text)
+    copy = bounded(found, 40)
+    document = json.loads(copy.text)
     check_format(document)
-    assert bounded.capped and bounded.total == 199 + 5 + 5  # spans, failures (no LLM calls)
-    assert bounded.exported == len([e for e in document["traceEvents"] if e["ph"] != "M"]) <= 40
+    assert copy.capped and copy.total == 199 + 5 + 5  # spans, failures (no LLM calls)
+    assert copy.exported == len([e for e in document["traceEvents"] if e["ph"] != "M"]) <= 40
     tools = of_phase(document, "X")
     assert sum(1 for e in tools if e["args"].get("failed")) == 5
     kept = sorted(e["dur"] for e in tools if not e["args"].get("failed"))
     assert kept[0] > 500_000 + 150 * 1000  # the longest of the successful calls
-    whole = bounded_trace(found, version="t", max_events=10_000)
+    whole = bounded(found, 10_000)
     assert not whole.capped and whole.exported == whole.total
+    assert json.loads(whole.text)["traceEvents"] == [
+        e for e in export(tmp_path / "t.jsonl")["traceEvents"]]  # the same as the file
+
+
+def test_the_bounded_copy_covers_the_timeline_s_selection(tmp_path: Path) -> None:
+    events = [event("tool_end", float(i), 1, tool="t", args={"i": i}, duration_ms=500.0 + i)
+              for i in range(1, 60)]
+    found = analyses(write_trace(tmp_path / "t.jsonl", events))
+    limits = attoreport.Limits(bars=20)
+    copy = bounded(found, 10_000, limits)
+    assert copy.capped and copy.total == 59 and copy.exported == 20
 
 
 def test_bounded_counters_keep_the_exact_totals(tmp_path: Path) -> None:
     events = [event("llm_response", float(i), i, tokens=10, cost=0.5, duration_ms=100.0)
               for i in range(1, 101)]
     found = analyses(write_trace(tmp_path / "t.jsonl", events))
-    document = json.loads(bounded_trace(found, version="t", max_events=40).text)
+    document = json.loads(bounded(found, 40).text)
     tokens = [e["args"]["tokens"] for e in of_phase(document, "C") if e["name"] == TOKENS_COUNTER]
     assert 2 < len(tokens) <= 12 and tokens[-1] == 1000 and tokens[0] == 10
 

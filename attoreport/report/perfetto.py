@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,13 @@ import orjson
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.insights import origin as session_origin
-from attoreport.analysis.timeline import ITERATIONS_LANE, MAIN_LANE, Marker, timeline_items
+from attoreport.analysis.timeline import (
+    ITERATIONS_LANE,
+    MAIN_LANE,
+    Marker,
+    Timeline,
+    timeline_items,
+)
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.model import NO_ITERATION, NO_STRING, EventTable
 from attoreport.textsafe import shown
@@ -66,6 +73,19 @@ class _Spans:
     #: Index into `EventTable.llm` of an LLM call's span (-1 for other spans).
     llm_index: array[int] = field(default_factory=lambda: array("q"))
 
+    def add(self, lane: str, begin: float, seconds: float, group: str, row: int,
+            iteration: int | None, failed: bool, llm_index: int) -> None:
+        """One span, `begin` and `seconds` in seconds since the export's origin."""
+        start = _micros(begin)
+        self.lane.append(self.lane_code(lane))
+        self.start.append(start)
+        self.end.append(max(start, _micros(begin + seconds)))
+        self.group.append(_GROUP_CODE[group])
+        self.row.append(row)
+        self.iteration.append(NO_ITERATION if iteration is None else iteration)
+        self.failed.append(1 if failed else 0)
+        self.llm_index.append(llm_index)
+
     def lane_code(self, name: str) -> int:
         code = self.lane_codes.get(name)
         if code is None:
@@ -85,6 +105,11 @@ class _Markers:
     at: array[int] = field(default_factory=lambda: array("q"))
     row: array[int] = field(default_factory=lambda: array("q"))
 
+    def add(self, lane: int, at: float, row: int) -> None:
+        self.lane.append(lane)
+        self.at.append(_micros(at))
+        self.row.append(row)
+
     def __len__(self) -> int:
         return len(self.at)
 
@@ -98,30 +123,35 @@ def _collect(table: EventTable, origin: float) -> tuple[_Spans, _Markers]:
     spans, markers = _Spans(), _Markers()
     llm_rows = table.llm.rows
     next_llm = 0
-    llm_group = _GROUP_CODE["llm"]
     for item in timeline_items(table, origin):
         if isinstance(item, Marker):
-            markers.lane.append(spans.lane_code(item.lane))
-            markers.at.append(_micros(item.at))
-            markers.row.append(item.event)
+            markers.add(spans.lane_code(item.lane), item.at, item.event)
             continue
         lane, begin, seconds, group, row, iteration, failed = item
-        start = _micros(begin)
-        code = _GROUP_CODE[group]
         llm_index = -1
-        if code == llm_group:  # LLM spans come in file order, like the llm columns
+        if group == "llm":  # LLM spans come in file order, like the llm columns
             while next_llm < len(llm_rows) and llm_rows[next_llm] < row:
                 next_llm += 1
             if next_llm < len(llm_rows) and llm_rows[next_llm] == row:
                 llm_index = next_llm
-        spans.lane.append(spans.lane_code(lane))
-        spans.start.append(start)
-        spans.end.append(max(start, _micros(begin + seconds)))
-        spans.group.append(code)
-        spans.row.append(row)
-        spans.iteration.append(NO_ITERATION if iteration is None else iteration)
-        spans.failed.append(1 if failed else 0)
-        spans.llm_index.append(llm_index)
+        spans.add(lane, begin, seconds, group, row, iteration, failed, llm_index)
+    return spans, markers
+
+
+def _from_timeline(timeline: Timeline, table: EventTable, shift: float) -> tuple[_Spans, _Markers]:
+    """The spans and failures a report's timeline selected, moved by `shift` seconds onto the
+    export's clock (no pass over the events)."""
+    spans, markers = _Spans(), _Markers()
+    llm_rows = table.llm.rows
+    for span in timeline.spans:
+        llm_index = -1
+        if span.group == "llm":
+            k = bisect_left(llm_rows, span.event)
+            llm_index = k if k < len(llm_rows) and llm_rows[k] == span.event else -1
+        spans.add(span.lane, span.start + shift, span.seconds, span.group, span.event,
+                  span.iteration, span.failed, llm_index)
+    for marker in timeline.markers:
+        markers.add(spans.lane_code(marker.lane), marker.at + shift, marker.event)
     return spans, markers
 
 
@@ -200,30 +230,49 @@ class _Count:
     total: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    """How much of a session a bounded export keeps."""
+
+    spans: int
+    failures: int
+    counters: int
+
+    @classmethod
+    def of(cls, events: int) -> _Budget:
+        return cls(max(events // 2, 1), max(events // 4, 1), max(events // 4, 2))
+
+
 def _session_events(analysis: Analysis, pid: int, origin: float, limits: Limits,
-                    budget: int | None, count: _Count) -> Iterator[dict[str, Any]]:
-    """The trace events of one session: spans, failures, counters, then its metadata."""
+                    timeline: Timeline | None, budget: _Budget | None,
+                    count: _Count) -> Iterator[dict[str, Any]]:
+    """The trace events of one session: spans, failures, counters, then its metadata.
+
+    Without a timeline, every span and failure of the trace; with one (the report's), the
+    spans and failures it selected, cut further to the budget."""
     table = analysis.session.table
-    spans, markers = _collect(table, origin)
-    span_budget = marker_budget = counter_budget = None
-    if budget is not None:
-        span_budget = max(budget // 2, 1)
-        marker_budget = counter_budget = max(budget // 4, 1)
+    if timeline is None:
+        spans, markers = _collect(table, origin)
+        total = len(spans) + len(markers)
+    else:
+        spans, markers = _from_timeline(timeline, table, timeline.origin - origin)
+        total = timeline.total_spans + timeline.total_markers
     tracks = _Tracks(spans.lane_names)
-    chosen = _chosen_spans(spans, span_budget)
+    chosen = _chosen_spans(spans, None if budget is None else budget.spans)
     for i in chosen:
         tid = tracks.place(spans.lane[i], spans.start[i], spans.end[i])
         yield _span_event(table, spans, i, pid, tid, limits)
-    shown_markers = len(markers) if marker_budget is None else min(len(markers), marker_budget)
-    for i in range(shown_markers):
+    failures = len(markers) if budget is None else min(len(markers), budget.failures)
+    for i in range(failures):
         yield _failure_event(table, markers, i, pid, tracks.first(markers.lane[i]), limits)
     timed = _timed_llm_calls(table)
     counters = 0
-    for counter in _counter_events(table, pid, origin, timed, counter_budget):
+    for counter in _counter_events(table, pid, origin, timed,
+                                   None if budget is None else budget.counters):
         counters += 1
         yield counter
-    count.exported += len(chosen) + shown_markers + counters
-    count.total += len(spans) + len(markers) + 2 * timed
+    count.exported += len(chosen) + failures + counters
+    count.total += total + 2 * timed
     session_name = shown(analysis.session.session_id, limits.name_chars)
     yield _metadata("process_name", pid, 0, {"name": f"session {session_name}"})
     yield _metadata("process_sort_index", pid, 0, {"sort_index": pid})
@@ -334,16 +383,6 @@ def export_origin(analyses: Sequence[Analysis]) -> float:
     return min((session_origin(a) for a in analyses), default=0.0)
 
 
-def _events(analyses: Sequence[Analysis], limits: Limits, budget: int | None,
-            count: _Count) -> Iterator[dict[str, Any]]:
-    origin = export_origin(analyses)
-    per_session = None
-    if budget is not None:
-        per_session = max(budget // max(len(analyses), 1), 8)
-    for pid, analysis in enumerate(analyses, start=1):
-        yield from _session_events(analysis, pid, origin, limits, per_session, count)
-
-
 def _document(events: Iterator[dict[str, Any]], other: dict[str, Any]) -> Iterator[str]:
     """The JSON object `{"traceEvents": [...], "displayTimeUnit": "ms", "otherData": {...}}`,
     in pieces of CHUNK_EVENTS events."""
@@ -364,9 +403,11 @@ def _document(events: Iterator[dict[str, Any]], other: dict[str, Any]) -> Iterat
 def trace_chunks(analyses: Sequence[Analysis], *, version: str,
                  limits: Limits = DEFAULT_LIMITS) -> Iterator[str]:
     """The whole trace of these sessions as Chrome Trace Event Format JSON, in pieces."""
-    other = {"tool": "attoreport", "version": version,
-             "origin_unix_seconds": export_origin(analyses)}
-    return _document(_events(analyses, limits, None, _Count()), other)
+    origin = export_origin(analyses)
+    events = (event for pid, analysis in enumerate(analyses, start=1)
+              for event in _session_events(analysis, pid, origin, limits, None, None, _Count()))
+    return _document(events, {"tool": "attoreport", "version": version,
+                              "origin_unix_seconds": origin})
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,13 +424,18 @@ class BoundedTrace:
         return self.exported < self.total
 
 
-def bounded_trace(analyses: Sequence[Analysis], *, version: str, max_events: int,
-                  limits: Limits = DEFAULT_LIMITS) -> BoundedTrace:
-    """The export of what a report shows: the budget is shared by the sessions; each keeps
-    its failed calls first, then its longest spans, its first failures and an even sample of
-    its counters (the totals stay exact)."""
+def bounded_trace(analyses: Sequence[Analysis], timelines: Sequence[Timeline], *, version: str,
+                  max_events: int, limits: Limits = DEFAULT_LIMITS) -> BoundedTrace:
+    """The export of what a report shows, from its timelines (one per analysis): the budget
+    is shared by the sessions; each keeps its failed calls first, then its longest spans, its
+    first failures and an even sample of its counters (whose totals stay exact)."""
     count = _Count()
-    other = {"tool": "attoreport", "version": version,
-             "origin_unix_seconds": export_origin(analyses), "selection": True}
-    text = "".join(_document(_events(analyses, limits, max_events, count), other))
+    origin = export_origin(analyses)
+    budget = _Budget.of(max(max_events // max(len(analyses), 1), 8))
+    events = (event for pid, (analysis, timeline) in enumerate(
+                  zip(analyses, timelines, strict=True), start=1)
+              for event in _session_events(analysis, pid, origin, limits, timeline, budget,
+                                           count))
+    text = "".join(_document(events, {"tool": "attoreport", "version": version,
+                                      "origin_unix_seconds": origin, "selection": True}))
     return BoundedTrace(text, count.exported, count.total)
