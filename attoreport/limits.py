@@ -48,6 +48,9 @@ class Limits:
     goal_chars: int = 20_000
     #: Characters of the Markdown output (a GitHub comment holds 65,536).
     markdown_chars: int = 65_000
+    #: Events of the Perfetto trace embedded in the HTML report for its download button,
+    #: shared by the sessions (`--export-trace` writes the whole trace).
+    trace_events: int = 3000
 
 
 DEFAULT_LIMITS = Limits()

@@ -35,6 +35,26 @@
     });
   }
 
+  /* ---- Perfetto trace download ----------------------------------------- */
+  var exportBox = document.getElementById("trace-export");
+  var traceData = document.getElementById("trace-data");
+  var download = document.getElementById("trace-download");
+  if (exportBox && traceData && download && window.Blob && window.URL && URL.createObjectURL) {
+    exportBox.hidden = false;
+    download.addEventListener("click", function () {
+      var blob = new Blob([traceData.textContent], { type: "application/json" });
+      var url = URL.createObjectURL(blob);
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = download.getAttribute("data-file-name") || "attoreport-trace.json";
+      link.hidden = true;
+      document.body.appendChild(link);
+      link.click();
+      document.body.removeChild(link);
+      window.setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+  }
+
   /* ---- event log filters ---------------------------------------------- */
   document.querySelectorAll("[data-filter-for]").forEach(function (bar) {
     var table = document.getElementById(bar.getAttribute("data-filter-for"));

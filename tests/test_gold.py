@@ -5,8 +5,8 @@ When a change to what the report says is intended, refresh them with
     python -m pytest tests/test_gold.py --update-gold
 
 and read the diff (`git diff tests/gold/`) before committing it: it shows exactly what
-changed for a reader. Times, the version, the script nonce, and the inlined CSS, script and
-plotly.js are scrubbed (the browser tests cover those).
+changed for a reader. Times, the version, the script nonce, and the inlined CSS, script,
+plotly.js and Perfetto trace are scrubbed (the browser tests and test_perfetto cover those).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def _scrub(html: str) -> str:
     html = re.sub(r'(<script type="text/plain" id="plotly-gz">)[^<]*', r"\1PLOTLY", html)
     html = re.sub(r"(<style>).*?(</style>)", r"\1CSS\2", html, flags=re.S)
     html = re.sub(r'(<script nonce="NONCE">).*?(</script>)', r"\1SCRIPT\2", html, flags=re.S)
+    html = re.sub(r'(<script type="application/json" id="trace-data">)[^<]*', r"\1TRACE", html)
     return html.replace(attoreport.__version__, "VERSION")
 
 
@@ -87,6 +88,7 @@ def _check(path: Path, text: str, update: bool) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_view_model_matches_gold(name: str, request: pytest.FixtureRequest) -> None:
     view = _report(CASES[name])
+    view = dataclasses.replace(view, trace=dataclasses.replace(view.trace, json="TRACE"))
     text = json.dumps(_plain(view), indent=1, ensure_ascii=False, sort_keys=False) + "\n"
     _check(GOLD / f"{name}.view.json", text, request.config.getoption("--update-gold"))
 

@@ -13,6 +13,7 @@ import pytest
 
 import attoreport
 from attoreport.analysis.insights import insights
+from attoreport.limits import DEFAULT_LIMITS
 from attoreport.model import FAILURE_KINDS
 from attoreport.report.perfetto import (
     COST_COUNTER,
@@ -33,7 +34,7 @@ def analyses(*paths: Path) -> list[attoreport.Analysis]:
 
 
 def bounded(found: list[attoreport.Analysis], max_events: int,
-            limits: attoreport.Limits = attoreport.DEFAULT_LIMITS) -> BoundedTrace:
+            limits: attoreport.Limits = DEFAULT_LIMITS) -> BoundedTrace:
     """The report's copy: from the timelines the report draws."""
     timelines = [insights(a, limits).timeline for a in found]
     return bounded_trace(found, timelines, version="t", max_events=max_events)

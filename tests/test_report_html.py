@@ -80,10 +80,11 @@ def test_report_loads_nothing_from_the_network() -> None:
 def test_only_our_own_scripts_run() -> None:
     html = render(HOSTILE)
     scripts = [a for t, a in elements(html) if t == "script"]
-    assert [s.get("type") for s in scripts] == ["application/json", "text/plain", None]
+    assert [s.get("type") for s in scripts] == ["application/json", "application/json",
+                                                "text/plain", None]
     nonce = re.search(r"'nonce-([\w-]+)'", html).group(1)  # type: ignore[union-attr]
-    assert scripts[2]["nonce"] == nonce
-    assert html.count("<script") == 3
+    assert scripts[3]["nonce"] == nonce
+    assert html.count("<script") == 4
     assert "window.__pwned" in html  # the payloads are there, as text
 
 

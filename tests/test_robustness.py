@@ -52,7 +52,7 @@ def test_any_lines_load_analyse_and_render(raw_lines: list[str | bytes]) -> None
     json.loads(attoreport.render_json(analyses))
     attoreport.render_markdown(analyses)
     html = attoreport.render_html(analyses)
-    assert html.count("<script") == 3
+    assert html.count("<script") == 4  # charts, Perfetto trace, plotly, our script
 
 
 def test_pathological_shapes(tmp_path: Path) -> None:

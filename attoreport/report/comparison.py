@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from attoreport.analysis import Analysis
 from attoreport.analysis.compare import (
     MIN_LLM_CALLS,
     PERCENT,
@@ -151,6 +152,12 @@ class BaselineView:
 
 def _signed(value: float, text: str) -> str:
     return f"+{text}" if value > 0 else f"-{text}" if value < 0 else text
+
+
+def duration_matches(analysis: Analysis) -> bool:
+    """Attocode's duration (from the last session start) is what the report calls the
+    duration (first event to the end), to a twentieth of a second."""
+    return abs(analysis.summary.duration_seconds - analysis.outcome.wall_seconds) < 0.05
 
 
 def format_value(unit: str, value: float) -> str:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from attoreport import gcpause
 from attoreport.analysis import Analysis
+from attoreport.analysis.compare import BaselineComparison
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report.page import ReportView, build_report
 
@@ -27,9 +28,12 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 @gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> str:
-    """The report for these analyses, as one HTML document with everything inlined."""
-    view = build_report(analyses, version=version, title=title, limits=limits)
+                limits: Limits = DEFAULT_LIMITS,
+                comparison: BaselineComparison | None = None) -> str:
+    """The report for these analyses, as one HTML document with everything inlined (with
+    `comparison`, each session is also compared with its baseline session)."""
+    view = build_report(analyses, version=version, title=title, limits=limits,
+                        compared=comparison)
     return render_view(view)
 
 
@@ -44,6 +48,7 @@ def render_view(view: ReportView) -> str:
         js=Markup(_asset("report.js")),
         plotly_gz=plotly_gzip_base64(),
         chart_json=Markup(script_json(figures)),
+        trace_json=Markup(script_text(view.trace.json)),
     )
 
 
@@ -53,6 +58,11 @@ def script_json(value: Any) -> str:
         text = orjson.dumps(value).decode("utf-8")
     except TypeError:  # integers beyond 64 bits
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return script_text(text)
+
+
+def script_text(text: str) -> str:
+    """JSON text made safe inside a `<script>` element (the escapes keep it valid JSON)."""
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 

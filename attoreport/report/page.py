@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from attoreport.analysis import Analysis
+from attoreport.analysis.compare import BaselineComparison, SessionComparison
 from attoreport.analysis.insights import Insights, insights
+from attoreport.analysis.timeline import Timeline
 from attoreport.analysis.tree import TreeNode
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report import (
     cache,
+    comparison,
     diagnostics,
     efficiency,
     issues,
@@ -24,6 +27,7 @@ from attoreport.report import (
 )
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart, Context, plural
+from attoreport.report.perfetto import bounded_trace
 from attoreport.textsafe import shown
 
 
@@ -51,11 +55,24 @@ class SessionView:
     timeline: timeline.TimelineView
     tree: tree.TreeView
     diagnostics: diagnostics.DiagnosticsView | None
+    #: Against the baseline session (only with a baseline).
+    comparison: comparison.ComparisonView | None = None
 
     @property
     def charts(self) -> list[Chart]:
         found = [self.efficiency.chart, self.tokens.chart, self.cache.chart, self.timeline.chart]
         return [c for c in found if c is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceExportView:
+    """The "Download trace (Perfetto)" button: the embedded trace and what it covers."""
+
+    #: Chrome Trace Event Format JSON (escaped for its `<script>` by the html stage).
+    json: str
+    #: Said beside the button: what the file holds and where to open it.
+    note: str
+    file_name: str = "attoreport-trace.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,9 @@ class ReportView:
     sources: list[str]
     overview: overview.OverviewView | None
     sessions: list[SessionView]
+    trace: TraceExportView
+    #: How the sessions paired with the baseline (only with a baseline).
+    baseline: comparison.BaselineView | None = None
 
     @property
     def charts(self) -> list[Chart]:
@@ -76,11 +96,17 @@ class ReportView:
 
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                 now: datetime | None = None, limits: Limits = DEFAULT_LIMITS) -> ReportView:
+                 now: datetime | None = None, limits: Limits = DEFAULT_LIMITS,
+                 compared: BaselineComparison | None = None) -> ReportView:
     """A section for each of the first `limits.session_sections` sessions and, with several
-    sessions, an overview listing them all."""
+    sessions, an overview listing them all. With `compared` (one comparison per analysis, as
+    `compare()` returns them), each section compares its session with the baseline."""
     shown_analyses = analyses[: limits.session_sections]
-    sessions = [session_view(a, f"s{i}", limits) for i, a in enumerate(shown_analyses, start=1)]
+    found = [insights(a, limits) for a in shown_analyses]
+    pairs = list(compared.sessions) if compared is not None else []
+    sessions = [session_view(a, f"s{i}", limits, found=f,
+                             compared=pairs[i - 1] if i <= len(pairs) else None)
+                for i, (a, f) in enumerate(zip(shown_analyses, found, strict=True), start=1)]
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if len(analyses) == 1:
         default_title = "Agent session report: " + sessions[0].session_id
@@ -97,11 +123,34 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         sources=listed,
         overview=overview.build(analyses, len(shown_analyses), limits),
         sessions=sessions,
+        trace=trace_export(shown_analyses, [f.timeline for f in found], len(analyses),
+                           version, limits),
+        baseline=comparison.baseline_view(compared, limits) if compared is not None else None,
     )
 
 
-def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMITS) -> SessionView:
-    found = insights(analysis, limits)
+def trace_export(shown_analyses: Sequence[Analysis], timelines: Sequence[Timeline],
+                 sessions: int, version: str, limits: Limits) -> TraceExportView:
+    """The embedded Perfetto trace of what the report shows, and the note that says so."""
+    trace = bounded_trace(shown_analyses, timelines, version=version,
+                          max_events=limits.trace_events, limits=limits)
+    where = "Open it at ui.perfetto.dev or in chrome://tracing."
+    if trace.capped or sessions > len(shown_analyses):
+        note = (f"Covers what this report shows: {fmt.count(trace.exported)} of "
+                f"{fmt.count(trace.total)} events (failures first, then the longest calls)"
+                + (f", for the first {fmt.count(len(shown_analyses))} of "
+                   f"{fmt.count(sessions)} sessions" if sessions > len(shown_analyses) else "")
+                + ". attoreport --export-trace PATH writes the whole trace. " + where)
+    else:
+        note = (f"The whole trace ({plural(trace.total, 'event')}) in Chrome's trace format. "
+                + where)
+    return TraceExportView(trace.text, note)
+
+
+def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMITS, *,
+                 found: Insights | None = None,
+                 compared: SessionComparison | None = None) -> SessionView:
+    found = found if found is not None else insights(analysis, limits)
     details = analysis.session.details(sorted(_rows_shown(found)))
     ctx = Context(anchor, analysis, found, limits, details)
     score = efficiency.score_view(analysis)
@@ -118,19 +167,25 @@ def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMIT
     }
     views["tree"] = tree.build(ctx)  # last: it anchors every iteration linked above
     diag = views["diagnostics"]
-    nav = [NavLink("Summary", f"#{anchor}-summary"),
-           NavLink(f"Issues ({fmt.count(issues_view.total)})", f"#{anchor}-issues"),
-           NavLink("Efficiency", f"#{anchor}-efficiency"),
-           NavLink("Tokens", f"#{anchor}-token-flow"),
-           NavLink("Cache", f"#{anchor}-cache"),
-           NavLink("Tools", f"#{anchor}-tools"),
-           NavLink("Timeline", f"#{anchor}-timeline"),
-           NavLink("Tree", f"#{anchor}-tree")]
+    nav = [NavLink("Summary", f"#{anchor}-summary")]
+    compared_view = None
+    if compared is not None:
+        compared_view = comparison.comparison_view(
+            compared, limits, comparison.duration_matches(analysis))
+        nav.append(NavLink("Baseline", f"#{anchor}-comparison"))
+    nav += [NavLink(f"Issues ({fmt.count(issues_view.total)})", f"#{anchor}-issues"),
+            NavLink("Efficiency", f"#{anchor}-efficiency"),
+            NavLink("Tokens", f"#{anchor}-token-flow"),
+            NavLink("Cache", f"#{anchor}-cache"),
+            NavLink("Tools", f"#{anchor}-tools"),
+            NavLink("Timeline", f"#{anchor}-timeline"),
+            NavLink("Tree", f"#{anchor}-tree")]
     if diag is not None:
         nav.append(NavLink(f"Diagnostics ({fmt.count(analysis.session.damaged_lines)})",
                            f"#{anchor}-diagnostics"))
     return SessionView(anchor=anchor, session_id=ctx.name(analysis.session.session_id),
-                       source=ctx.name(analysis.session.source), nav=nav, **views)  # type: ignore[arg-type]
+                       source=ctx.name(analysis.session.source), nav=nav,
+                       comparison=compared_view, **views)  # type: ignore[arg-type]
 
 
 def _rows_shown(found: Insights) -> set[int]:
