@@ -7,7 +7,9 @@ The pipeline runs one way, each stage a plain function of the one before:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from attoreport.analysis import (
     Analysis,
@@ -16,6 +18,13 @@ from attoreport.analysis import (
     SessionAnalyzer,
     TokenAnalyzer,
     analyse,
+)
+from attoreport.analysis.compare import (
+    DEFAULT_THRESHOLDS,
+    BaselineComparison,
+    SessionFigures,
+    Threshold,
+    compare,
 )
 from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
@@ -30,6 +39,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Analysis",
     "AttoreportError",
+    "BaselineComparison",
     "CacheBoundaryTracker",
     "Diagnostic",
     "InefficiencyDetector",
@@ -40,6 +50,8 @@ __all__ = [
     "TraceEvent",
     "__version__",
     "analyse",
+    "compare_with_baseline",
+    "export_trace",
     "load",
     "render_html",
     "render_json",
@@ -47,23 +59,53 @@ __all__ = [
 ]
 
 
-def render_json(analyses: list[Analysis]) -> str:
-    """The `--json` document for these analyses."""
+def render_json(analyses: list[Analysis], *,
+                comparison: BaselineComparison | None = None) -> str:
+    """The `--json` document for these analyses (with `comparison`: the `baseline` object
+    and each session's `comparison`)."""
     from attoreport.report.jsondoc import render_json as _render
 
-    return _render(analyses, __version__)
+    return _render(analyses, __version__, comparison)
 
 
 def render_html(analyses: list[Analysis], *, title: str | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> str:
-    """The self-contained HTML report for these analyses."""
+                limits: Limits = DEFAULT_LIMITS,
+                comparison: BaselineComparison | None = None) -> str:
+    """The self-contained HTML report for these analyses (with `comparison`: a comparison
+    section per session and a note on the baseline)."""
     from attoreport.report.html import render_html as _render
 
-    return _render(analyses, version=__version__, title=title, limits=limits)
+    return _render(analyses, version=__version__, title=title, limits=limits,
+                   comparison=comparison)
 
 
-def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS) -> str:
-    """A short Markdown summary for a pull request."""
+def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS,
+                    comparison: BaselineComparison | None = None,
+                    report_name: str | None = None) -> str:
+    """The Markdown summary for a pull-request comment, at most `limits.markdown_chars`
+    characters; `report_name` is the HTML report's file name when one is written."""
     from attoreport.report.markdown import render_markdown as _render
 
-    return _render(analyses, version=__version__, limits=limits)
+    return _render(analyses, version=__version__, limits=limits, comparison=comparison,
+                   report_name=report_name)
+
+
+def compare_with_baseline(analyses: Sequence[Analysis], baseline: str | Path,
+                          thresholds: Mapping[str, Threshold] = DEFAULT_THRESHOLDS,
+                          ) -> BaselineComparison:
+    """Each session against the baseline: a trace, a folder of traces, or a `--json` file.
+
+    Raises AttoreportError when the baseline cannot be read. Thresholds: see
+    `attoreport.analysis.compare.parse_thresholds`."""
+    from attoreport.baseline import load_baseline
+
+    figures = [SessionFigures.from_analysis(a) for a in analyses]
+    return compare(figures, load_baseline(baseline), thresholds)
+
+
+def export_trace(analyses: list[Analysis]) -> Iterator[str]:
+    """The sessions as a Chrome Trace Event Format document (Perfetto), in pieces to write
+    one after the other: the whole trace, streamed."""
+    from attoreport.report.perfetto import trace_chunks
+
+    return trace_chunks(analyses, version=__version__)

@@ -26,7 +26,9 @@ from attoreport.analysis.compare import (
     IssueChange,
     Regression,
     SessionComparison,
+    SessionFigures,
     Threshold,
+    delta,
 )
 from attoreport.analysis.subjects import issue_subject
 from attoreport.limits import DEFAULT_LIMITS, Limits
@@ -92,6 +94,9 @@ class FigureRow:
     tone: str
     #: This figure crossed a regression threshold.
     regressed: bool
+    #: Said of a crossed threshold: "over the limit" (with too little data to judge, that it
+    #: does not count), else "".
+    mark: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +199,12 @@ def change_text(unit: str, moved: Delta) -> str:
     return f"{text} ({_signed(moved.relative, f'{abs(moved.relative) * 100:.1f} %')})"
 
 
-def figure_row(moved: Delta, regressed: bool = False, label: str | None = None) -> FigureRow:
+OVER_THE_LIMIT = "over the limit"
+OVER_NOT_JUDGED = "over the limit, not judged (too little data)"
+
+
+def figure_row(moved: Delta, regressed: bool = False, label: str | None = None,
+               judged: bool = True) -> FigureRow:
     """One delta, formatted, with its arrow, verdict and tone."""
     look = METRIC_LOOKS.get(moved.name, MetricLook(moved.name.replace("_", " "), COUNT))
     if moved.absolute == 0:
@@ -204,9 +214,10 @@ def figure_row(moved: Delta, regressed: bool = False, label: str | None = None) 
         worse = rose != look.higher_is_better
         arrow = UP if rose else DOWN
         verdict, tone = (WORSE, "bad") if worse else (BETTER, "good")
+    mark = "" if not regressed else OVER_THE_LIMIT if judged else OVER_NOT_JUDGED
     return FigureRow(moved.name, label or look.label, format_value(look.unit, moved.baseline),
                      format_value(look.unit, moved.current), change_text(look.unit, moved),
-                     arrow, verdict, tone, regressed)
+                     arrow, verdict, tone, regressed, mark)
 
 
 def figure_rows(compared: SessionComparison, names: Sequence[str] | None = None,
@@ -219,8 +230,17 @@ def figure_rows(compared: SessionComparison, names: Sequence[str] | None = None,
         wanted.sort(key=lambda d: order[d.name])
     return [figure_row(d, d.name in crossed,
                        None if d.name != "duration_seconds" or duration_matches
-                       else DURATION_FROM_START)
+                       else DURATION_FROM_START, not compared.too_little_data)
             for d in wanted]
+
+
+def value_rows(figures: SessionFigures, names: Sequence[str],
+               duration_matches: bool = True) -> list[FigureRow]:
+    """Rows of one session's own figures (no baseline: every change is "no change")."""
+    return [figure_row(delta(name, figures.metric(name), figures.metric(name)),
+                       label=DURATION_FROM_START if name == "duration_seconds"
+                       and not duration_matches else None)
+            for name in names]
 
 
 def regression_text(regression: Regression) -> str:

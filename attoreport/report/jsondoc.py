@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from attoreport.analysis import Analysis
+from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
 
 
 def session_document(analysis: Analysis) -> dict[str, Any]:
@@ -41,10 +42,19 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def render_json(analyses: Sequence[Analysis], version: str) -> str:
-    """The whole document as indented JSON text (standard library: exact for huge integers)."""
-    document = {
-        "tool": {"name": "attoreport", "version": version},
-        "sessions": [session_document(a) for a in analyses],
-    }
+def render_json(analyses: Sequence[Analysis], version: str,
+                comparison: BaselineComparison | None = None) -> str:
+    """The whole document as indented JSON text (standard library: exact for huge integers).
+
+    With a comparison (one per analysis, as `compare()` returns them), the document gains a
+    top-level `baseline` object (thresholds, removed sessions) and each session a
+    `comparison` object (its baseline session, deltas, regressions, issues new / fixed /
+    unchanged); see README, "JSON output"."""
+    document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
+    sessions = [session_document(a) for a in analyses]
+    if comparison is not None:
+        document["baseline"] = baseline_document(comparison)
+        for entry, compared in zip(sessions, comparison.sessions, strict=True):
+            entry["comparison"] = comparison_document(compared)
+    document["sessions"] = sessions
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
