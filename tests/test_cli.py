@@ -124,7 +124,8 @@ def test_all_outputs_at_once(tmp_path: Path) -> None:
     assert "<title>My &lt;PR&gt;</title>" in html.read_text()
     assert len(json.loads(js.read_text())["sessions"]) == 4
     text = md.read_text()
-    assert text.startswith("<!-- attoreport -->\n## Agent session report") and "| collector-clean-feature |" in text
+    assert text.startswith("<!-- attoreport -->\n## Agent session report")
+    assert "| collector-clean-feature |" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.json", "r.md"]
 
 
