@@ -1,30 +1,89 @@
-"""The command line: options -> library calls -> exit codes. No analysis, no HTML here."""
+"""The command line: options -> library calls -> exit codes. No analysis, no HTML here.
+
+The run, in order: check the options (bad values exit 2 before any work), find the inputs and
+check the outputs, load, analyse, read the baseline and compare, render and write every output,
+print annotations, open the report, and only then decide the gates (exit 1, one line per
+failure on stderr). Exit codes are `EXIT_CODES`, the same in `--help`, the README and the tests.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import click
 
 import attoreport
+from attoreport.analysis.compare import (
+    DEFAULT_THRESHOLDS,
+    BaselineComparison,
+    Threshold,
+    parse_thresholds,
+)
+from attoreport.analysis.detectors import SEVERITIES
 from attoreport.errors import AttoreportError
+from attoreport.gates import DEFAULT_REGRESSION_SEVERITY, gate_failures, regression_failures
 from attoreport.inputs import find_inputs
 from attoreport.model import Diagnostic, Session
-from attoreport.output import check_outputs, write_outputs
+from attoreport.output import Text, check_outputs, write_outputs
+from attoreport.progress import Progress
+from attoreport.report.annotations import github_annotations
 from attoreport.textsafe import shown
 
-EXIT_INTERNAL = 1
+EXIT_OK = 0
+EXIT_GATE = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+#: Every exit code and what it means (the help, the README and the tests say the same).
+EXIT_CODES: Mapping[int, str] = {
+    EXIT_OK: "done",
+    EXIT_GATE: "a gate failed (--fail-on, --fail-under, --fail-on-regression); the outputs "
+               "are written",
+    EXIT_USAGE: "bad usage or unreadable input (or --strict and a damaged line); nothing is "
+                "written",
+    EXIT_INTERNAL: "internal error (a bug in attoreport: please report it with the trace)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
 #: How many diagnostics are listed on stderr before the rest are only counted.
 SHOWN_DIAGNOSTICS = 20
+#: GitHub's step summary file: `--markdown` appends to it, as GitHub expects.
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+EXAMPLES = """\b
+Examples:
+  attoreport run.jsonl                       # writes report.html
+  attoreport .attocode/traces/ -o report.html --json report.json --markdown comment.md
+  attoreport run.jsonl --fail-on high --fail-under 60 --annotations github
+  attoreport run.jsonl --baseline main.json --fail-on-regression --threshold cost=20
+  attoreport run.jsonl --export-trace run.perfetto.json --open
+"""
 
 
-@click.command(
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Exit codes: 0 done; 1 internal error; 2 bad usage, unreadable input, or (with "
-    "--strict) damaged lines.",
-)
+def _epilog() -> str:
+    codes = "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items())
+    return f"{EXAMPLES}\n\b\nExit codes:\n{codes}"
+
+
+def _finite_score(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not 0 <= value <= 100:  # also refuses nan
+        raise click.BadParameter(f"{value:g} is not a score from 0 to 100")
+    return value
+
+
+def _thresholds(ctx: click.Context, param: click.Parameter,
+                value: tuple[str, ...]) -> dict[str, Threshold]:
+    try:
+        return parse_thresholds(value)
+    except AttoreportError as exc:
+        raise click.BadParameter(_printable(str(exc))) from exc
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+               epilog=_epilog())
 @click.argument("traces", nargs=-1, metavar="[TRACE]...")
 @click.option("-o", "--output", "output", metavar="PATH",
               help="Write the HTML report here (default: report.html when no other output "
@@ -32,50 +91,165 @@ SHOWN_DIAGNOSTICS = 20
 @click.option("--json", "json_path", metavar="PATH",
               help="Write the analysis as JSON here ('-' for standard output).")
 @click.option("--markdown", "markdown_path", metavar="PATH",
-              help="Write a short Markdown summary (for a pull request) here ('-' for "
-              "standard output).")
+              help="Write a Markdown summary for a pull-request comment here ('-' for standard "
+              "output; appended to when PATH is $GITHUB_STEP_SUMMARY).")
+@click.option("--export-trace", "trace_path", metavar="PATH",
+              help="Write the whole trace in Chrome's trace format, for ui.perfetto.dev or "
+              "chrome://tracing.")
 @click.option("--title", metavar="TEXT", help="Title of the HTML report.")
+@click.option("--baseline", metavar="PATH",
+              help="Compare with a baseline: a trace, a folder of traces, or a JSON file that "
+              "--json wrote.")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              callback=_thresholds,
+              help="Change a regression threshold (repeatable): cost, tokens, duration, "
+              "iterations in percent; cache_hit_rate, score in points; or NAME=off.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False),
+              metavar="SEVERITY",
+              help="Exit 1 when an issue at or above this severity is found: critical, high, "
+              "medium or low.")
+@click.option("--fail-under", type=float, metavar="SCORE", callback=_finite_score,
+              help="Exit 1 when a session's efficiency score is below SCORE.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="With --baseline: exit 1 when a threshold is crossed or a new issue at or "
+              "above --fail-on (default high) appears.")
+@click.option("--annotations", type=click.Choice(["github"]),
+              help="Print GitHub workflow commands for the most severe issues on standard "
+              "output.")
+@click.option("--open", "open_report", is_flag=True,
+              help="Open the written HTML report in the default browser.")
 @click.option("--strict", is_flag=True,
-              help="Fail (exit code 2) if any line of any trace was damaged.")
+              help="Fail (exit code 2) if any line of any trace was damaged; nothing is written.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.version_option(attoreport.__version__, "-V", "--version", prog_name="attoreport")
 def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
-         markdown_path: str | None, title: str | None, strict: bool, quiet: bool) -> None:
+         markdown_path: str | None, trace_path: str | None, title: str | None,
+         baseline: str | None, thresholds: dict[str, Threshold], fail_on: str | None,
+         fail_under: float | None, fail_on_regression: bool, annotations: str | None,
+         open_report: bool, strict: bool, quiet: bool) -> None:
     """Turn Attocode traces into one self-contained HTML report.
 
     TRACE is a .jsonl or .jsonl.gz file, a directory of them, or - for standard input.
     With no TRACE, the newest trace in ./.attocode/traces/ (or ./.traces/) is used.
     """
+    if output is None and json_path is None and markdown_path is None and trace_path is None:
+        output = "report.html"
+    targets = {"html": output, "json": json_path, "markdown": markdown_path, "trace": trace_path}
+    _check_usage(targets, baseline, fail_on_regression, annotations, open_report)
+    fail_on = fail_on.lower() if fail_on else None
+    progress = Progress.for_stream(sys.stderr, quiet=quiet)
     try:
-        if output is None and json_path is None and markdown_path is None:
-            output = "report.html"
-        targets = {"html": output, "json": json_path, "markdown": markdown_path}
-        check_outputs(targets, find_inputs(traces))
-        sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
-        diagnostics = [d for s in sessions for d in s.diagnostics]
-        _report_diagnostics(diagnostics, quiet=quiet)
-        if strict and diagnostics:
-            raise AttoreportError(
-                f"--strict: {_lines(len(diagnostics))} damaged or repaired, first at "
-                f"{diagnostics[0].file}:{diagnostics[0].line}; nothing written"
-            )
-        analyses = [attoreport.analyse(s) for s in sessions]
-        renderers = {
-            "html": lambda: attoreport.render_html(analyses, title=title),
-            "json": lambda: attoreport.render_json(analyses),
-            "markdown": lambda: attoreport.render_markdown(analyses),
-        }
-        write_outputs({path: renderers[name]() for name, path in targets.items()
-                              if path is not None})
-        if not quiet:
-            _say_done(sessions, *targets.values())
+        with progress:
+            code = _run(traces, targets, progress, title=title, baseline=baseline,
+                        thresholds=thresholds, fail_on=fail_on, fail_under=fail_under,
+                        fail_on_regression=fail_on_regression, annotations=annotations,
+                        open_report=open_report, strict=strict, quiet=quiet)
     except AttoreportError as exc:
         click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("attoreport: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug in attoreport, never the trace's fault
-        click.echo(f"attoreport: internal error: {exc.__class__.__name__}: {exc}\n"
-                   "Please report this with the trace that caused it.", err=True)
+        click.echo(_printable(f"attoreport: internal error: {exc.__class__.__name__}: {exc}")
+                   + "\nPlease report this with the trace that caused it.", err=True)
         sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def _check_usage(targets: Mapping[str, str | None], baseline: str | None,
+                 fail_on_regression: bool, annotations: str | None, open_report: bool) -> None:
+    """Option combinations that cannot work: exit 2 before any work."""
+    if fail_on_regression and baseline is None:
+        raise click.UsageError("--fail-on-regression needs --baseline PATH")
+    if annotations and "-" in targets.values():
+        raise click.UsageError("--annotations prints to standard output; write the other "
+                               "outputs to files")
+    if open_report and targets["html"] in (None, "-"):
+        raise click.UsageError("--open needs the HTML report written to a file (-o PATH)")
+
+
+def _run(traces: tuple[str, ...], targets: dict[str, str | None], progress: Progress, *,
+         title: str | None, baseline: str | None, thresholds: Mapping[str, Threshold],
+         fail_on: str | None, fail_under: float | None, fail_on_regression: bool,
+         annotations: str | None, open_report: bool, strict: bool, quiet: bool) -> int:
+    """The whole run; returns the exit code (EXIT_OK or EXIT_GATE)."""
+    check_outputs(targets, find_inputs(traces))
+    progress.stage("reading the traces")
+    sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
+    diagnostics = [d for s in sessions for d in s.diagnostics]
+    progress.clear()
+    _report_diagnostics(diagnostics, quiet=quiet)
+    if strict and diagnostics:
+        raise AttoreportError(
+            f"--strict: {_lines(len(diagnostics))} damaged or repaired, first at "
+            f"{diagnostics[0].file}:{diagnostics[0].line}; nothing written"
+        )
+    analyses = [_analyse(s, i, len(sessions), progress) for i, s in enumerate(sessions, 1)]
+    comparison = None
+    if baseline is not None:
+        progress.stage("comparing with the baseline")
+        comparison = attoreport.compare_with_baseline(analyses, baseline,
+                                                      thresholds or DEFAULT_THRESHOLDS)
+    renderers = _renderers(analyses, comparison, targets, title)
+    texts = {path: _staged(name, renderers[name], progress)
+             for name, path in targets.items() if path is not None}
+    write_outputs(texts, append=_step_summary(targets["markdown"]))
+    progress.clear()
+    if annotations == "github":
+        for line in github_annotations(analyses, comparison):
+            click.echo(line)
+    if open_report and targets["html"] is not None:
+        _open(targets["html"])
+    if not quiet:
+        _say_done(sessions, *targets.values())
+    failures = gate_failures(analyses, fail_on=fail_on, fail_under=fail_under)
+    if fail_on_regression and comparison is not None:
+        failures += regression_failures(comparison, fail_on or DEFAULT_REGRESSION_SEVERITY)
+    for failure in failures:
+        click.echo(f"attoreport: gate failed: {failure.reason}", err=True)
+    return EXIT_GATE if failures else EXIT_OK
+
+
+def _analyse(session: Session, number: int, total: int, progress: Progress) -> attoreport.Analysis:
+    progress.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
+    return attoreport.analyse(session)
+
+
+def _renderers(analyses: list[attoreport.Analysis], comparison: BaselineComparison | None,
+               targets: Mapping[str, str | None], title: str | None
+               ) -> dict[str, Callable[[], Text]]:
+    html = targets["html"]
+    report_name = Path(html).name if html not in (None, "-") else None
+    return {
+        "html": lambda: attoreport.render_html(analyses, title=title, comparison=comparison),
+        "json": lambda: attoreport.render_json(analyses, comparison=comparison),
+        "markdown": lambda: attoreport.render_markdown(analyses, comparison=comparison,
+                                                       report_name=report_name),
+        "trace": lambda: attoreport.export_trace(analyses),  # streamed while it is written
+    }
+
+
+def _staged(name: str, render: Callable[[], Text], progress: Progress) -> Text:
+    words = {"html": "writing the HTML report", "json": "writing the JSON",
+             "markdown": "writing the Markdown", "trace": "writing the trace"}
+    progress.stage(words[name])
+    return render()
+
+
+def _step_summary(markdown_path: str | None) -> set[str]:
+    """The Markdown path when it is GitHub's step summary (appended to, not replaced)."""
+    summary = os.environ.get(STEP_SUMMARY_VARIABLE)
+    if not summary or markdown_path is None or markdown_path == "-":
+        return set()
+    same = os.path.abspath(markdown_path) == os.path.abspath(summary)
+    return {markdown_path} if same else set()
+
+
+def _open(path: str) -> None:
+    """Open the written report in the default browser (a note when there is none)."""
+    if not webbrowser.open(Path(path).resolve().as_uri()):
+        click.echo(_printable(f"attoreport: no browser to open {path} with"), err=True)
 
 
 def _printable(text: str) -> str:
@@ -102,10 +276,8 @@ def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
                     f"; {_lines(repaired)} repaired" if repaired else ""])
     if written:
         count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
-        click.echo(f"attoreport: {count}{note} -> {written}", err=True)
+        click.echo(_printable(f"attoreport: {count}{note} -> {written}"), err=True)
 
 
 def _lines(n: int) -> str:
     return f"{n} line{'' if n == 1 else 's'}"
-
-

@@ -1,4 +1,10 @@
-"""Write the outputs: checked before any work, then written whole or not at all."""
+"""Write the outputs: checked before any work, then written whole or not at all.
+
+An output's text is a string or an iterable of strings written one after the other (a
+streamed export never has to be held whole). Paths in `append` (GitHub's
+$GITHUB_STEP_SUMMARY) are appended to instead of replaced; an append cannot be undone, so it
+happens after every other output is staged and before any of them is renamed into place.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 from attoreport.errors import AttoreportError
 from attoreport.inputs import TraceInput
@@ -39,18 +46,25 @@ def check_outputs(targets: dict[str, str | None], inputs: Sequence[TraceInput]) 
             raise AttoreportError(f"{path}: folder {folder} does not exist")
 
 
-def write_outputs(texts: dict[str, str]) -> None:
-    """Write every output whole, or none: temporary files beside the targets, then renames."""
+Text = str | Iterable[str]
+
+
+def write_outputs(texts: dict[str, Text], append: Collection[str] = ()) -> None:
+    """Write every output whole, or none: temporary files beside the targets, then renames.
+
+    Paths in `append` are appended to (GitHub's step summary), not replaced."""
     staged: list[tuple[str, Path]] = []
     try:
         for path, text in texts.items():
-            if path == "-" or _is_special(path):
+            if path == "-" or _is_special(path) or path in append:
                 continue
             staged.append((path, _stage(path, text)))
         for path, text in texts.items():
             if path == "-":
-                sys.stdout.write(text)
+                _write_all(sys.stdout, text)
                 sys.stdout.flush()
+            elif path in append:
+                _write_in_place(path, text, mode="a")
             elif _is_special(path):
                 _write_in_place(path, text)
         for path, temp in staged:
@@ -68,12 +82,19 @@ def _is_special(path: str) -> bool:
     return target.exists() and not target.is_file()
 
 
-def _write_in_place(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+def _write_all(fh: IO[str], text: Text) -> None:
+    if isinstance(text, str):
         fh.write(text)
+    else:
+        fh.writelines(text)
 
 
-def _stage(path: str, text: str) -> Path:
+def _write_in_place(path: str, text: Text, mode: str = "w") -> None:
+    with open(path, mode, encoding="utf-8", newline="\n") as fh:
+        _write_all(fh, text)
+
+
+def _stage(path: str, text: Text) -> Path:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:
@@ -83,7 +104,7 @@ def _stage(path: str, text: str) -> Path:
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            _write_all(fh, text)
         os.chmod(temp, _mode_for(target))
     except BaseException:
         temp.unlink(missing_ok=True)

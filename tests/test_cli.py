@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 import attoreport
-from attoreport.cli import main
+from attoreport.cli import EXIT_CODES, main
+from attoreport.progress import Progress
 from tests.conftest import FIXTURES, SAMPLES
 
 CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
@@ -138,7 +140,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(attoreport, "render_html", broken)
     result = run(str(CLEAN), "-o", str(out))
-    assert result.exit_code == 1 and "internal error" in result.stderr
+    assert result.exit_code == 3 and "internal error" in result.stderr
     assert out.read_text() == "previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
@@ -156,8 +158,20 @@ def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
 def test_version_and_help() -> None:
     assert attoreport.__version__ in run("--version").output
     help_text = run("--help").output
-    for option in ("--output", "--json", "--markdown", "--strict", "--title", "--quiet"):
-        assert option in help_text
+    for param in main.params:
+        for flag in param.opts:
+            if flag.startswith("-"):
+                assert flag in help_text, flag
+    for code, meaning in EXIT_CODES.items():
+        assert f"{code:<4} {meaning}" in " ".join(help_text.split("\n")), code
+
+
+def test_help_has_examples_for_ci() -> None:
+    examples = run("-h").output.split("Examples:", 1)[1].split("Exit codes:", 1)[0]
+    lines = [line.strip() for line in examples.strip().splitlines()]
+    assert 3 <= len(lines) <= 5 and all(line.startswith("attoreport ") for line in lines)
+    assert any("--fail-on " in line for line in lines)
+    assert any("--baseline" in line and "--fail-on-regression" in line for line in lines)
 
 
 def test_python_dash_m_runs_the_cli() -> None:
@@ -228,3 +242,359 @@ def test_trace_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\u202e" not in result.stderr and "<U+202E>" in result.stderr
     assert "\\x1b[2J" in result.stderr
+
+
+# --- exit codes -------------------------------------------------------------------------------
+
+DOOM = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"  # score 62.9, 2 high
+SWARM = FIXTURES / "collector" / "collector-swarm-run.jsonl"  # one LLM call
+
+
+def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(attoreport, "load", interrupted)
+    result = run(str(CLEAN), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 130 and result.stderr == "attoreport: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_internal_error_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("bug \x1b[2J")
+
+    monkeypatch.setattr(attoreport, "analyse", broken)
+    result = run(str(CLEAN), "--json", "-")
+    assert result.exit_code == 3
+    assert "internal error: ValueError: bug \\x1b[2J" in result.stderr and "\x1b" not in result.stderr
+
+
+# --- gates ------------------------------------------------------------------------------------
+
+
+def outputs(tmp_path: Path) -> list[str]:
+    html, js, md = tmp_path / "r.html", tmp_path / "r.json", tmp_path / "r.md"
+    return ["-o", str(html), "--json", str(js), "--markdown", str(md)]
+
+
+def assert_written(tmp_path: Path) -> None:
+    """Every output is there, whole: the gates decide after writing."""
+    assert (tmp_path / "r.html").read_text().rstrip().endswith("</html>")
+    assert json.loads((tmp_path / "r.json").read_text())["sessions"]
+    assert (tmp_path / "r.md").read_text().startswith("<!-- attoreport -->")
+
+
+@pytest.mark.parametrize(("severity", "code"), [("critical", 0), ("high", 1), ("HIGH", 1),
+                                                ("medium", 1), ("low", 1)])
+def test_fail_on_severity(tmp_path: Path, severity: str, code: int) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--fail-on", severity)
+    assert result.exit_code == code, result.output
+    assert_written(tmp_path)
+    failures = [line for line in result.stderr.splitlines() if "gate failed" in line]
+    assert len(failures) == code
+    if code:
+        expected = ("2 issues at or above high" if severity.lower() == "high"
+                    else "3 issues at or above")
+        assert expected in failures[0]
+        assert failures[0].startswith("attoreport: gate failed: session "
+                                      "collector-doom-loop-tool-errors: ")
+
+
+def test_fail_on_a_clean_session_passes(tmp_path: Path) -> None:
+    assert run(str(CLEAN), *outputs(tmp_path), "--fail-on", "low").exit_code == 0
+
+
+@pytest.mark.parametrize(("score", "code"), [("62.8", 0), ("62.9", 0), ("63", 1), ("100", 1),
+                                             ("0", 0)])
+def test_fail_under_score(tmp_path: Path, score: str, code: int) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--fail-under", score)
+    assert result.exit_code == code
+    assert_written(tmp_path)
+    if code:
+        assert f"efficiency score 62.9 is below {float(score):g}" in result.stderr
+
+
+def test_each_failure_is_one_line(tmp_path: Path) -> None:
+    result = run(str(DOOM), str(CLEAN), *outputs(tmp_path), "--fail-on", "medium",
+                 "--fail-under", "90")
+    assert result.exit_code == 1
+    failures = [line for line in result.stderr.splitlines() if line.startswith("attoreport: gate")]
+    assert len(failures) == 3  # doom: issues and score; clean: score 88.6
+    assert len(result.stderr.splitlines()) == 4  # and the "written" line
+
+
+def test_gate_failures_are_printed_even_when_quiet(tmp_path: Path) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--fail-under", "70", "-q")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fail-on", "severe"], "'severe' is not one of"),
+    (["--fail-under", "abc"], "'abc' is not a valid float"),
+    (["--fail-under", "101"], "101 is not a score from 0 to 100"),
+    (["--fail-under", "nan"], "nan is not a score from 0 to 100"),
+    (["--threshold", "cost"], "expected NAME=VALUE"),
+    (["--threshold", "speed=10"], "unknown name 'speed'"),
+    (["--threshold", "score=+5"], "score takes a drop in points"),
+    (["--fail-on-regression"], "--fail-on-regression needs --baseline PATH"),
+    (["--annotations", "gitlab"], "'gitlab' is not"),
+    (["--annotations", "github", "--json", "-"], "--annotations prints to standard output"),
+    (["--annotations", "github", "--export-trace", "-"], "--annotations prints to standard"),
+    (["--json", "r.json", "--open"], "--open needs the HTML report written to a file"),
+    (["-o", "-", "--open"], "--open needs the HTML report written to a file"),
+])
+def test_bad_options_exit_2_before_reading_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    args: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def never(*a: object, **k: object) -> None:
+        raise AssertionError("the traces were read")
+
+    monkeypatch.setattr(attoreport, "load", never)
+    result = run(str(DOOM), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the baseline -----------------------------------------------------------------------------
+
+
+def test_baseline_adds_the_comparison_to_every_output(tmp_path: Path) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--baseline", str(CLEAN))
+    assert result.exit_code == 0, result.output  # no gate asked for
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["baseline"]["removed"] == []
+    compared = document["sessions"][0]["comparison"]
+    assert compared["baseline"]["session_id"] == "collector-clean-feature"
+    assert 'data-view="comparison"' in (tmp_path / "r.html").read_text()
+    assert "| Figure | This run | Baseline | Change |" in (tmp_path / "r.md").read_text()
+
+
+def test_a_saved_json_is_a_baseline(tmp_path: Path) -> None:
+    saved = tmp_path / "main.json"
+    assert run(str(CLEAN), "--json", str(saved)).exit_code == 0
+    result = run(str(DOOM), "--json", "-", "--baseline", str(saved))
+    compared = json.loads(result.stdout)["sessions"][0]["comparison"]
+    assert compared["deltas"]["cost"]["baseline"] == json.loads(saved.read_text())[
+        "sessions"][0]["summary"]["total_cost"]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: d / "missing.json", "no such file or directory"),
+    (lambda d: (d / "x.json").write_text('{"a": 1}') and d / "x.json",
+     "is not a JSON document written by attoreport"),
+])
+def test_an_unusable_baseline_exits_2_and_writes_nothing(tmp_path: Path, make, message: str) -> None:
+    baseline = make(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(str(DOOM), "-o", str(out / "r.html"), "--baseline", str(baseline),
+                 "--fail-on-regression")
+    assert result.exit_code == 2 and message in result.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_fail_on_regression(tmp_path: Path) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--baseline", str(CLEAN), "--fail-on-regression")
+    assert result.exit_code == 1
+    assert_written(tmp_path)
+    assert "cost rose by 24.3 % (more than the +10 % allowed)" in result.stderr
+    assert "2 new issues at or above high" in result.stderr
+
+
+def test_no_regression_against_the_same_session(tmp_path: Path) -> None:
+    result = run(str(DOOM), *outputs(tmp_path), "--baseline", str(DOOM), "--fail-on-regression")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_thresholds_change_what_regresses(tmp_path: Path) -> None:
+    loose = ["--threshold", "cost=off", "--threshold", "tokens=50", "--threshold", "duration=off",
+             "--threshold", "iterations=25%", "--threshold", "score=30pt"]
+    result = run(str(DOOM), "--json", str(tmp_path / "r.json"), "--baseline", str(CLEAN),
+                 "--fail-on-regression", "--fail-on", "critical", *loose)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["baseline"]["thresholds"]["cost"]["limit"] is None
+    assert document["sessions"][0]["comparison"]["regressions"] == []
+    tight = run(str(DOOM), "--json", str(tmp_path / "r.json"), "--baseline", str(CLEAN),
+                "--fail-on-regression", "--fail-on", "critical", *loose, "--threshold", "cost=5")
+    assert tight.exit_code == 1 and "cost rose by 24.3 %" in tight.stderr
+
+
+def test_fail_on_sets_the_severity_of_new_issues(tmp_path: Path) -> None:
+    quiet_thresholds = [f"--threshold={name}=off" for name in
+                        ("cost", "tokens", "duration", "iterations", "cache_hit_rate", "score")]
+    args = [str(DOOM), "--json", str(tmp_path / "r.json"), "--baseline", str(CLEAN),
+            "--fail-on-regression", *quiet_thresholds]
+    assert run(*args, "--fail-on", "critical").exit_code == 0
+    result = run(*args, "--fail-on", "medium")
+    assert result.exit_code == 1 and "3 new issues at or above medium" in result.stderr
+
+
+def test_too_little_data_does_not_fail_on_thresholds(tmp_path: Path) -> None:
+    result = run(str(SWARM), "--json", str(tmp_path / "r.json"), "--baseline", str(CLEAN),
+                 "--fail-on-regression", "--fail-on", "critical")
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["sessions"][0]["comparison"]["too_little_data"] is True
+    assert document["sessions"][0]["comparison"]["regressions"]  # listed...
+    assert result.exit_code == 0, result.stderr  # ...but not failing
+
+
+# --- annotations, export, open, step summary --------------------------------------------------
+
+
+def test_annotations_go_to_standard_output(tmp_path: Path) -> None:
+    result = run(str(DOOM), "-o", str(tmp_path / "r.html"), "--annotations", "github")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["::error", "::error", "::warning"]
+    assert lines[0].startswith("::error title=Repeated tool call%3A bash (high)::Session ")
+
+
+def test_annotations_mark_new_issues_against_a_baseline(tmp_path: Path) -> None:
+    result = run(str(DOOM), "-o", str(tmp_path / "r.html"), "--annotations", "github",
+                 "--baseline", str(CLEAN))
+    assert "(high%2C new)" in result.stdout.splitlines()[0]  # "," escaped in a property
+
+
+def test_export_trace_writes_the_chrome_trace_format(tmp_path: Path) -> None:
+    target = tmp_path / "t.json"
+    result = run(str(DOOM), "--export-trace", str(target))
+    assert result.exit_code == 0, result.output
+    document = json.loads(target.read_text())
+    phases = {e["ph"] for e in document["traceEvents"]}
+    assert phases == {"X", "i", "C", "M"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json"]  # only what was asked for
+    assert f"-> {target}" in result.stderr
+
+
+def test_export_trace_to_standard_output() -> None:
+    result = run(str(DOOM), "--export-trace", "-")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["displayTimeUnit"] == "ms"
+
+
+def test_export_trace_is_an_output_like_the_others(tmp_path: Path) -> None:
+    result = run(str(DOOM), "-o", str(tmp_path / "r.html"), "--export-trace",
+                 str(tmp_path / "r.html"))
+    assert result.exit_code == 2 and "given for two outputs" in result.stderr
+    trace = tmp_path / "t.jsonl"
+    shutil.copy(DOOM, trace)
+    assert run(str(trace), "--export-trace", str(trace)).exit_code == 2
+    assert trace.read_bytes() == DOOM.read_bytes()
+
+
+def test_open_shows_the_written_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    out = tmp_path / "r.html"
+    result = run(str(CLEAN), "-o", str(out), "--open", "--fail-under", "99")
+    assert result.exit_code == 1  # opened before the gate decided
+    assert opened == [out.resolve().as_uri()]
+
+
+def test_open_without_a_browser_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    result = run(str(CLEAN), "-o", str(tmp_path / "r.html"), "--open")
+    assert result.exit_code == 0 and "no browser to open" in result.stderr
+
+
+def test_markdown_to_the_step_summary_is_appended(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## From an earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    for _ in range(2):
+        result = run(str(CLEAN), "--markdown", str(summary))
+        assert result.exit_code == 0, result.output
+    text = summary.read_text()
+    assert text.startswith("## From an earlier step\n<!-- attoreport -->\n")
+    assert text.count("<!-- attoreport -->") == 2
+
+
+def test_other_markdown_files_are_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    target = tmp_path / "comment.md"
+    target.write_text("old\n")
+    assert run(str(CLEAN), "--markdown", str(target)).exit_code == 0
+    assert target.read_text().startswith("<!-- attoreport -->")
+
+
+def test_the_markdown_points_to_the_html_report(tmp_path: Path) -> None:
+    run(str(CLEAN), "-o", str(tmp_path / "agent-report.html"), "--markdown", str(tmp_path / "c.md"))
+    assert "**Full report:** agent-report.html" in (tmp_path / "c.md").read_text()
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("attoreport.progress.DELAY", 0.0)
+    result = run(str(CLEAN), "--json", str(tmp_path / "r.json"))
+    assert "…" not in result.stderr and "\r" not in result.stderr
+
+
+def test_progress_on_a_terminal_and_silenced_by_quiet(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("attoreport.progress._is_terminal", lambda stream: True)
+    monkeypatch.setattr(Progress, "__init__", _eager_progress(Progress.__init__))
+    result = run(str(CLEAN), str(DOOM), "--json", str(tmp_path / "r.json"))
+    assert result.exit_code == 0
+    for stage in ("reading the traces", "analysing session 1 of 2", "analysing session 2 of 2",
+                  "writing the JSON"):
+        assert f"\r\x1b[Kattoreport: {stage}… " in result.stderr, stage
+    assert result.stderr.endswith("\r\x1b[Kattoreport: 2 sessions -> " + str(tmp_path / "r.json")
+                                  + "\n")  # the line is erased before other output
+    quiet = run(str(CLEAN), "--json", str(tmp_path / "r.json"), "-q")
+    assert quiet.stderr == ""
+
+
+def _eager_progress(init):  # type: ignore[no-untyped-def]
+    """Progress that draws at once (no delay) and never from a thread."""
+    def wrapped(self, stream, *, enabled, delay=0.0, interval=3600.0, clock=None):  # type: ignore[no-untyped-def]
+        init(self, stream, enabled=enabled, delay=0.0, interval=3600.0)
+    return wrapped
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_waits_a_second_before_it_shows() -> None:
+    clock, stream = FakeClock(), FakeTerminal()
+    progress = Progress(stream, enabled=True, delay=1.0, clock=clock)
+    progress.stage("reading the traces")
+    assert stream.getvalue() == ""  # quick runs show nothing
+    clock.now += 1.5
+    progress.tick()
+    assert stream.getvalue() == "\r\x1b[Kattoreport: reading the traces… 2 s"
+    progress.clear()
+    assert stream.getvalue().endswith("\r\x1b[K")
+    before = stream.getvalue()
+    progress.tick()
+    assert stream.getvalue() == before  # hidden until the next stage
+    progress.stage("writing the HTML report")
+    assert stream.getvalue().endswith("attoreport: writing the HTML report… 2 s")
+
+
+def test_progress_is_only_for_terminals() -> None:
+    assert not Progress.for_stream(io.StringIO(), quiet=False).enabled
+    assert Progress.for_stream(FakeTerminal(), quiet=False).enabled
+    assert not Progress.for_stream(FakeTerminal(), quiet=True).enabled
+    disabled = Progress(FakeTerminal(), enabled=False, delay=0.0)
+    with disabled:
+        disabled.stage("x")
+    assert disabled._stream.getvalue() == ""  # type: ignore[attr-defined]

@@ -10,7 +10,16 @@ from pathlib import Path
 import click
 import pytest
 
-from attoreport.cli import main
+import attoreport
+from attoreport.analysis.compare import (
+    METRICS,
+    SessionFigures,
+    baseline_document,
+    compare,
+    comparison_document,
+)
+from attoreport.cli import EXIT_CODES, main
+from attoreport.report.efficiency import PARTS
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -45,16 +54,56 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test in ci.splitlines()
 
 
+def table_rows(heading_row: str) -> list[list[str]]:
+    """The rows of the README table whose header is `heading_row`, as lists of cells."""
+    table = README.split(heading_row, 1)[1].split("\n\n", 1)[0]
+    return [[cell.strip() for cell in line.strip("|").split(" | ")]
+            for line in table.strip().splitlines()[1:]]
+
+
 @pytest.mark.parametrize("param", [p for p in main.params if isinstance(p, click.Option)],
                          ids=lambda p: p.name)
 def test_every_option_is_documented(param: click.Option) -> None:
+    """Each flag starts a row of the README's option table."""
+    documented = [row[0] for row in table_rows("| option | meaning |")]
     for flag in param.opts:
-        assert f"`{flag}" in README or f"{flag}`" in README or f", `{flag}" in README, flag
+        assert any(re.search(rf"`{re.escape(flag)}[` ]", cell) for cell in documented), flag
+
+
+def test_the_option_table_has_no_stale_options() -> None:
+    flags = {flag for p in main.params for flag in p.opts if flag.startswith("-")}
+    flags |= set(main.context_settings["help_option_names"])
+    for row in table_rows("| option | meaning |"):
+        for named in re.findall(r"`(-[-\w]+)", row[0]):
+            assert named in flags, named
 
 
 def test_every_exit_code_is_documented() -> None:
-    for code in ("| 0 |", "| 1 |", "| 2 |"):
-        assert code in README
+    """The README's table has exactly the codes the CLI uses, with the same meaning."""
+    rows = table_rows("| code | when |")
+    assert [int(row[0]) for row in rows] == list(EXIT_CODES)
+    keywords = {0: "Done", 1: "gate failed", 2: "Bad usage or unreadable input",
+                3: "Internal error", 130: "Interrupted"}
+    for row in rows:
+        code = int(row[0])
+        assert keywords[code] in row[1], code
+        assert keywords[code].lower() in EXIT_CODES[code].lower(), code
+
+
+def test_the_json_schema_documents_the_comparison() -> None:
+    section = README.split("## JSON output", 1)[1].split("\n## ", 1)[0]
+    for key in ("comparison", "baseline", "too_little_data", "deltas", "regressions", "issues",
+                '"new"', '"fixed"', '"unchanged"', "removed", "thresholds", "min_llm_calls",
+                "fingerprint", "baseline_count"):
+        assert key in section, key
+    for name in (*METRICS, *(f"points_{part}" for part in PARTS), "cache_hit_rate"):
+        assert f"`{name}`" in section, name
+    sample = ROOT / "sample_traces" / "collector-clean-feature.jsonl"
+    [a] = [attoreport.analyse(s) for s in attoreport.load([str(sample)])]
+    figures = SessionFigures.from_analysis(a)
+    result = compare([figures], [figures])
+    for key in (*comparison_document(result.sessions[0]), *baseline_document(result)):
+        assert f'"{key}"' in section, key
 
 
 def test_every_view_is_documented() -> None:
