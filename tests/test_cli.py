@@ -598,3 +598,42 @@ def test_progress_is_only_for_terminals() -> None:
     with disabled:
         disabled.stage("x")
     assert disabled._stream.getvalue() == ""  # type: ignore[attr-defined]
+
+
+# --- the GitHub Action's run step with this CLI ------------------------------------------------
+
+
+REAL_ATTOREPORT = """
+    import os, sys
+    sys.path.insert(0, os.environ["ATTOREPORT_SOURCE"])
+    from attoreport.cli import main
+    main(prog_name="attoreport")
+"""
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_action_runs_this_cli_with_every_input(tmp_path: Path) -> None:
+    """action.yml's run step, as GitHub runs it, with the real command line behind it."""
+    from tests.test_action import ROOT, SAMPLE, Runner, action_context, step
+
+    runner = Runner(tmp_path)
+    runner.fake("attoreport", REAL_ATTOREPORT)
+    baseline = runner.workspace / "main.json"
+    assert run(str(SAMPLES / "collector-clean-feature.jsonl"), "--json", str(baseline)).exit_code == 0
+    result, outputs = runner.run(step("run"), action_context(
+        traces=str(SAMPLE), **{"fail-on": "high", "fail-under": "50", "baseline": str(baseline),
+                               "threshold": "cost=5\nscore=off\n", "fail-on-regression": "true"}),
+        {"ATTOREPORT_SOURCE": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert outputs["exit-code"] == "1" and outputs["report-written"] == "true"
+    assert outputs["score"] == "62.9"
+    assert "gate failed" in result.stderr and "cost rose by 24.3 %" in result.stderr
+    assert "score fell" not in result.stderr  # score=off
+    assert result.stdout.startswith("::error title=Repeated tool call%3A bash (high%2C new)::")
+    html = (runner.workspace / "attoreport-report.html").read_text()
+    assert 'data-view="comparison"' in html
+    summary = runner.summary.read_text()
+    assert summary.startswith("## From an earlier step\n<!-- attoreport -->\n")
+    assert "**Full report:** attoreport-report.html" in summary
+    document = json.loads(Path(outputs["json-path"]).read_text())
+    assert document["sessions"][0]["comparison"]["baseline"]["session_id"] == "collector-clean-feature"
