@@ -353,10 +353,10 @@ def _timed_llm_calls(table: EventTable) -> int:
 
 def _counter_events(table: EventTable, pid: int, origin: float, timed: int,
                     budget: int | None) -> Iterator[dict[str, Any]]:
-    """Running totals of tokens and cost at each timed LLM response (with a budget, an even
-    sample of them that keeps the first and the last; the totals always count every call)."""
+    """Running totals of tokens and cost at each timed LLM response (with a budget of events,
+    an even sample of the calls that ends with the last; the totals always count every call)."""
     llm, stamps = table.llm, table.timestamps
-    every = 1 if budget is None else max(1, -(-timed // max(budget // 2, 1)))
+    keep = None if budget is None else _even_sample(timed, max(budget // 2, 1))
     tokens, cost, seen = 0, 0.0, 0
     for k, row in enumerate(llm.rows):
         tokens += llm.tokens[k]
@@ -365,13 +365,22 @@ def _counter_events(table: EventTable, pid: int, origin: float, timed: int,
         if stamp != stamp:  # no timestamp: counted, not placed
             continue
         seen += 1
-        if (seen - 1) % every and seen != timed:
+        if keep is not None and seen not in keep:
             continue
         at = _micros(stamp - origin)
         yield {"name": TOKENS_COUNTER, "ph": "C", "ts": at, "pid": pid,
                "args": {"tokens": tokens}}
         yield {"name": COST_COUNTER, "ph": "C", "ts": at, "pid": pid,
                "args": {"usd": round(cost, 6)}}
+
+
+def _even_sample(count: int, size: int) -> set[int]:
+    """`size` evenly spaced numbers of 1..count, always with the last."""
+    if count <= size:
+        return set(range(1, count + 1))
+    if size == 1:
+        return {count}
+    return {1 + round(j * (count - 1) / (size - 1)) for j in range(size)}
 
 
 def _metadata(name: str, pid: int, tid: int, args: dict[str, Any]) -> dict[str, Any]:
