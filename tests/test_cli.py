@@ -637,3 +637,38 @@ def test_the_action_runs_this_cli_with_every_input(tmp_path: Path) -> None:
     assert "**Full report:** attoreport-report.html" in summary
     document = json.loads(Path(outputs["json-path"]).read_text())
     assert document["sessions"][0]["comparison"]["baseline"]["session_id"] == "collector-clean-feature"
+
+
+@pytest.mark.parametrize(("current", "baseline"), [
+    ("collector/collector-doom-loop-tool-errors", "collector/collector-clean-feature"),
+    ("agent/agent-tool-errors", "agent/agent-normal-task"),
+    ("collector/collector-context-pressure", "collector/collector-spinning-research"),
+])
+def test_comparison_figures_equal_both_sides_own_json(tmp_path: Path, current: str,
+                                                      baseline: str) -> None:
+    """As a user checks it: each side's own --json summary, then the comparison."""
+    now, then = (FIXTURES / f"{name}.jsonl" for name in (current, baseline))
+    own = {}
+    for name, trace in (("now", now), ("then", then)):
+        assert run(str(trace), "--json", str(tmp_path / f"{name}.json")).exit_code == 0
+        own[name] = json.loads((tmp_path / f"{name}.json").read_text())["sessions"][0]
+    result = run(str(now), "--json", "-", "--baseline", str(then))
+    compared = json.loads(result.stdout)["sessions"][0]["comparison"]
+    keys = {"cost": "total_cost", "total_tokens": "total_tokens", "iterations": "iterations",
+            "duration_seconds": "duration_seconds", "llm_calls": "llm_calls",
+            "tool_calls": "tool_calls", "errors": "errors", "cache_hit_rate": "cache_hit_rate",
+            "efficiency_score": "efficiency_score"}
+    for metric, key in keys.items():
+        moved = compared["deltas"][metric]
+        assert moved["baseline"] == own["then"]["summary"][key], metric
+        assert moved["current"] == own["now"]["summary"][key], metric
+        assert moved["absolute"] == pytest.approx(
+            own["now"]["summary"][key] - own["then"]["summary"][key], abs=1e-9)
+    for now_part, then_part in zip(own["now"]["efficiency"]["components"],
+                                   own["then"]["efficiency"]["components"], strict=True):
+        moved = compared["deltas"][f"points_{now_part['name']}"]
+        assert (moved["baseline"], moved["current"]) == (then_part["points"], now_part["points"])
+    for side in ("input", "output"):
+        moved = compared["deltas"][f"{side}_tokens"]
+        assert moved["current"] == own["now"]["tokens"]["breakdown"][side]
+        assert moved["baseline"] == own["then"]["tokens"]["breakdown"][side]
