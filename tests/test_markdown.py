@@ -269,3 +269,18 @@ def test_mentions_cannot_ping_anyone(tmp_path: Path) -> None:
         {**event("subagent_timeout", 1.0, 1, agent_id="@org/team"), "session_id": "x"}])
     text = markdown(trace)
     assert "@org" not in text and "@\u2060org/team" in text
+
+
+def test_a_hostile_json_baseline_cannot_break_the_markdown(tmp_path: Path) -> None:
+    """Fixed issues come from the baseline file, which is as untrusted as a trace."""
+    document = json.loads(attoreport.render_json(analyses(DOOM)))
+    issue = document["sessions"][0]["issues"][0]
+    issue.update(category="[click](https://evil.example) <b>", severity="**critical**",
+                 description="@admin ~~gone~~ | x", suggestion="www.evil.example")
+    saved = tmp_path / "main.json"
+    saved.write_text(json.dumps(document))
+    text = compared_markdown(CLEAN, saved)
+    fixed = text.split("**Fixed since the baseline**", 1)[1].split("\n---\n", 1)[0]
+    assert "\\[click\\](https:\u2060//evil.example) \\<b\\>" in fixed
+    assert "**\\*\\*critical\\*\\***" in fixed and "@\u2060admin \\~\\~gone\\~\\~ \\| x" in fixed
+    assert "://" not in text.replace(":\u2060//", "") and "@admin" not in text

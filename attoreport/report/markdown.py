@@ -327,7 +327,7 @@ def issue_item(change: IssueChange, limits: Limits, with_suggestion: bool = True
     line = issue_line(change, limits)
     subject = f" {escape_text(line.subject, 60)}" if line.subject else ""
     counts = f" ({_escape_ours(line.counts)})" if line.counts else ""
-    text = (f"- **{escape_text(line.severity, 12)}** {line.name}{subject}{counts}: "
+    text = (f"- **{escape_text(line.severity, 12)}** {escape_text(line.name, 80)}{subject}{counts}: "
             f"{escape_text(change.issue.description, DESCRIPTION_CHARS)}")
     if with_suggestion and change.issue.suggestion:
         text += f" *What to do:* {escape_text(change.issue.suggestion, SUGGESTION_CHARS)}"
