@@ -55,7 +55,6 @@ STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 
 EXAMPLES = """\b
 Examples:
-  attoreport run.jsonl                       # writes report.html
   attoreport .attocode/traces/ -o report.html --json report.json --markdown comment.md
   attoreport run.jsonl --fail-on high --fail-under 60 --annotations github
   attoreport run.jsonl --baseline main.json --fail-on-regression --threshold cost=20

@@ -169,7 +169,7 @@ def test_version_and_help() -> None:
 def test_help_has_examples_for_ci() -> None:
     examples = run("-h").output.split("Examples:", 1)[1].split("Exit codes:", 1)[0]
     lines = [line.strip() for line in examples.strip().splitlines()]
-    assert 3 <= len(lines) <= 5 and all(line.startswith("attoreport ") for line in lines)
+    assert 3 <= len(lines) <= 4 and all(line.startswith("attoreport ") for line in lines)
     assert any("--fail-on " in line for line in lines)
     assert any("--baseline" in line and "--fail-on-regression" in line for line in lines)
 
