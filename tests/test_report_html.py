@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -149,12 +150,15 @@ def test_goal_markdown_is_rendered() -> None:
     assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in html
 
 
-def test_overview_chart_places_sessions_by_position() -> None:
+def test_overview_chart_places_sessions_by_position(tmp_path: Path) -> None:
     from attoreport.report.charts import overview_chart
     from attoreport.report.view import build_report
 
-    twice = FIXTURES / "collector" / "collector-clean-feature.jsonl"
-    sessions = attoreport.load([str(twice), str(twice)])
+    clean = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+    for folder in ("a", "b"):  # two files with one name: two sessions with one id
+        (tmp_path / folder).mkdir()
+        shutil.copy(clean, tmp_path / folder / clean.name)
+    sessions = attoreport.load([str(tmp_path)])
     report = build_report([attoreport.analyse(s) for s in sessions], version="x")
     figure = overview_chart(report.overview)
     assert figure["data"][0]["x"] == [0, 1]  # two bars, even with one session id
