@@ -412,11 +412,13 @@ def open_input(trace: TraceInput, stdin: IO[bytes] | None = None) -> Iterator[Bi
 
     Only regular files and pipes are opened; anything else raises AttoreportError. For
     standard input (`trace.path` is None) `stdin` is read (default `sys.stdin.buffer`) and
-    left open. OSError from opening or reading reaches the caller.
+    left open; a device there (other than a terminal) is refused too. OSError from
+    opening or reading reaches the caller.
     """
     with ExitStack() as stack:
         if trace.path is None:
             raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
+            _check_stdin(raw)
         else:
             raw = stack.enter_context(_open_file(trace))
         head, stream = _peek(raw, len(GZIP_MAGIC))
@@ -439,6 +441,19 @@ def _open_file(trace: TraceInput) -> IO[bytes]:
         handle.close()
         raise
     return handle
+
+
+def _check_stdin(stream: IO[bytes]) -> None:
+    """Refuse a device on standard input (`- < /dev/zero` would never end); a terminal,
+    a pipe, a socket or a redirected file is fine."""
+    try:
+        descriptor = stream.fileno()
+        mode = os.fstat(descriptor).st_mode
+    except (OSError, ValueError):  # not backed by a file descriptor (io.BytesIO)
+        return
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not os.isatty(descriptor):
+        raise AttoreportError(f"{STDIN_SOURCE}: standard input is {_file_kind(mode)}, not a "
+                              f"trace; {_ACCEPTED}")
 
 
 def _check_readable_kind(shown: str, mode: int) -> None:

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -394,6 +396,28 @@ def test_a_device_is_never_opened_even_past_find_inputs(monkeypatch: pytest.Monk
             open_input(TraceInput("/dev/zero", Path("/dev/zero"), "zero")):
         pass
     assert opened == []
+
+
+def test_a_device_on_stdin_is_refused() -> None:
+    with open("/dev/zero", "rb") as zero, pytest.raises(
+            AttoreportError, match="^-: standard input is a character device, not a trace"):
+        load(["-"], stdin=zero)
+
+
+def test_a_device_on_stdin_exits_2() -> None:
+    with open("/dev/zero", "rb") as zero:
+        done = subprocess.run([sys.executable, "-m", "attoreport", "-", "--json", "-"],
+                              stdin=zero, capture_output=True, timeout=60)
+    assert done.returncode == 2 and b"standard input is a character device" in done.stderr
+
+
+def test_a_file_or_pipe_on_stdin_is_read(tmp_path: Path) -> None:
+    with CLEAN.open("rb") as redirected:
+        [session] = load(["-"], stdin=redirected)
+    assert len(session.events) == 69
+    with _real_pipe(CLEAN.read_bytes()) as pipe:
+        [session] = load(["-"], stdin=pipe)
+    assert len(session.events) == 69
 
 
 def test_sockets_are_refused(tmp_path: Path) -> None:
