@@ -399,9 +399,9 @@ def test_a_device_is_never_opened_even_past_find_inputs(monkeypatch: pytest.Monk
 
 
 def test_a_device_on_stdin_is_refused() -> None:
-    with open("/dev/zero", "rb") as zero, pytest.raises(
+    with open("/dev/null", "rb") as null, pytest.raises(
             AttoreportError, match="^-: standard input is a character device, not a trace"):
-        load(["-"], stdin=zero)
+        load(["-"], stdin=null)
 
 
 def test_a_device_on_stdin_exits_2() -> None:
