@@ -171,8 +171,12 @@ def walk(
     Raises AttoreportError only when `root` itself cannot be read.
     """
     named = shown_as if shown_as is not None else root
+    status = _stat_argument(root, display_path(named))
+    if not stat.S_ISDIR(status.st_mode):
+        raise AttoreportError(f"{display_path(named)}: is {_file_kind(status.st_mode)}, not a "
+                              "folder")
     finder: _Finder[Claimed] = _Finder(claim)
-    finder.add_folder(root, named, _stat_argument(root, display_path(named)), required=False)
+    finder.add_folder(root, named, status, required=False)
     return FolderWalk(finder.traces, finder.claimed, finder.notes)
 
 
@@ -342,6 +346,8 @@ def _stat_argument(path: Path, shown: str) -> os.stat_result:
 
 
 def _file_kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a file"
     if stat.S_ISCHR(mode):
         return "a character device"
     if stat.S_ISBLK(mode):

@@ -689,5 +689,7 @@ def test_walk_names_sources_as_asked(tree: Path) -> None:
 
 
 def test_walk_of_something_else_than_a_folder_is_an_error(tree: Path) -> None:
-    with pytest.raises(AttoreportError, match="runs/b.jsonl: cannot read the folder"):
+    with pytest.raises(AttoreportError, match="^runs/b.jsonl: is a file, not a folder$"):
         walk(Path("runs/b.jsonl"))
+    with pytest.raises(AttoreportError, match="^runs/none: no such file or directory$"):
+        walk(Path("runs/none"))
