@@ -331,6 +331,15 @@ def test_links_leading_out_of_the_folder_are_not_followed(tmp_path: Path, outsid
         assert "credentials" not in text  # where a link leads out is not shown either
 
 
+def test_a_sibling_folder_sharing_the_name_prefix_is_outside(tmp_path: Path) -> None:
+    copy(CLEAN, tmp_path / "t" / "good.jsonl")
+    copy(CLEAN, tmp_path / "t-private" / "secret.jsonl")
+    os.symlink("../t-private/secret.jsonl", tmp_path / "t" / "secret.jsonl")
+    assert sources(["t"], tmp_path) == ["t/good.jsonl"]
+    assert notes_of(["t"], tmp_path) == [
+        ("t/secret.jsonl", "a symbolic link to a place outside t; not followed")]
+
+
 def test_links_within_the_folder_are_followed(tmp_path: Path) -> None:
     folder = tmp_path / "t"
     copy(CLEAN, folder / "raw" / "trace.data")  # not a trace name: read through the link
