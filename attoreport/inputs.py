@@ -146,7 +146,7 @@ def find_inputs(
         if stat.S_ISDIR(status.st_mode):
             finder.add_folder(full, named, status)
         elif stat.S_ISREG(status.st_mode) or stat.S_ISFIFO(status.st_mode):
-            finder.add_file(TraceInput(shown, full, display_path(_stem(full))), status)
+            finder.add_file(TraceInput(shown, full, display_path(_stem(full.name))), status)
         else:
             raise AttoreportError(f"{shown}: is {_file_kind(status.st_mode)}, not a trace; "
                                   f"{_ACCEPTED}")
@@ -251,30 +251,30 @@ class _FolderWalker(Generic[Claimed]):
     def run(self) -> None:
         if self._claimed(self.root):
             return
-        entries = self._entries(self.root, required=True)
-        stack: list[Iterator[os.DirEntry[str]]] = [iter(entries)]
+        entries = self._entries(self.root, self.shown, required=True)
+        # (entries of a folder not yet visited, how that folder is shown); depth-first.
+        stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(entries), self.shown)]
         while stack:
-            entry = next(stack[-1], None)
+            pending, shown_folder = stack[-1]
+            entry = next(pending, None)
             if entry is None:
                 stack.pop()
                 continue
-            folder = self._visit(entry)
+            shown = _joined(shown_folder, display_path(entry.name))
+            folder = self._visit(entry, shown)
             if folder is not None and not self._claimed(folder):
-                stack.append(iter(self._entries(folder, required=False)))
+                stack.append((iter(self._entries(folder, shown, required=False)), shown))
 
-    def _shown(self, path: str | Path) -> str:
-        return display_path(self.named / Path(path).relative_to(self.root))
-
-    def _entries(self, folder: Path, required: bool) -> list[os.DirEntry[str]]:
+    def _entries(self, folder: Path, shown: str, required: bool) -> list[os.DirEntry[str]]:
         try:
             with os.scandir(folder) as listing:
                 return sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             if required:
-                raise AttoreportError(f"{self.shown}: cannot read the folder: "
+                raise AttoreportError(f"{shown}: cannot read the folder: "
                                       f"{describe_os_error(exc)}") from exc
-            self.finder.note(self._shown(folder), f"cannot read the folder "
-                             f"({describe_os_error(exc)}); skipped")
+            self.finder.note(shown, f"cannot read the folder ({describe_os_error(exc)}); "
+                             "skipped")
             return []
 
     def _claimed(self, folder: Path) -> bool:
@@ -287,7 +287,7 @@ class _FolderWalker(Generic[Claimed]):
         self.found += 1
         return True
 
-    def _visit(self, entry: os.DirEntry[str]) -> Path | None:
+    def _visit(self, entry: os.DirEntry[str], shown: str) -> Path | None:
         """Take a trace file; return a folder to enter; skip the rest (noting why)."""
         is_trace_name = entry.name.endswith(TRACE_SUFFIXES)
         is_link = _is_link(entry)
@@ -296,15 +296,13 @@ class _FolderWalker(Generic[Claimed]):
         except OSError as exc:
             if is_trace_name:
                 what = "cannot follow the link" if is_link else "cannot read"
-                self.finder.note(self._shown(entry.path),
-                                 f"{what} ({describe_os_error(exc)}); skipped")
+                self.finder.note(shown, f"{what} ({describe_os_error(exc)}); skipped")
             return None
         is_folder = stat.S_ISDIR(status.st_mode)
         if not is_folder and not is_trace_name:
             return None
         if is_folder and entry.name in SKIPPED_DIRS:
             return None
-        shown = self._shown(entry.path)
         if is_link and not self._inside(entry.path):
             self.finder.note(shown, f"a symbolic link to a place outside {self.shown}; "
                              "not followed")
@@ -317,10 +315,10 @@ class _FolderWalker(Generic[Claimed]):
         elif status.st_size == 0:
             self.finder.note(shown, "empty file; skipped")
         else:
-            path = Path(entry.path)
             self.found += 1
-            self.finder.add_file(TraceInput(shown, path, display_path(_stem(path)),
-                                            folder=self.shown), status)
+            self.finder.add_file(TraceInput(shown, Path(entry.path),
+                                            display_path(_stem(entry.name)), folder=self.shown),
+                                 status)
         return None
 
     def _inside(self, path: str) -> bool:
@@ -361,12 +359,19 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _stem(path: Path) -> str:
-    name = path.name
+def _stem(name: str) -> str:
+    """A file name without its trace suffixes: the session id of a trace naming none."""
     for suffix in (".jsonl.gz", ".gz", ".jsonl"):
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
-    return path.stem
+    return Path(name).stem
+
+
+def _joined(folder: str, name: str) -> str:
+    """`folder/name` as `str(Path(folder) / name)` writes it, without pathlib's cost."""
+    if folder in ("", "."):
+        return name
+    return folder + name if folder.endswith(os.sep) else folder + os.sep + name
 
 
 # ---------------------------------------------------------------------------
@@ -381,7 +386,7 @@ def _discover(base: Path) -> TraceInput:
         candidates = _plain_traces(base / folder)
         if candidates:
             _, name, path = max(candidates)
-            return TraceInput(display_path(folder / name), path, display_path(_stem(path)),
+            return TraceInput(display_path(folder / name), path, display_path(_stem(name)),
                               discovered=True)
     raise AttoreportError(
         "no trace given and none found in ./.attocode/traces/ or ./.traces/ "
