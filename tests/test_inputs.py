@@ -105,6 +105,11 @@ def test_sources_keep_the_folder_as_it_was_named(tree: Path) -> None:
                                           str(tree / "a" / "z.jsonl")]
 
 
+def test_the_current_folder_names_its_traces_plainly(tree: Path) -> None:
+    assert sources(["."], tree / "a") == ["y.jsonl.gz", "z.jsonl"]
+    assert sources(["runs/deep"]) == ["runs/deep/er/est.jsonl"]
+
+
 def test_skipped_tooling_folders_are_a_documented_constant() -> None:
     assert {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
             ".mypy_cache", ".pytest_cache", ".ruff_cache"} == SKIPPED_DIRS
