@@ -190,6 +190,7 @@ def _bounded_int(digits: str) -> int | None:
 #: Tokens of a JSON text: a string (maybe cut short: no closing quote) or a structural
 #: character (numbers and literals are skipped: a comma or bracket follows them).
 _JSON_TOKEN = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)("?)|([{}\[\]:,])')
+_JSON_OBJECT_START = re.compile(r'\{\s*(?:"|\}|$)')
 _WRAPPER_KEYS = ("input", "arguments", "args", "params", "parameters", "kwargs", "tool_input")
 
 
@@ -206,6 +207,7 @@ def _decoded(body: str) -> str:
 def _lenient_json_strings(text: str) -> dict[str, str]:
     """The top-level string-valued pairs readable in a JSON object text that may be cut
     short (Claude Code's 200-character `input_summary`); a cut value ends with ELLIPSIS."""
+    text = text[:WINDOW * 4]
     found: dict[str, str] = {}
     position = text.find("{") + 1
     while len(found) < MAX_ITEMS:  # the common case: a flat object, a pair at a time
@@ -225,7 +227,7 @@ def _lenient_nested(text: str) -> dict[str, str]:
     """As `_lenient_json_strings`, for objects with nested values: a token scanner."""
     found: dict[str, str] = {}
     depth, key, after_colon = 0, None, False
-    for token in _JSON_TOKEN.finditer(text[:WINDOW * 4]):
+    for token in _JSON_TOKEN.finditer(text):
         body, closed, mark = token.groups()
         if mark in ("{", "["):
             depth += 1
@@ -269,8 +271,8 @@ def _decode_args(args: object) -> object:
     and a lone wrapper (`{"input": {...}}`) is opened once."""
     if isinstance(args, str):
         stripped = args.lstrip()
-        if not stripped.startswith("{"):
-            return args
+        if not _JSON_OBJECT_START.match(stripped):
+            return args  # plain text: a command, a patch, a path
         if len(stripped) <= MAX_JSON_ARGS and stripped.rstrip().endswith("}"):
             try:
                 args = orjson.loads(stripped)
@@ -505,8 +507,8 @@ _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _SHELL_C = re.compile(r"^\s*(?:\S*/)?(?:ba|z|da|k)?sh\s+-[a-z]*c[a-z]*\s+(['\"])(.*)\1\s*$", re.DOTALL)
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PYTHON = re.compile(r"^(?:python|pypy|py)[0-9.]*(?:\.exe)?$")
-_WRAPPERS = frozenset({"sudo", "time", "nice", "nohup", "exec", "command", "builtin", "env",
-                       "stdbuf", "xvfb-run", "caffeinate", "!", "{", "then", "do", "else"})
+_WRAPPERS = frozenset({"sudo", "time", "nice", "nohup", "exec", "env", "stdbuf", "xvfb-run",
+                       "caffeinate", "!", "{", "then", "do", "else"})
 #: Runners whose next word is the program: `uv run pytest`, `npx jest`, `bundle exec rspec`.
 _RUNNERS: dict[str, tuple[str, ...]] = {
     "uv": ("run",), "poetry": ("run",), "pipenv": ("run",), "pdm": ("run",), "hatch": ("run",),
@@ -616,44 +618,43 @@ def _program_words(segment: str) -> list[str]:
 
 
 def _segment_kind(segment: str) -> str | None:
+    """Kind of one simple command, by its program (and subcommand, script or target)."""
     words = _program_words(segment)
     if not words:
         return None
     program = words[0].rsplit("/", 1)[-1].lower().removesuffix(".exe")
-    rest = [w for w in words[1:] if not w.startswith("-")]
     if _PYTHON.match(program):
-        if len(words) >= 3 and words[1] == "-m":
-            module = words[2].lower()
-            if module in _MODULE_KINDS:
-                return _MODULE_KINDS[module]
-            if module == "pip":
-                return BUILD if "wheel" in words[3:4] else None
-            program, rest = module, [w for w in words[3:] if not w.startswith("-")]
-        elif rest:
-            program, rest = rest[0].rsplit("/", 1)[-1].lower(), rest[1:]
-        else:
-            return None
+        return _python_kind(words)
+    return _program_kind(program, words)
+
+
+def _python_kind(words: list[str]) -> str | None:
+    """`python -m MODULE …` is MODULE; `python manage.py test` is manage.py; `-c` is nothing."""
+    if len(words) >= 3 and words[1] == "-m":
+        module = words[2].lower()
+        if module in _MODULE_KINDS:
+            return _MODULE_KINDS[module]
+        if module == "pip":
+            return BUILD if "wheel" in words[3:4] else None
+        return _program_kind(module, words[2:])
+    scripts = [w for w in words[1:] if not w.startswith("-")]
+    if not scripts or "-c" in words:
+        return None
+    index = words.index(scripts[0])
+    return _program_kind(scripts[0].rsplit("/", 1)[-1].lower(), words[index:])
+
+
+def _program_kind(program: str, words: list[str]) -> str | None:
+    """Kind of `program` run with `words` (words[0] is the program itself)."""
+    rest = [w for w in words[1:] if not w.startswith("-")]
     if program in _JS_PACKAGE_MANAGERS:
-        if not rest:
-            return None
-        if rest[0] in ("test", "t", "tst"):
-            return TEST
-        script = rest[1] if rest[0] in ("run", "run-script") and len(rest) > 1 else rest[0]
-        return _script_kind(script)
+        return _package_script_kind(rest)
     if program in ("make", "gmake"):
         targets = [w for w in rest if "=" not in w]
-        if not targets:
-            return BUILD
-        kinds = [_MAKE_TARGETS.get(t.lower()) for t in targets[:5]]
-        return _best(k for k in kinds if k)
+        return _best(k for k in (_MAKE_TARGETS.get(t.lower()) for t in targets[:5]) if k) \
+            if targets else BUILD
     if program in _MAVEN or program in _GRADLE:
-        goals = [g.lower().rsplit(":", 1)[-1] for g in rest[:8]]
-        if any(g in ("test", "verify", "check", "integration-test", "connectedchecks") for g in goals):
-            return TEST
-        if any(g in ("package", "compile", "install", "build", "assemble", "jar", "deploy")
-               for g in goals):
-            return BUILD
-        return None
+        return _jvm_kind(rest)
     if program == "tsc":
         return TYPECHECK if "--noEmit" in words else BUILD
     if program in _CHECK_ONLY:
@@ -674,6 +675,27 @@ def _segment_kind(segment: str) -> str | None:
         if stem.startswith("test") or stem.endswith(("test", "tests")) or stem == "runtests":
             return TEST
     return kind
+
+
+def _package_script_kind(rest: list[str]) -> str | None:
+    """`npm test`, `npm run build`, `yarn lint`, `pnpm typecheck` …"""
+    if not rest:
+        return None
+    if rest[0] in ("test", "t", "tst"):
+        return TEST
+    script = rest[1] if rest[0] in ("run", "run-script") and len(rest) > 1 else rest[0]
+    return _script_kind(script)
+
+
+def _jvm_kind(goals: list[str]) -> str | None:
+    """Maven goals / Gradle tasks: `mvn test`, `./gradlew build` …"""
+    names = [g.lower().rsplit(":", 1)[-1] for g in goals[:8]]
+    if any(n in ("test", "verify", "check", "integration-test", "connectedchecks") for n in names):
+        return TEST
+    if any(n in ("package", "compile", "install", "build", "assemble", "jar", "deploy")
+           for n in names):
+        return BUILD
+    return None
 
 
 def _best(kinds: Iterable[str]) -> str | None:
@@ -1024,10 +1046,11 @@ def _mapping_failure(tool: str, result: dict[Any, Any], args: object) -> str | N
 
 
 def written_files(tool: str, args: object) -> list[str]:
-    """Paths a call writes, edits or (patches) adds or deletes: write/edit tools' path
-    argument (`path`, `file_path`, `notebook_path` …), every file of an `apply_patch` patch;
-    [] for other tools and for the text editor's `view`. Paths are one line, at most
-    MAX_PATH_CHARS (keeping their end)."""
+    """Paths a call creates, changes or deletes: a write or edit tool's path argument (`path`,
+    `file_path`, `notebook_path` …) or every file named in an `apply_patch` patch; [] for
+    other tools and for the text editor's `view`. Each path is one line of at most
+    MAX_PATH_CHARS (+ "…"), keeping its end. Whether the call succeeded is the caller's
+    business (see `reported_failure`)."""
     role = tool_role(tool)
     if role not in (WRITE, EDIT, PATCH):
         return []

@@ -142,6 +142,8 @@ MAIN_ARGUMENTS = [
     ("unknown_tool", "plain words", "plain words"),
     ("unknown_tool", {"n": 3, "flag": True}, ""),
     ("bash", {"command": "   "}, ""),
+    ("bash", "{ make; } 2>&1", "{ make; } 2>&1"),  # a plain-text command, not JSON
+    ("bash", "{}", ""),
     ("bash", {"command": "cd repo &&\n   pytest\t-q"}, "cd repo && pytest -q"),
 ]
 
@@ -332,6 +334,7 @@ NOT_FAILURES = [
     ("read_file", "     1\tError: this file documents errors\n     2\tExit code: 3\n"),
     ("read_file", "     1\tTraceback (most recent call last):\n     2\tValueError: x\n"),
     ("Read", "     1→Error: config missing\n"),
+    ("bash", "     1\tbash: line 1: foo: command not found\n     2\t1 failed in 2s\n"),  # cat -n
     ("read_file", "ERROR: a log line without gutter\n"),  # only Attocode's `Error:` form counts
     ("read_file", "     1\tfrom util import load_items\n"),
     ("WebFetch", "fatal: a page about git errors"),
@@ -462,9 +465,15 @@ COMMAND_KINDS = [
     ("pip install pytest", None),
     ("grep -rn pytest .", None),
     ("echo 'make test && pytest'", None),
+    ("git commit -m 'fix dates; cargo test --all'", None),
     ("cat Makefile", None),
     ("git commit -m 'run pytest'", None),
     ("test -f setup.py", None),
+    ("command -v pytest", None),
+    ("python script.py --test", None),
+    ("python -c 'import pytest'", None),
+    ("python tests/runtests.py", "test"),
+    ("./scripts/test.sh", "test"),
     ("black .", None),
     ("npm install", None),
     ("go run .", None),
