@@ -715,7 +715,20 @@ def command_kind(command: object) -> str | None:
         command = _argv_text(command)
     if not isinstance(command, str):
         return None
+    if len(command) <= _CACHED_COMMAND_CHARS:  # agents repeat their commands: remember them
+        return _cached_command_kind(command)
+    return _command_kind(command)
+
+
+#: Commands up to this long have their kind remembered (the last 1024 of them).
+_CACHED_COMMAND_CHARS = 500
+
+
+def _command_kind(command: str) -> str | None:
     return _best(k for k in map(_segment_kind, _segments(command)) if k)
+
+
+_cached_command_kind = lru_cache(maxsize=1024)(_command_kind)
 
 
 def _segments(command: str) -> list[str]:
@@ -731,8 +744,8 @@ def _segments(command: str) -> list[str]:
 
 # --- test results -----------------------------------------------------------------------------
 
-#: One line stating a test run's outcome, per runner (read in C over the output's end).
-_SUMMARY = re.compile(r"""^[ \t=]*(?:
+#: One line stating a test run's outcome, per runner.
+_SUMMARY = re.compile(r"""[ \t=]*(?:
    (?P<pytest>(?:\d{1,9}[ ](?:failed|passed|errors?|skipped|xfailed|xpassed|warnings?|deselected
         |rerun)(?:,[ ])?)+|no[ ]tests[ ]ran)
       (?:[ ]in[ ][\d.]+[ ]?s(?:econds)?(?:[ ]\([\d:.]+\))?)?[ \t=]*
@@ -748,8 +761,15 @@ _SUMMARY = re.compile(r"""^[ \t=]*(?:
  | (?P<mocha>\d{1,9}[ ](?:passing|failing|pending))(?:[ ]\([^)\n]*\))?[ \t]*
  | (?P<go>(?:ok|FAIL)[ \t]+\S+[ \t]+(?:[\d.]+s|\(cached\)|\[)[^\n]*)
  | (?:\#|ℹ)[ \t]*(?P<tap>(?:pass|fail|tests|skip|todo|cancelled)[ \t]+\d{1,9})[ \t]*
-)\r?$""", re.MULTILINE | re.VERBOSE)
-_UNITTEST_RAN = re.compile(r"^Ran (\d{1,9}) tests? in ", re.MULTILINE)
+)\s*$""", re.VERBOSE)
+#: What a summary line can start with (after blanks and `=` rules): a cheap first check.
+_SUMMARY_STARTS = frozenset("0123456789OFTtoP#ℹn[")
+#: A summary line starting with a digit starts with a count and a word ("2 failed"), unlike
+#: a line-number gutter ("  12\tcode").
+_COUNT_START = re.compile(r"\d{1,9} [a-z]")
+#: Summary lines are read among this many last lines of the output.
+SUMMARY_LINES = 80
+_UNITTEST_RAN = re.compile(r"Ran (\d{1,9}) tests? in ")
 _COUNT = re.compile(r"(\d{1,9})[ \t]+([a-z]+)")
 _FAILED_TEST = re.compile(r"^(?:FAILED|ERROR) \S+(?:::\S+| - ).*$", re.MULTILINE)
 _GO_TEST_FAIL = re.compile(r"^\s*--- FAIL: (\S+)", re.MULTILINE)
@@ -770,14 +790,20 @@ def _test_outcome(text: str, *, failed_lines: bool = False) -> Outcome | None:
     tail, _ = _tail(text, TAIL_WINDOW)
     if "\x1b" in tail:
         tail = _ANSI.sub("", tail)
-    matches = list(_SUMMARY.finditer(tail))
+    lines = tail.splitlines()[-SUMMARY_LINES:]
     aggregated: dict[str, list[str]] = {"mocha": [], "go": [], "tap": []}
-    for match in reversed(matches):
-        group = match.lastgroup or ""
+    for index in range(len(lines) - 1, -1, -1):
+        start = lines[index].lstrip(" \t=")
+        if start[:1] not in _SUMMARY_STARTS or (start[0].isdigit() and not _COUNT_START.match(start)):
+            continue
+        match = _SUMMARY.match(lines[index])
+        group = match.lastgroup if match is not None else None
+        if match is None or group is None:
+            continue
         if group in aggregated:
             aggregated[group].append(" ".join(match.group(group).split()))
             continue
-        outcome = _single_line_outcome(group, match, tail)
+        outcome = _single_line_outcome(group, match, lines[max(0, index - 4):index])
         if outcome is not None:
             return outcome
     outcome = _aggregated_outcome(aggregated)
@@ -786,9 +812,10 @@ def _test_outcome(text: str, *, failed_lines: bool = False) -> Outcome | None:
     return outcome
 
 
-def _single_line_outcome(group: str, match: re.Match[str], tail: str) -> Outcome | None:
+def _single_line_outcome(group: str, match: re.Match[str], before: list[str]) -> Outcome | None:
     """The outcome one summary line states (pytest, unittest, jest/vitest, cargo, RSpec,
-    PHPUnit, Maven, dotnet), or None (a bare `OK` without unittest's `Ran N tests`)."""
+    PHPUnit, Maven, dotnet), or None (a bare `OK` without unittest's `Ran N tests` in the
+    lines just `before` it)."""
     text = " ".join(match.group(group).split())
     if group == "pytest":
         if text == "no tests ran":
@@ -796,8 +823,8 @@ def _single_line_outcome(group: str, match: re.Match[str], tail: str) -> Outcome
         return text.rstrip(", "), _counts_fail(text)
     if group == "unittest":
         ran = None
-        for found in _UNITTEST_RAN.finditer(tail, max(0, match.start() - 400), match.start()):
-            ran = found
+        for line in before:
+            ran = _UNITTEST_RAN.match(line) or ran
         status, _, details = text.partition(" ")
         details = details.strip("()")
         if ran is None:
@@ -842,6 +869,8 @@ def _aggregated_outcome(found: dict[str, list[str]]) -> Outcome | None:
 def _failed_test_lines(text: str) -> Outcome | None:
     """pytest's `FAILED path::test - reason` lines (or go's `--- FAIL: TestX`), if any."""
     head, _ = _head(text, TAIL_WINDOW)
+    if "FAILED " not in head and "ERROR " not in head and "--- FAIL: " not in head:
+        return None
     for pattern, prefix in ((_FAILED_TEST, ""), (_GO_TEST_FAIL, "FAIL ")):
         found = pattern.findall(head)
         if found:

@@ -458,6 +458,7 @@ COMMAND_KINDS = [
     ("black --check .", "lint"),
     ("ruff check . && mypy src && pytest", "test"),
     ("npm run build && npm run lint", "build"),
+    ("echo " + "x" * 600 + " && pytest -q", "test"),  # longer than what is remembered
     # not test or build
     ("ls config", None),
     ("python3 -c \"print(sum(1 for _ in open('items.csv')) - 1)\"", None),
