@@ -54,7 +54,7 @@ def test_messages_say_what_was_wrong() -> None:
 
 def test_numbers_written_as_text_are_read_and_reported() -> None:
     [session] = load([str(FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl")])
-    assert len(session.diagnostics) == 22
+    assert sum(d.count for d in session.diagnostics) == 22 == session.damaged_lines
     assert all(d.action == "repaired" for d in session.diagnostics)
     na = [d for d in session.diagnostics if "'n/a'" in d.message]
     assert len(na) == 1 and "'n/a' as 0" in na[0].message
@@ -220,14 +220,19 @@ def test_overlong_line_is_skipped_not_read(tmp_path: Path, monkeypatch) -> None:
 
 def test_file_without_events_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n\nnot json\n")
+    empty.write_text("")
     with pytest.raises(AttoreportError, match="empty.jsonl: no trace events found "
-                       r"\(line 1: blank line skipped\)"):
+                       r"\(the file is empty\)"):
         load([str(empty)])
-    text = tmp_path / "README.jsonl"
-    text.write_text("hello\n")
-    with pytest.raises(AttoreportError, match="line 1: not JSON: 'hello'"):
-        load([str(text)])
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n\n")
+    with pytest.raises(AttoreportError, match=r"blank.jsonl: no trace events found \(line 1: "
+                       "blank line skipped"):
+        load([str(blank)])
+    kept_but_no_kind = tmp_path / "old.jsonl"
+    kept_but_no_kind.write_text('{"type": "trace.start", "timestamp": 1}\n')
+    with pytest.raises(AttoreportError, match="no trace events found"):
+        load([str(kept_but_no_kind)])
     fake = tmp_path / "fake.jsonl.gz"
     fake.write_text("not gzip\n")
     with pytest.raises(AttoreportError, match="compressed data is damaged from the start"):
