@@ -33,6 +33,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -111,8 +112,9 @@ _TASK_FAILED = _KIND_CODES["swarm_task_failed"]
 _CALL_CODES = frozenset({_TOOL_END, _TOOL_ERROR})
 _PAIRED_CODES = frozenset({_TOOL_START, _TOOL_END, _TOOL_ERROR})
 _TASK_CODES = frozenset({_TASK_COMPLETE, _TASK_FAILED})
-#: Kinds the typed path leaves to the generic one (they need the whole `data`).
-_GENERIC_KINDS = frozenset({_SESSION_START, _SESSION_END})
+#: Kinds the typed path reads (session start and end need the whole `data`: generic path).
+_TYPED_CODES = {name: code for name, code in _KIND_CODES.items()
+                if code not in (_SESSION_START, _SESSION_END)} | {AGENT_TOOL_KIND: _TOOL_END}
 _JSON_AT = re.compile(r"\s+at$")
 
 
@@ -474,7 +476,7 @@ class _Event(Struct, frozen=True, gc=False):
     timestamp: float
     event_id: str | None = None
     session_id: str | None = None
-    iteration: int = NO_ITERATION
+    iteration: int | None = None
     data: _Data = _NO_DATA
     parent_event_id: str | None = None
     duration_ms: float = _NAN
@@ -663,16 +665,27 @@ class _ChunkParser:
             if events is not None and len(events) == line_count and (
                     not at_end or block.endswith(b"\n")):
                 self._checkpoints(block, offset, first_line)
-                done = self._typed(events, first_line)
-                self.lines_read += done
-                if done == line_count:
-                    return
-                skip = 0
-                for _ in range(done):
-                    skip = block.index(b"\n", skip) + 1
-                self._line_by_line(block[skip:], offset + skip, at_end)
+                self._bulk(events, block, first_line)
                 return
         self._line_by_line(block, offset, at_end)
+
+    def _bulk(self, events: list[_Event], block: bytes, first_line: int) -> None:
+        """Typed events of a whole block; the few the typed path leaves (session start and
+        end, odd values) are read by the generic path, in their place."""
+        count = len(events)
+        index = position = at = 0  # `position`: byte offset of line `at` in the block
+        while index < count:
+            index += self._typed(events, first_line, index)
+            if index >= count:
+                break
+            while at < index:
+                position = block.index(b"\n", position) + 1
+                at += 1
+            end = block.find(b"\n", position)
+            self.lines_read = first_line - 1 + index
+            self._generic_line(block[position:end].strip(), first_line + index, True)
+            index += 1
+        self.lines_read = first_line - 1 + count
 
     def diagnose_blank_run(self, first: int, count: int) -> None:
         self.groups[self._unnamed()].log.add_many("blank", first, count, "blank line skipped")
@@ -742,39 +755,41 @@ class _ChunkParser:
             except _TYPED_ERRORS:
                 pass
             else:
-                if self._typed([event], line_no) == 1:
+                if self._typed([event], line_no, 0) == 1:
                     return
         self._generic_line(text, line_no, complete)
 
     # -- the typed path ---------------------------------------------------------
 
-    def _typed(self, events: list[_Event], first_line: int) -> int:  # noqa: C901 - hot loop
-        """Append typed events (consecutive lines from `first_line`); returns how many were
-        taken. It stops at the first event the generic path must read (odd values, session
-        start or end, unknown kinds), which is then read line by line."""
+    def _typed(self, events: list[_Event], first_line: int, start: int) -> int:  # noqa: C901
+        """Append typed events from `events[start]` (line `first_line + start` on); returns
+        how many were taken. It stops at the first event the generic path must read (odd
+        values, session start or end, unknown kinds)."""
         c = self.c
         kinds, stamps, iterations = c["kinds"].append, c["timestamps"].append, c["iterations"].append
         durations, display, agents = c["durations"].append, c["display"].append, c["agents"].append
         tools, ids, flags = c["tools"].append, c["ids"].append, c["flags"].append
-        kind_codes = self.kind_codes
+        typed_codes = _TYPED_CODES
+        known_string = self.string_codes.get
         intern = self._intern
-        row = self.rows
+        row = first_row = self.rows
         row_groups = self.row_groups
         current, current_sid = self.current, self.current_sid
-        taken = 0
-        for event in events:
+        if current < 0:
+            current, current_sid = self._unnamed(), self.current_sid
+        group_start = row
+        first_line += start
+        for event in islice(events, start, None):
             timestamp = event.timestamp
             if not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
                 break
-            code = kind_codes.get(event.kind)
+            code = typed_codes.get(event.kind)
             if code is None:
-                if event.kind != AGENT_TOOL_KIND:
-                    break
-                code = _TOOL_END
-            if code in _GENERIC_KINDS:
                 break
             iteration = event.iteration
-            if iteration <= NO_ITERATION or iteration > _INT64_MAX:
+            if iteration is None:
+                iteration = NO_ITERATION
+            elif not NO_ITERATION < iteration <= _INT64_MAX:
                 break
             data = event.data
             duration = event.duration_ms
@@ -791,21 +806,18 @@ class _ChunkParser:
                     break
             if code == _LLM_RESPONSE and not self._llm(data, row):
                 break
-            line_no = first_line + taken
             sid = event.session_id
             if sid and sid != current_sid:
+                self.groups[current].kind_lines += row - group_start
+                group_start = self.rows = row
                 current = self._select(sid)
                 current_sid = sid
                 row_groups = self.row_groups
-            elif current < 0:
-                current = self._unnamed()
-                current_sid = self.current_sid
-            self.groups[current].kind_lines += 1
             if row_groups is not None:
                 row_groups.append(current)
             event_id = event.event_id
             if event_id is None or not event_id or len(event_id) > 64:
-                event_id = _event_id(event_id, line_no)
+                event_id = _event_id(event_id, first_line + row - first_row)
             ids(hash(event_id))
             parent = event.parent_event_id
             if parent is not None:
@@ -819,9 +831,17 @@ class _ChunkParser:
             tool = data.tool
             if tool is UNSET:
                 tool = data.tool_name
-            tools(NO_STRING if tool is UNSET else intern(tool))
+            if tool is UNSET:
+                tools(NO_STRING)
+            else:
+                found = known_string(tool)
+                tools(intern(tool) if found is None else found)
             agent = data.agent_id
-            agents(NO_STRING if agent is UNSET else intern(agent))
+            if agent is UNSET:
+                agents(NO_STRING)
+            else:
+                found = known_string(agent)
+                agents(intern(agent) if found is None else found)
             if data.error is not None:
                 self._error(row, data.error)
             if code in _CALL_CODES:
@@ -837,8 +857,9 @@ class _ChunkParser:
             elif code in _TASK_CODES:
                 self._task(code, row, data)
             row += 1
-            taken += 1
-            self.rows = row
+        taken = row - first_row
+        self.groups[current].kind_lines += row - group_start
+        self.rows = row
         self.current, self.current_sid = current, current_sid
         if taken:
             self.saw_event_line = True

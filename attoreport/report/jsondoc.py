@@ -1,10 +1,16 @@
-"""The `--json` document: every session's analysis, with Attocode's field names."""
+"""The `--json` document: every session's analysis, with Attocode's field names.
+
+Built from plain dicts and written by orjson; the standard library writes it only when
+orjson cannot (integers beyond 64 bits, which Attocode's values may hold).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from attoreport.analysis import Analysis
 
@@ -42,9 +48,17 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
 
 
 def render_json(analyses: Sequence[Analysis], version: str) -> str:
-    """The whole document as indented JSON text (standard library: exact for huge integers)."""
+    """The whole document as indented JSON text."""
     document = {
         "tool": {"name": "attoreport", "version": version},
         "sessions": [session_document(a) for a in analyses],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(document)
+
+
+def dumps(document: Any) -> str:
+    """Indented JSON: orjson, or the standard library for integers beyond 64 bits."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
