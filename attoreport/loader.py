@@ -33,7 +33,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -546,6 +546,7 @@ class _Chunk:
     skipped: dict[int, int]
     groups: list[_GroupState]
     row_groups: array | None
+    single_group: int
     current: int
     checkpoints: tuple[array, array]
     saw_event_line: bool
@@ -591,6 +592,8 @@ class _ChunkParser:
         self.current = -1
         self.current_sid: Any = _NOTHING  # the raw session_id that selected `current`
         self.row_groups: array | None = None
+        #: The group of every row while there is only one (see `_rows_in`).
+        self.single_group = -1
         self.ck_lines = array("q")
         self.ck_offsets = array("q")
         self.saw_event_line = False
@@ -606,9 +609,17 @@ class _ChunkParser:
         if index is None:
             index = self.group_index[key] = len(self.groups)
             self.groups.append(_GroupState(key))
-            if len(self.groups) == 2 and self.row_groups is None:
-                self.row_groups = array("H", bytes(2 * self.rows))
         return index
+
+    def _rows_in(self, group: int) -> array | None:
+        """Called before rows go to `group`: the group column, made when a second group
+        gets rows (None while every row is in one group)."""
+        if self.row_groups is None:
+            if self.single_group < 0 or not self.rows:
+                self.single_group = group
+            elif group != self.single_group:
+                self.row_groups = array("H", [self.single_group]) * self.rows
+        return self.row_groups
 
     def _unnamed(self) -> int:
         """The group lines without a session id go to: the current one."""
@@ -717,29 +728,30 @@ class _ChunkParser:
             self.feed_block(block[end:], offset + end, at_end)
 
     def _line_by_line(self, block: bytes, offset: int, at_end: bool) -> None:
-        pieces = _split_lines(block)
-        last = len(pieces) - 1
-        position = offset
         since_checkpoint = 0
         blank_start, blank_count = 0, 0
-        for index, raw in enumerate(pieces):
+        size = len(block)
+        for start, end in _line_spans(block):
             self.lines_read += 1
             line_no = self.lines_read
             if since_checkpoint >= CHECKPOINT_BYTES:
                 self.ck_lines.append(line_no)
-                self.ck_offsets.append(position)
+                self.ck_offsets.append(offset + start)
                 since_checkpoint = 0
-            position += len(raw)
-            since_checkpoint += len(raw)
-            if not raw.strip():
-                if not blank_count:
-                    blank_start = line_no
-                blank_count += 1
-                continue
+            since_checkpoint += end - start
+            raw = block[start:end] if end - start > 2 else None  # short lines are blank
+            if raw is None or not raw.strip():
+                if raw is None and block[start:end].strip():
+                    raw = block[start:end]
+                else:
+                    if not blank_count:
+                        blank_start = line_no
+                    blank_count += 1
+                    continue
             if blank_count:
                 self.diagnose_blank_run(blank_start, blank_count)
                 blank_count = 0
-            complete = index < last or not at_end or raw.endswith((b"\n", b"\r"))
+            complete = end < size or not at_end or raw.endswith((b"\n", b"\r"))
             self._line(raw, line_no, complete)
         if blank_count:
             self.diagnose_blank_run(blank_start, blank_count)
@@ -775,9 +787,8 @@ class _ChunkParser:
         row = first_row = self.rows
         row_groups = self.row_groups
         current, current_sid = self.current, self.current_sid
-        if current < 0:
-            current, current_sid = self._unnamed(), self.current_sid
         group_start = row
+        single = self.single_group
         first_line += start
         for event in islice(events, start, None):
             timestamp = event.timestamp
@@ -807,14 +818,22 @@ class _ChunkParser:
             if code == _LLM_RESPONSE and not self._llm(data, row):
                 break
             sid = event.session_id
-            if sid and sid != current_sid:
-                self.groups[current].kind_lines += row - group_start
+            if (sid and sid != current_sid) or current < 0:
+                if current >= 0:
+                    self.groups[current].kind_lines += row - group_start
                 group_start = self.rows = row
-                current = self._select(sid)
-                current_sid = sid
-                row_groups = self.row_groups
+                current = self._select(sid) if sid else self._unnamed()
+                current_sid = self.current_sid
+                row_groups = self._rows_in(current)
+                single = self.single_group
             if row_groups is not None:
                 row_groups.append(current)
+            elif current != single:
+                self.rows = row
+                row_groups = self._rows_in(current)
+                single = self.single_group
+                if row_groups is not None:
+                    row_groups.append(current)
             event_id = event.event_id
             if event_id is None or not event_id or len(event_id) > 64:
                 event_id = _event_id(event_id, first_line + row - first_row)
@@ -858,7 +877,8 @@ class _ChunkParser:
                 self._task(code, row, data)
             row += 1
         taken = row - first_row
-        self.groups[current].kind_lines += row - group_start
+        if current >= 0:
+            self.groups[current].kind_lines += row - group_start
         self.rows = row
         self.current, self.current_sid = current, current_sid
         if taken:
@@ -1193,8 +1213,9 @@ class _ChunkParser:
             meta = data.get("metadata")
             if isinstance(meta, dict):
                 shown = _optional_float(meta.get("duration_ms"))
-        if self.row_groups is not None:
-            self.row_groups.append(group)
+        row_groups = self._rows_in(group)
+        if row_groups is not None:
+            row_groups.append(group)
         c["kinds"].append(code)
         c["timestamps"].append(timestamp)
         c["iterations"].append(NO_ITERATION if iteration is None else iteration)
@@ -1256,7 +1277,8 @@ class _ChunkParser:
             if found is not None and (first is None or found < first):
                 first = found
         return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.errors,
-                      self.task_spend, self.skipped, self.groups, self.row_groups, self.current,
+                      self.task_spend, self.skipped, self.groups, self.row_groups,
+                      self.single_group, self.current,
                       (self.ck_lines, self.ck_offsets), self.saw_event_line,
                       self.missing_timestamps, first, self.has_lines, self.has_content)
 
@@ -1267,17 +1289,31 @@ def _event_id(value: Any, line: int) -> str:
     return bounded(safe_text(value, 200), 64)
 
 
-def _split_lines(block: bytes) -> list[bytes]:
-    """Lines with their ends; lone CRs end lines too, as in Python's text mode (and so in
-    Attocode's loader)."""
+_NEWLINES = re.compile(rb"\r\n|\r|\n")
+
+
+def _line_spans(block: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line, its end included; lone CRs end lines too, as in Python's
+    text mode (and so in Attocode's loader). Nothing is kept per line."""
+    size = len(block)
+    position = 0
     if b"\r" not in block:
-        pieces = block.split(b"\n")
-        last = pieces.pop()
-        lines = [piece + b"\n" for piece in pieces]
-        if last:
-            lines.append(last)
-        return lines
-    return block.splitlines(keepends=True)
+        find = block.find
+        while position < size:
+            end = find(b"\n", position) + 1 or size
+            yield position, end
+            position = end
+        return
+    for match in _NEWLINES.finditer(block):
+        yield position, match.end()
+        position = match.end()
+    if position < size:
+        yield position, size
+
+
+def _split_lines(block: bytes) -> list[bytes]:
+    """The lines of a (short) block, with their ends."""
+    return [block[a:b] for a, b in _line_spans(block)]
 
 
 # ---------------------------------------------------------------------------
@@ -1434,8 +1470,10 @@ def _rows_by_group(whole: _Chunk) -> dict[int, array] | None:
 def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
                  whole: _Chunk) -> array | None:
     """The rows of these groups in file order (None: every row of the part)."""
-    if rows_of is None or set(groups) >= set(range(len(whole.groups))):
-        return None if whole.columns["kinds"] else array("q")
+    if rows_of is None:
+        return None if whole.single_group in groups else array("q")
+    if set(groups) >= set(range(len(whole.groups))):
+        return None
     if len(groups) == 1:
         return rows_of.get(groups[0], array("q"))
     return array("q", sorted(row for g in groups for row in rows_of.get(g, ())))
@@ -1512,7 +1550,7 @@ def _merge_states(states: list[_GroupState]) -> _GroupState:
 def _join(chunks: list[_Chunk]) -> _Chunk:
     """Consecutive byte ranges of one file as one part (exactly as one pass would build it)."""
     head = chunks[0]
-    columns = {name: array(col.typecode, col) for name, col in head.columns.items()}
+    columns = head.columns  # the parts are ours: extended in place, not copied
     strings = list(head.strings)
     string_codes = {s: i for i, s in enumerate(strings)}
     kind_names = list(head.kind_names)
@@ -1568,6 +1606,7 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
                 code = kind_codes[k] = len(kind_names)
                 kind_names.append(k)
             kind_map.append(code)
+        chunk_rows = len(chunk.columns["kinds"])
         for name, col in chunk.columns.items():
             if name in _STRING_COLUMNS and string_map != [*range(len(chunk.strings)), NO_STRING]:
                 col = array(col.typecode, map(string_map.__getitem__, col))
@@ -1578,12 +1617,13 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
             elif name == "lines" and line_shift:
                 col = array("q", map(line_shift.__add__, col))
             columns[name].extend(col)
+        chunk.columns = {}  # freed as the joined columns grow
         errors.update((row + rows, text) for row, text in chunk.errors.items())
         task_spend.update((row + rows, v) for row, v in chunk.task_spend.items())
         skipped.update((row + rows, v) for row, v in chunk.skipped.items())
         ck_lines.extend(line + line_shift for line in chunk.checkpoints[0])
         ck_offsets.extend(chunk.checkpoints[1])
-        rows += len(chunk.columns["kinds"])
+        rows += chunk_rows
         lines_read += chunk.lines_read
         saw = saw or chunk.saw_event_line
         missing += chunk.missing_timestamps
@@ -1591,8 +1631,9 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         has_content = has_content or chunk.has_content
         if first_problem is None and chunk.first_problem is not None:
             first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
+    row_groups, single = _row_groups(row_parts)
     return _Chunk(lines_read, columns, strings, kind_names, errors, task_spend, skipped, groups,
-                  _row_groups(row_parts), current, (ck_lines, ck_offsets), saw, missing,
+                  row_groups, single, current, (ck_lines, ck_offsets), saw, missing,
                   first_problem, has_lines, has_content)
 
 
@@ -1600,11 +1641,11 @@ def _row_part(chunk: _Chunk, mapping: list[int]) -> Any:
     size = len(chunk.columns["kinds"])
     if chunk.row_groups is not None:
         return [mapping[g] for g in chunk.row_groups]
-    return (mapping[0] if mapping else 0, size)
+    return (mapping[chunk.single_group] if chunk.single_group >= 0 else -1, size)
 
 
-def _row_groups(parts: list[Any]) -> array | None:
-    """The joined group column, or None when every row is in one group."""
+def _row_groups(parts: list[Any]) -> tuple[array | None, int]:
+    """The joined group column (None when every row is in one group), and that group."""
     seen = set()
     for part in parts:
         if isinstance(part, tuple):
@@ -1613,14 +1654,14 @@ def _row_groups(parts: list[Any]) -> array | None:
         else:
             seen.update(part)
     if len(seen) <= 1:
-        return None
+        return None, next(iter(seen), -1)
     out = array("H")
     for part in parts:
         if isinstance(part, tuple):
             out.extend(array("H", [part[0]]) * part[1])
         else:
             out.extend(part)
-    return out
+    return out, -1
 
 
 def _shift_state(state: _GroupState, shift: int) -> None:
@@ -1726,9 +1767,9 @@ def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: arra
     if parent_rows:
         wanted = set(parent_keys)
         first: dict[int, int] = {}
-        for row, key in enumerate(ids):
-            if key in wanted and key not in first:
-                first[key] = row
+        # Rows whose id some event names as its parent, found at C speed.
+        for row in compress(range(len(ids)), map(wanted.__contains__, ids)):
+            first.setdefault(ids[row], row)
         for row, key in zip(parent_rows, parent_keys, strict=True):
             found = first.get(key, NO_ROW)
             if found != NO_ROW and found < row:
