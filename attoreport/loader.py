@@ -599,7 +599,7 @@ class _ChunkParser:
         self.saw_event_line = False
         self.missing_timestamps = 0
         self.has_lines = False
-        #: A line that is not blank was seen (a file of blank lines is not "not a trace").
+        #: A line was read as JSON (only then can a file be "not a trace").
         self.has_content = False
 
     # -- groups -----------------------------------------------------------
@@ -989,13 +989,13 @@ class _ChunkParser:
     # -- the generic path: any line, read as Attocode reads it -------------------
 
     def _generic_line(self, text: bytes, line_no: int, complete: bool) -> None:
-        self.has_content = True
         try:
             parsed = _ANY.decode(text)
         except _TYPED_ERRORS:
             parsed = self._stdlib_parse(text, line_no, complete)
         if parsed is _NOTHING:
             return
+        self.has_content = True
         if not isinstance(parsed, dict):
             self.diagnose("not-object", line_no,
                           f"not a JSON object but {_json_type(parsed)}; line skipped")
