@@ -1410,8 +1410,9 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
     whole = _join(chunks) if len(chunks) > 1 else chunks[0]
     lines.checkpoints = whole.checkpoints
     if not whole.saw_event_line:
-        if whole.has_content:
-            raise AttoreportError(_not_a_trace(trace, lines))
+        document = _looks_like_one_document(lines)
+        if whole.has_content or document:
+            raise AttoreportError(_not_a_trace(trace, document))
         if whole.first_problem is None:
             raise AttoreportError(f"{trace.source}: no trace events found (the file is empty)")
         line, message = whole.first_problem
@@ -1442,16 +1443,20 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
     return sessions
 
 
-def _not_a_trace(trace: TraceInput, lines: _Lines) -> str:
+def _not_a_trace(trace: TraceInput, document: bool) -> str:
     message = (f'{trace.source}: not an Attocode trace: no line has a "kind" or "type"; '
                "expected JSON Lines, one event per line")
-    head = lines.head(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] in (b"{", b"["):
-        first_line = head.split(b"\n", 1)[0].strip()
-        if first_line in (b"{", b"[") or head[:1] == b"[":
-            message += (" (this looks like a single JSON document; write one JSON object "
-                        "per line, e.g. with `jq -c '.[]'`)")
+    if document:
+        message += (" (this looks like a single JSON document spread over several lines; "
+                    "an Attocode trace has one JSON object per line)")
     return message
+
+
+def _looks_like_one_document(lines: _Lines) -> bool:
+    """A pretty-printed JSON document: its first line opens an object or array alone."""
+    head = lines.head(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    first = head.split(b"\n", 1)[0].strip()
+    return first in (b"{", b"[") or (first.startswith(b"[") and first.endswith(b"]"))
 
 
 def _rows_by_group(whole: _Chunk) -> dict[int, array] | None:

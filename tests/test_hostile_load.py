@@ -42,17 +42,15 @@ def test_non_finite_goal_and_model_are_kept_as_text(tmp_path: Path) -> None:
 
 
 def test_lone_surrogates_anywhere(tmp_path: Path) -> None:
-    s = "\\ud800"
     lines = [
-        '{"kind": "session_start", "timestamp": 1, "session_id": "a%s", "data": {"goal": "g%s", '
-        '"model": "m%s"}}' % (s, s, s),
-        '{"kind": "tool_error", "timestamp": 2, "session_id": "a%s", "data": {"tool": "t%s", '
-        '"error": "e%s", "agent_id": "x%s", "args": {"k%s": "v%s"}}}' % ((s,) * 6),
-        '{"kind": "k%s", "timestamp": 3, "session_id": "b%s", "data": {"status": "s%s"}}'
-        % (s, s, s),
-        '{"kind": "session_end", "timestamp": 4, "session_id": "b%s", "data": {"status": "s%s"}}'
-        % (s, s),
+        '{"kind": "session_start", "timestamp": 1, "session_id": "a@", "data": {"goal": "g@", '
+        '"model": "m@"}}',
+        '{"kind": "tool_error", "timestamp": 2, "session_id": "a@", "data": {"tool": "t@", '
+        '"error": "e@", "agent_id": "x@", "args": {"k@": "v@"}}}',
+        '{"kind": "k@", "timestamp": 3, "session_id": "b@", "data": {"status": "s@"}}',
+        '{"kind": "session_end", "timestamp": 4, "session_id": "b@", "data": {"status": "s@"}}',
     ]
+    lines = [line.replace("@", "\\ud800") for line in lines]
     path = tmp_path / "t.jsonl"
     path.write_text("\n".join(lines) + "\n")
     sessions, doc = every_output(path)
@@ -76,7 +74,7 @@ def test_deep_nesting_anywhere(tmp_path: Path, where: str) -> None:
         "agent_id": '{"kind": "subagent_timeout", "timestamp": 1, "data": {"agent_id": %s}}',
         "iteration": '{"kind": "custom", "timestamp": 1, "iteration": %s}',
         "parent": '{"kind": "custom", "timestamp": 1, "parent_event_id": %s}',
-    }[where] % deep
+    }[where].replace("%s", deep)
     good = json.dumps(event("session_start", 0.5, goal="g"))
     path = write_trace(tmp_path / "t.jsonl", [good, record, record, record])
     sessions, _ = every_output(path)
@@ -86,8 +84,8 @@ def test_deep_nesting_anywhere(tmp_path: Path, where: str) -> None:
 @pytest.mark.parametrize("value", ["1e309", str(2**64), str(-(2**63)), "1e300", "true"])
 def test_iterations_that_are_not_usable_are_ignored(tmp_path: Path, value: str) -> None:
     path = tmp_path / "t.jsonl"
-    path.write_text('{"kind": "llm_response", "timestamp": 1, "iteration": %s, "data": '
-                    '{"tokens": 3}}\n' % value)
+    path.write_text('{"kind": "llm_response", "timestamp": 1, "iteration": ' + value +
+                    ', "data": {"tokens": 3}}\n')
     [session], doc = every_output(path)
     assert list(session.table.iterations) == [loader.NO_ITERATION]
     assert "iteration" in session.diagnostics[0].message
@@ -112,8 +110,8 @@ def test_numbers_of_thousands_of_digits(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     digits = "9" * 5000
     good = json.dumps(event("session_start", 0.5, goal="g"))
-    path.write_text(good + '\n{"kind": "tool_end", "timestamp": 1, "duration_ms": %s, "data": '
-                    '{"tool": "t", "args": {"n": %s}, "tokens": %s}}\n' % (digits, digits, digits))
+    path.write_text(good + '\n{"kind": "tool_end", "timestamp": 1, "duration_ms": @, "data": '
+                    '{"tool": "t", "args": {"n": @}, "tokens": @}}\n'.replace("@", digits))
     [session], _ = every_output(path)
     assert [d.line for d in session.diagnostics] == [2]
     unreadable = tmp_path / "u.jsonl"
