@@ -158,9 +158,11 @@ def test_parents_link_earlier_events_and_tool_ids(tmp_path: Path) -> None:
         {**event("custom", 4.0, 1), "event_id": "later"},
         {**event("tool_start", 5.0, 1, tool="y", metadata={"tool_id": "t1"}), "event_id": "d"},
         {**event("tool_end", 6.0, 1, tool="y", metadata={"tool_id": "t1"}), "event_id": "e"},
+        {**event("custom", 7.0, 1), "event_id": "a"},  # the same id again: the first one counts
+        {**event("custom", 8.0, 1), "event_id": "f", "parent_event_id": "a"},
     ])
     [session] = loader.load([str(trace)])
-    assert list(session.table.parents) == [NO_ROW, 0, NO_ROW, NO_ROW, NO_ROW, 4]
+    assert list(session.table.parents) == [NO_ROW, 0, NO_ROW, NO_ROW, NO_ROW, 4, NO_ROW, 0]
 
 
 # -- diagnostics stay small ---------------------------------------------------------------
