@@ -7,6 +7,7 @@ the same iteration (the usual shape) are summed a slice at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from itertools import accumulate, groupby
 
 from attoreport.model import LlmColumns
@@ -53,26 +54,26 @@ def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
     keys = [0 if i is None else i for i in iterations]
     costs = llm.cost
     cumulative = list(accumulate(costs))
+    # Integer sums of a run are differences of prefix sums (exact for integers).
+    inputs, outputs = _prefix(llm.input_tokens), _prefix(llm.output_tokens)
+    reads, writes = _prefix(llm.cache_read_tokens), _prefix(llm.cache_write_tokens)
+    totals = _prefix(_event_totals(llm))
     buckets: dict[int, TokenFlowPoint] = {}
     by_iteration: dict[int, float] = {}
     for iteration, start, end in _runs(keys):
         point = buckets.get(iteration)
         if point is None:
             point = buckets[iteration] = TokenFlowPoint(iteration)
-        inputs = sum(llm.input_tokens[start:end])
-        outputs = sum(llm.output_tokens[start:end])
-        reads = sum(llm.cache_read_tokens[start:end])
-        writes = sum(llm.cache_write_tokens[start:end])
-        point.input_tokens += inputs
-        point.output_tokens += outputs
-        point.cache_read_tokens += reads
-        point.cache_write_tokens += writes
-        point.total_tokens += _totals(llm, start, end)
+        point.input_tokens += inputs[end] - inputs[start]
+        point.output_tokens += outputs[end] - outputs[start]
+        point.cache_read_tokens += reads[end] - reads[start]
+        point.cache_write_tokens += writes[end] - writes[start]
+        point.total_tokens += totals[end] - totals[start]
         point.cumulative_cost = cumulative[end - 1]
+        # Floats are added one by one, in file order, as Attocode adds them.
         by_iteration[iteration] = sum(costs[start:end], by_iteration.get(iteration, 0.0))
-    breakdown = {"input": sum(llm.input_tokens), "output": sum(llm.output_tokens),
-                 "cache_read": sum(llm.cache_read_tokens),
-                 "cache_write": sum(llm.cache_write_tokens)}
+    breakdown = {"input": inputs[-1], "output": outputs[-1], "cache_read": reads[-1],
+                 "cache_write": writes[-1]}
     denominator = breakdown["input"] + breakdown["cache_read"]
     efficiency = breakdown["cache_read"] / denominator if denominator else 0.0
     return TokenTotals(
@@ -82,6 +83,10 @@ def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
         breakdown=breakdown,
         cache_efficiency=efficiency,
     )
+
+
+def _prefix(values: Any) -> list[int]:
+    return [0, *accumulate(values)]
 
 
 def _runs(keys: list[int]) -> list[tuple[int, int, int]]:
@@ -95,11 +100,11 @@ def _runs(keys: list[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _totals(llm: LlmColumns, start: int, end: int) -> int:
-    """Σ `int(tokens) or (input + output + cache_read + cache_write)` over a run."""
-    tokens = llm.tokens[start:end]
+def _event_totals(llm: LlmColumns) -> Any:
+    """Per response: `int(tokens) or (input + output + cache_read + cache_write)`."""
+    tokens = llm.tokens
     if 0 not in tokens:
-        return sum(tokens)
-    return sum(t or (i + o + r + w) for t, i, o, r, w in zip(
-        tokens, llm.input_tokens[start:end], llm.output_tokens[start:end],
-        llm.cache_read_tokens[start:end], llm.cache_write_tokens[start:end], strict=True))
+        return tokens
+    return [t or (i + o + r + w) for t, i, o, r, w in zip(
+        tokens, llm.input_tokens, llm.output_tokens, llm.cache_read_tokens,
+        llm.cache_write_tokens, strict=True)]
