@@ -234,3 +234,28 @@ def test_clean_decode_messages(tmp_path: Path) -> None:
                                              [good, '{"kind": "x", "a": "tab\there"}']))])
     [diagnostic] = session.diagnostics
     assert "at at" not in diagnostic.message and "at column" in diagnostic.message
+
+
+def test_json_output_is_the_same_text_with_orjson_and_the_standard_library(monkeypatch) -> None:
+    from attoreport.report import jsondoc
+
+    sessions = [s for t in ALL_TRACES for s in loader.load([str(t)])]
+    analyses = [attoreport.analyse(s) for s in sessions]
+    fast = attoreport.render_json(analyses)
+
+    def refuse(*args: Any, **kwargs: Any) -> bytes:
+        raise TypeError("Integer exceeds 64-bit range")
+
+    monkeypatch.setattr(jsondoc.orjson, "dumps", refuse)
+    slow = attoreport.render_json(analyses)
+    assert json.loads(fast) == json.loads(slow)
+    assert json.loads(fast)["sessions"][0]["token_flow"][0]["iteration"] == \
+        jsondoc.session_document(analyses[0])["token_flow"][0]["iteration"]
+
+
+def test_integers_beyond_64_bits_in_the_json(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [event("session_start", 1.0, goal="g",
+                                                     model=2**70)])
+    [session] = loader.load([str(trace)])
+    doc = json.loads(attoreport.render_json([attoreport.analyse(session)]))
+    assert doc["sessions"][0]["summary"]["model"] == 2**70
