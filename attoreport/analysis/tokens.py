@@ -7,8 +7,8 @@ the same iteration (the usual shape) are summed a slice at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from itertools import accumulate, groupby
+from typing import Any
 
 from attoreport.model import LlmColumns
 
