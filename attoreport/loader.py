@@ -131,6 +131,7 @@ class Redactor(Protocol):
 # ---------------------------------------------------------------------------
 
 
+@gcpause.pausing
 def load(
     args: Sequence[str] = (), *, stdin: IO[bytes] | None = None, cwd: Path | None = None,
     jobs: int | None = None, redactor: Redactor | None = None,
