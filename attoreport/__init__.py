@@ -20,7 +20,7 @@ from attoreport.analysis import (
 from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
-from attoreport.model import Diagnostic, Session, TraceEvent
+from attoreport.model import Diagnostic, Session
 
 try:
     __version__ = version("attoreport")
@@ -37,7 +37,6 @@ __all__ = [
     "Session",
     "SessionAnalyzer",
     "TokenAnalyzer",
-    "TraceEvent",
     "__version__",
     "analyse",
     "load",

@@ -110,8 +110,10 @@ def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
 
 
 def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
-    actions = [d.action for s in sessions for d in s.diagnostics if d.line]
-    skipped, repaired = actions.count("skipped"), actions.count("repaired")
+    skipped = sum(d.count for s in sessions for d in s.diagnostics
+                  if d.line and d.action == "skipped")
+    repaired = sum(d.count for s in sessions for d in s.diagnostics
+                   if d.line and d.action == "repaired")
     inputs_skipped = sum(1 for s in sessions for d in s.diagnostics if not d.line)
     written = ", ".join(p for p in paths if p is not None and p != "-")
     note = "".join([f"; {_lines(skipped)} skipped" if skipped else "",

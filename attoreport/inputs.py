@@ -429,9 +429,9 @@ def open_input(trace: TraceInput, stdin: IO[bytes] | None = None) -> Iterator[Bi
     with ExitStack() as stack:
         if trace.path is None:
             raw: IO[bytes] = stdin if stdin is not None else sys.stdin.buffer
-            _check_stdin(raw)
+            check_stdin(raw)
         else:
-            raw = stack.enter_context(_open_file(trace))
+            raw = stack.enter_context(open_checked(trace))
         head, stream = _peek(raw, len(GZIP_MAGIC))
         if stream is not raw:
             stack.callback(stream.close)  # the wrapper only; `raw` is closed above if ours
@@ -442,7 +442,8 @@ def open_input(trace: TraceInput, stdin: IO[bytes] | None = None) -> Iterator[Bi
         yield cast(BinaryIO, stream)
 
 
-def _open_file(trace: TraceInput) -> IO[bytes]:
+def open_checked(trace: TraceInput) -> IO[bytes]:
+    """The file or pipe of a trace, opened raw; devices and other kinds are refused."""
     assert trace.path is not None
     _check_readable_kind(trace.source, os.stat(trace.path).st_mode)  # devices are never opened
     handle = open(trace.path, "rb")  # noqa: SIM115 (closed by open_input's ExitStack)
@@ -454,7 +455,7 @@ def _open_file(trace: TraceInput) -> IO[bytes]:
     return handle
 
 
-def _check_stdin(stream: IO[bytes]) -> None:
+def check_stdin(stream: IO[bytes]) -> None:
     """Refuse a device on standard input (`- < /dev/zero` would never end); a terminal,
     a pipe, a socket or a redirected file is fine."""
     try:

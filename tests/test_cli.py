@@ -215,7 +215,7 @@ def test_summary_line_counts_skipped_and_repaired(tmp_path: Path) -> None:
     trace = FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl"
     result = run(str(trace), "--json", str(tmp_path / "r.json"))
     assert "attoreport: 1 session; 22 lines repaired -> " in result.stderr
-    assert "... and 2 more (all are listed in the report and the JSON)" in result.stderr
+    assert "…and 16 more events with numbers that are not plain (lines 30–91)" in result.stderr
 
 
 def test_trace_text_cannot_drive_the_terminal(tmp_path: Path) -> None:

@@ -428,10 +428,10 @@ def test_a_device_on_stdin_exits_2() -> None:
 def test_a_file_or_pipe_on_stdin_is_read(tmp_path: Path) -> None:
     with CLEAN.open("rb") as redirected:
         [session] = load(["-"], stdin=redirected)
-    assert len(session.events) == 69
+    assert len(session.table) == 69
     with _real_pipe(CLEAN.read_bytes()) as pipe:
         [session] = load(["-"], stdin=pipe)
-    assert len(session.events) == 69
+    assert len(session.table) == 69
 
 
 def test_sockets_are_refused(tmp_path: Path) -> None:
@@ -456,14 +456,14 @@ def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
     writer = _fifo_fed_with(tmp_path / "trace.jsonl", CLEAN.read_bytes())
     [session] = load([str(tmp_path / "trace.jsonl")])
     writer.join()
-    assert len(session.events) == 69 and session.session_id == "trace"
+    assert len(session.table) == 69 and session.session_id == "trace"
 
 
 def test_a_gzip_stream_through_a_pipe_is_read(tmp_path: Path) -> None:
     writer = _fifo_fed_with(tmp_path / "fd", gzip.compress(CLEAN.read_bytes()))
     [session] = load([str(tmp_path / "fd")])  # like <(cat t.jsonl.gz): no name, no seeking
     writer.join()
-    assert len(session.events) == 69
+    assert len(session.table) == 69
 
 
 def test_a_pipe_inside_a_folder_is_skipped_not_waited_for(tmp_path: Path) -> None:
@@ -491,7 +491,7 @@ def test_gzip_file_without_gz_suffix_and_plain_file_with_one(tmp_path: Path) -> 
     (tmp_path / "plain.jsonl.gz").write_bytes(CLEAN.read_bytes())
     for name in ("packed.jsonl", "plain.jsonl.gz"):
         [session] = load([str(tmp_path / name)])
-        assert len(session.events) == 69 and session.diagnostics == [], name
+        assert len(session.table) == 69 and session.diagnostics == [], name
 
 
 class _PipeLike(io.RawIOBase):
@@ -517,7 +517,7 @@ def test_gzip_on_stdin_is_read_decompressed(stream: str) -> None:
                   "pipe": lambda: _real_pipe(data),
                   "trickle": lambda: _PipeLike(data)}[stream]()
     [session] = load(["-"], stdin=stdin)
-    assert len(session.events) == 69 and session.source == "-"
+    assert len(session.table) == 69 and session.source == "-"
     assert not stdin.closed  # standard input belongs to the caller
 
 
@@ -533,7 +533,7 @@ def test_plain_stdin_is_read_whole(stream: str) -> None:
     stdin: Any = io.BytesIO(data) if stream == "seekable" else _PipeLike(data)
     [session] = load(["-"], stdin=stdin)
     assert session.source == "-" and session.session_id == "stdin"
-    assert len(session.events) == 69 and session.diagnostics == []
+    assert len(session.table) == 69 and session.diagnostics == []
 
 
 def test_gzip_on_stdin_through_the_cli() -> None:

@@ -47,7 +47,7 @@ class Outcome:
 def decide(session: Session, facts: SessionFacts) -> Outcome:
     """The most serious thing that can be said of the ending, from the trace alone."""
     counts = Counts(
-        model_calls=len(facts.llm_responses),
+        model_calls=facts.llm_calls,
         failed_model_calls=facts.event_counts["llm_error"],
         tool_calls=facts.tool_calls,
         failed_tool_calls=facts.tool_errors,
