@@ -124,15 +124,21 @@ def check_outputs(targets: Mapping[str, str | None], inputs: Sequence[TraceInput
     null = _null_identity()
     for _, destination in located:
         _check_writable(destination, appending=destination.path in append_to)
+    _refuse_clashes(located, stdout, null)
+    _refuse_overwriting_inputs([d for _, d in located], inputs, _fd_identity(stdin_fd), null)
+
+
+def _refuse_clashes(located: Sequence[tuple[str, _Destination]], stdout: _Identity | None,
+                    null: _Identity | None) -> None:
+    """Two outputs to standard output, or to one file, would garble or overwrite each other."""
     _refuse_two_to_stdout(located, stdout, null)
     _refuse_shared_files(located, null)
-    _refuse_overwriting_inputs([d for _, d in located], inputs, _fd_identity(stdin_fd), null)
 
 
 def _refuse_two_to_stdout(located: Sequence[tuple[str, _Destination]], stdout: _Identity | None,
                           null: _Identity | None) -> None:
     to_stdout = [(name, d) for name, d in located if d.kind is _Kind.STDOUT
-                 or (d.identity is not None and d.identity == stdout and d.identity != null)]
+                 or (d.identity is not None and d.identity == stdout and not _is_null(d, null))]
     if len(to_stdout) > 1:
         (first, a), (second, b) = to_stdout[:2]
         raise AttoreportError(
@@ -142,7 +148,7 @@ def _refuse_two_to_stdout(located: Sequence[tuple[str, _Destination]], stdout: _
 
 def _refuse_shared_files(located: Sequence[tuple[str, _Destination]], null: _Identity | None) -> None:
     for i, (name, destination) in enumerate(located):
-        if destination.kind is _Kind.STDOUT or (null is not None and destination.identity == null):
+        if destination.kind is _Kind.STDOUT or _is_null(destination, null):
             continue
         for earlier_name, earlier in located[:i]:
             if _same_file(destination, earlier):
@@ -159,13 +165,13 @@ def _same_file(a: _Destination, b: _Destination) -> bool:
 
 def _refuse_overwriting_inputs(destinations: Sequence[_Destination], inputs: Sequence[TraceInput],
                                stdin: _Identity | None, null: _Identity | None) -> None:
-    read = [(trace.source, _path_identity(str(trace.path)), os.path.realpath(trace.path))
+    read = [(_path_identity(str(trace.path)), os.path.realpath(trace.path))
             for trace in inputs if trace.path is not None]
     reads_stdin = any(trace.path is None for trace in inputs)
     for destination in destinations:
-        if destination.kind is _Kind.STDOUT or destination.identity == null:
+        if destination.kind is _Kind.STDOUT or _is_null(destination, null):
             continue
-        for _, identity, real in read:
+        for identity, real in read:
             if destination.real == real or (identity is not None and identity == destination.identity):
                 raise AttoreportError(f"{_shown(destination.path)}: is one of the input traces; "
                                       "refusing to overwrite it")
@@ -281,8 +287,12 @@ def _fd_identity(fd: int) -> _Identity | None:
 
 
 def _null_identity() -> _Identity | None:
-    """The null device swallows any number of outputs, so it never clashes."""
     return _path_identity(os.devnull)
+
+
+def _is_null(destination: _Destination, null: _Identity | None) -> bool:
+    """The null device swallows any number of outputs, so it never clashes with anything."""
+    return null is not None and destination.identity == null
 
 
 def _file_type(mode: int) -> str:
@@ -317,8 +327,9 @@ def write_outputs(texts: Mapping[str, str], *, append_to: Collection[str] = ()) 
     `Terminated`) is re-raised after the same cleanup.
     """
     stdout = _fd_identity(1)
-    plan = [_Planned(_locate(path, stdout), _encoded(text), path in append_to)
-            for path, text in texts.items()]
+    located = [(path, _locate(path, stdout)) for path in texts]
+    _refuse_clashes(located, stdout, _null_identity())  # again: files may have moved since
+    plan = [_Planned(destination, texts[path], path in append_to) for path, destination in located]
     with termination_raises():
         _Transaction().run(plan)
 
@@ -326,7 +337,7 @@ def write_outputs(texts: Mapping[str, str], *, append_to: Collection[str] = ()) 
 @dataclass(slots=True)
 class _Planned:
     destination: _Destination
-    data: bytes
+    text: str  # encoded only when written, so one output at a time is held twice
     append: bool
 
     @property
@@ -406,7 +417,7 @@ class _Transaction:
         try:
             if previous is not None:
                 _keep_owner_and_mode(fd, previous)
-            _write_fd(fd, item.data)
+            _write_fd(fd, _encoded(item.text))
             _fsync(fd)
         finally:
             os.close(fd)
@@ -425,7 +436,7 @@ class _Transaction:
         undo = _Undo(destination.path, destination.file, append_fd=fd,
                      size_before=os.fstat(fd).st_size, created=created)
         self.done.append(undo)
-        _write_fd(fd, item.data)
+        _write_fd(fd, _encoded(item.text))
 
     def _start(self, item: _Planned) -> _Destination:
         self.current = item.destination.path
@@ -553,14 +564,14 @@ def _take_back(undo: _Undo) -> None:
 def _write_stream(item: _Planned) -> None:
     """Write to standard output, a pipe, a terminal or a device, in place."""
     if item.destination.kind is _Kind.STDOUT:
-        _write_stdout(item.data)
+        _write_stdout(_encoded(item.text))
         return
     # O_APPEND: a file reached through a descriptor link (/dev/stderr redirected to a log) gets
     # the output after what is there, as a write to that descriptor would; never truncated.
     flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(item.destination.file, flags)  # a pipe nobody reads waits here (interruptible)
     try:
-        _write_fd(fd, item.data)
+        _write_fd(fd, _encoded(item.text))
     finally:
         os.close(fd)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import attoreport
 from attoreport.cli import main
@@ -37,7 +37,7 @@ STDIN = TraceInput("-", None, "stdin")
 PATIENCE_S = 60.0
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
@@ -111,6 +111,15 @@ def test_new_files_follow_the_umask_and_existing_files_keep_their_mode(tmp_path:
         assert stat.S_IMODE(path.stat().st_mode) == mode and path.read_text() == "new"
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root may give a file to another user")
+def test_root_keeps_the_owner_of_a_file_it_rewrites(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs.html"
+    theirs.write_text("old")
+    os.chown(theirs, 65534, 65534)
+    write_outputs({str(theirs): "new"})
+    assert (theirs.stat().st_uid, theirs.stat().st_gid) == (65534, 65534) and theirs.read_text() == "new"
+
+
 def test_a_failing_write_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a.html", tmp_path / "b.json"
     a.write_text("old a")
@@ -151,6 +160,23 @@ def test_a_failing_second_rename_puts_the_first_back(tmp_path: Path, monkeypatch
         assert names(tmp_path) == ["b.json"]
 
 
+def test_without_hard_links_the_previous_file_is_moved_aside_and_comes_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """protected_hardlinks refuses links to other users' files (EPERM): the undo still works."""
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "injected: no hard links")
+
+    a, b = tmp_path / "a.html", tmp_path / "b.json"
+    a.write_text("old a")
+    monkeypatch.setattr(os, "link", no_links)
+    fail_rename(monkeypatch, 2)
+    with pytest.raises(AttoreportError, match=r"b\.json: cannot write"):
+        write_outputs({str(a): "new a", str(b): "new b"})
+    assert a.read_text() == "old a" and names(tmp_path) == ["a.html"]
+    write_outputs({str(a): "newer a"})
+    assert a.read_text() == "newer a" and names(tmp_path) == ["a.html"]
+
+
 def test_a_failed_undo_says_where_the_previous_file_is(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = tmp_path / "a.html", tmp_path / "b.json"
@@ -171,6 +197,24 @@ def test_temporary_files_are_made_beside_the_final_file(tmp_path: Path,
     folders = fail_rename(monkeypatch, 99)
     write_outputs({str(link_folder / "r.json"): "{}"})
     assert [os.path.realpath(f) for f in folders] == [str(real_folder.resolve())]
+
+
+def test_the_writer_refuses_clashes_itself(tmp_path: Path) -> None:
+    (tmp_path / "link.json").symlink_to("r.json")
+    with pytest.raises(AttoreportError, match="given for two outputs"):
+        write_outputs({str(tmp_path / "r.json"): "a", str(tmp_path / "link.json"): "b"})
+    with pytest.raises(AttoreportError, match="only one output can go to standard output"):
+        write_outputs({"-": "a", "/dev/stdout": "b"})
+    assert names(tmp_path) == ["link.json"]
+
+
+def test_new_outputs_are_checked_against_inputs_without_a_null_device(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "devnull", str(tmp_path / "no-null-device-here"))
+    link = tmp_path / "new.json"
+    link.symlink_to("t.jsonl")
+    with pytest.raises(AttoreportError, match="is one of the input traces"):
+        check_outputs({"json": str(link)}, [traced(tmp_path / "t.jsonl")])
 
 
 def test_lone_surrogates_are_written_as_replacement_characters(tmp_path: Path) -> None:
@@ -295,7 +339,7 @@ def test_a_socket_is_refused() -> None:
 
 def test_a_block_device_is_refused() -> None:
     devices = [p for p in Path("/dev").iterdir()
-               if not p.is_symlink() and stat.S_ISBLK(p.stat().st_mode)] if Path("/dev").is_dir() else []
+               if stat.S_ISBLK(p.lstat().st_mode)] if Path("/dev").is_dir() else []
     if not devices:
         pytest.skip("no block device here")
     with pytest.raises(AttoreportError, match="is a block device"):
