@@ -12,11 +12,13 @@ from attoreport.errors import AttoreportError
 from attoreport.inputs import Inputs, TraceInput, find_inputs
 from attoreport.loader import load_inputs
 from attoreport.model import Diagnostic, Session
-from attoreport.output import check_outputs, write_outputs
+from attoreport.output import check_outputs, termination_raises, write_outputs
 from attoreport.textsafe import shown
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+#: Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 #: How many diagnostics are listed on stderr before the rest are only counted.
 SHOWN_DIAGNOSTICS = 20
 
@@ -40,6 +42,7 @@ SHOWN_DIAGNOSTICS = 20
               help="Fail (exit code 2) if any line of any trace was damaged.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.version_option(attoreport.__version__, "-V", "--version", prog_name="attoreport")
+@termination_raises()  # SIGTERM/SIGHUP raise like Ctrl-C while the command runs, so cleanup runs
 def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
          markdown_path: str | None, title: str | None, strict: bool, quiet: bool) -> None:
     """Turn Attocode traces into one self-contained HTML report.
@@ -47,6 +50,7 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
     TRACE is a .jsonl or .jsonl.gz file, a directory of them, or - for standard input.
     With no TRACE, the newest trace in ./.attocode/traces/ (or ./.traces/) is used.
     """
+    written = False
     try:
         if output is None and json_path is None and markdown_path is None:
             output = "report.html"
@@ -73,11 +77,15 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         }
         write_outputs({path: renderers[name]() for name, path in targets.items()
                               if path is not None})
+        written = True
         if not quiet:
             _say_done(sessions, *targets.values())
     except AttoreportError as exc:
         click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP (Terminated); the writer cleaned up
+        click.echo("attoreport: interrupted" + ("" if written else "; nothing written"), err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug in attoreport, never the trace's fault
         click.echo(f"attoreport: internal error: {exc.__class__.__name__}: {exc}\n"
                    "Please report this with the trace that caused it.", err=True)
