@@ -1011,7 +1011,9 @@ class _ChunkParser:
                     bits |= FLAG_TEST_COMMAND
                 elif kind == "build":
                     bits |= FLAG_BUILD_COMMAND
-            written = toolcalls.written_file(name, args)
+            # A write that failed (or says it failed) changed nothing.
+            failed = code != _TOOL_END or bits & FLAG_REPORTED_FAILURE
+            written = None if failed else toolcalls.written_file(name, args)
             if written:
                 bits |= FLAG_FILE_WRITE
                 files = self.groups[group].changed_files
@@ -1984,7 +1986,9 @@ def _detail(table: EventTable, row: int, raw: bytes | None,
     except (ValueError, RecursionError, TypeError, OverflowError):
         label, shown = kind.replace("_", " ").capitalize(), ""
     subject = excerpt = ""
-    if kind in ("tool_start", "tool_end", "tool_error", "tool_approval"):
+    if kind == "file_change":
+        subject = safe_text(data.get("path", ""), 300)
+    elif kind in ("tool_start", "tool_end", "tool_error", "tool_approval"):
         tool = data.get("tool", data.get("tool_name", ""))
         name = tool if isinstance(tool, str) else ""
         subject = toolcalls.main_argument(name, data.get("args"), redact=redact)
@@ -1998,6 +2002,8 @@ def _detail(table: EventTable, row: int, raw: bytes | None,
     label, shown = without_surrogates(label), without_surrogates(shown)
     if redactor is not None:
         label = redactor.text(label)  # kind names and other parts not from `data`
+    if redactor is not None and kind == "file_change":
+        subject = redactor.text(subject)
     return EventDetail(label, shown, without_surrogates(subject), without_surrogates(excerpt))
 
 

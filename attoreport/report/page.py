@@ -102,7 +102,8 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
 
 def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMITS) -> SessionView:
     found = insights(analysis, limits)
-    details = analysis.session.details(sorted(_rows_shown(found)))
+    rows = _rows_shown(found) | set(summary.evidence_rows(analysis))
+    details = analysis.session.details(sorted(rows))
     ctx = Context(anchor, analysis, found, limits, details)
     score = efficiency.score_view(analysis)
     issues_view = issues.build(ctx)
