@@ -17,7 +17,7 @@ def test_table_row_per_session_and_findings() -> None:
     text = markdown("collector/collector-doom-loop-tool-errors.jsonl",
                     "collector/collector-clean-feature.jsonl")
     assert "| collector-doom-loop-tool-errors | Completed: tests pass | 62.9 (some waste) | $0.1155 |" in text
-    assert "| collector-clean-feature | Completed | 88.6 (very economical) |" in text
+    assert "| collector-clean-feature | Completed: tests pass | 88.6 (very economical) |" in text
     assert "**high** Repeated identical tool calls `bash`: Tool 'bash' called 5 times" in text
     assert "Consider reviewing doom loop thresholds." in text  # suggestions are not cut
 
