@@ -58,7 +58,12 @@ def _scrub(html: str) -> str:
     html = re.sub(r'(<script type="text/plain" id="plotly-gz">)[^<]*', r"\1PLOTLY", html)
     html = re.sub(r"(<style>).*?(</style>)", r"\1CSS\2", html, flags=re.S)
     html = re.sub(r'(<script nonce="NONCE">).*?(</script>)', r"\1SCRIPT\2", html, flags=re.S)
-    return html.replace(attoreport.__version__, "VERSION")
+    return _paths(html.replace(attoreport.__version__, "VERSION"))
+
+
+def _paths(text: str) -> str:
+    """The fixture folder, wherever the checkout is, as `FIXTURES`."""
+    return text.replace(str(FIXTURES), "FIXTURES")
 
 
 def _report(traces: list[str]):
@@ -84,7 +89,7 @@ def _check(path: Path, text: str, update: bool) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_view_model_matches_gold(name: str, request: pytest.FixtureRequest) -> None:
     view = _report(CASES[name])
-    text = json.dumps(_plain(view), indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    text = _paths(json.dumps(_plain(view), indent=1, ensure_ascii=False) + "\n")
     _check(GOLD / f"{name}.view.json", text, request.config.getoption("--update-gold"))
 
 
