@@ -29,7 +29,7 @@ from attoreport.analysis.compare import (
 from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
-from attoreport.model import Diagnostic, Session, TraceEvent
+from attoreport.model import Diagnostic, Session
 
 try:
     __version__ = version("attoreport")
@@ -47,7 +47,6 @@ __all__ = [
     "Session",
     "SessionAnalyzer",
     "TokenAnalyzer",
-    "TraceEvent",
     "__version__",
     "analyse",
     "compare_with_baseline",

@@ -26,9 +26,10 @@ from attoreport.analysis.compare import (
 from attoreport.analysis.detectors import SEVERITIES
 from attoreport.errors import AttoreportError
 from attoreport.gates import DEFAULT_REGRESSION_SEVERITY, gate_failures, regression_failures
-from attoreport.inputs import find_inputs
+from attoreport.inputs import Inputs, TraceInput, find_inputs
+from attoreport.loader import load_inputs
 from attoreport.model import Diagnostic, Session
-from attoreport.output import Text, check_outputs, write_outputs
+from attoreport.output import Text, check_outputs, termination_raises, write_outputs
 from attoreport.progress import Progress
 from attoreport.report.annotations import github_annotations
 from attoreport.textsafe import shown
@@ -46,7 +47,7 @@ EXIT_CODES: Mapping[int, str] = {
     EXIT_USAGE: "bad usage or unreadable input (or --strict and a damaged line); nothing is "
                 "written",
     EXIT_INTERNAL: "internal error (a bug in attoreport: please report it with the trace)",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C or SIGTERM); files are left as they were",
 }
 #: How many diagnostics are listed on stderr before the rest are only counted.
 SHOWN_DIAGNOSTICS = 20
@@ -121,6 +122,7 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
               help="Fail (exit code 2) if any line of any trace was damaged; nothing is written.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.version_option(attoreport.__version__, "-V", "--version", prog_name="attoreport")
+@termination_raises()  # SIGTERM/SIGHUP raise like Ctrl-C while the command runs, so cleanup runs
 def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
          markdown_path: str | None, trace_path: str | None, title: str | None,
          baseline: str | None, thresholds: dict[str, Threshold], fail_on: str | None,
@@ -137,17 +139,18 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
     _check_usage(targets, baseline, fail_on_regression, annotations, open_report)
     fail_on = fail_on.lower() if fail_on else None
     progress = Progress.for_stream(sys.stderr, quiet=quiet)
+    written: list[bool] = []  # set once the outputs are in place
     try:
         with progress:
-            code = _run(traces, targets, progress, title=title, baseline=baseline,
+            code = _run(traces, targets, progress, written, title=title, baseline=baseline,
                         thresholds=thresholds, fail_on=fail_on, fail_under=fail_under,
                         fail_on_regression=fail_on_regression, annotations=annotations,
                         open_report=open_report, strict=strict, quiet=quiet)
     except AttoreportError as exc:
         click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("attoreport: interrupted", err=True)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM/SIGHUP (Terminated); the writer cleaned up
+        click.echo("attoreport: interrupted" + ("" if written else "; nothing written"), err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug in attoreport, never the trace's fault
         click.echo(_printable(f"attoreport: internal error: {exc.__class__.__name__}: {exc}")
@@ -168,21 +171,28 @@ def _check_usage(targets: Mapping[str, str | None], baseline: str | None,
         raise click.UsageError("--open needs the HTML report written to a file (-o PATH)")
 
 
-def _run(traces: tuple[str, ...], targets: dict[str, str | None], progress: Progress, *,
-         title: str | None, baseline: str | None, thresholds: Mapping[str, Threshold],
-         fail_on: str | None, fail_under: float | None, fail_on_regression: bool,
-         annotations: str | None, open_report: bool, strict: bool, quiet: bool) -> int:
+def _run(traces: tuple[str, ...], targets: dict[str, str | None], progress: Progress,
+         written: list[bool], *, title: str | None, baseline: str | None,
+         thresholds: Mapping[str, Threshold], fail_on: str | None, fail_under: float | None,
+         fail_on_regression: bool, annotations: str | None, open_report: bool, strict: bool,
+         quiet: bool) -> int:
     """The whole run; returns the exit code (EXIT_OK or EXIT_GATE)."""
-    check_outputs(targets, find_inputs(traces))
+    inputs: Inputs[object] = find_inputs(traces)
+    append_to = _step_summary(targets["markdown"])
+    check_outputs(targets, inputs.traces, append_to=append_to)
+    if not quiet:
+        _say_discovered(inputs.traces)
     progress.stage("reading the traces")
-    sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
+    sessions = load_inputs(inputs, stdin=sys.stdin.buffer if "-" in traces else None)
     diagnostics = [d for s in sessions for d in s.diagnostics]
     progress.clear()
     _report_diagnostics(diagnostics, quiet=quiet)
-    if strict and diagnostics:
+    damaged = [d for d in diagnostics if d.line > 0]  # line 0: a note about a whole file
+    if strict and damaged:
+        lines = sum(s.damaged_lines for s in sessions)
         raise AttoreportError(
-            f"--strict: {_lines(len(diagnostics))} damaged or repaired, first at "
-            f"{diagnostics[0].file}:{diagnostics[0].line}; nothing written"
+            f"--strict: {_lines(lines)} damaged or repaired, first at "
+            f"{damaged[0].file}:{damaged[0].line}; nothing written"
         )
     analyses = [_analyse(s, i, len(sessions), progress) for i, s in enumerate(sessions, 1)]
     comparison = None
@@ -193,7 +203,8 @@ def _run(traces: tuple[str, ...], targets: dict[str, str | None], progress: Prog
     renderers = _renderers(analyses, comparison, targets, title)
     texts = {path: _staged(name, renderers[name], progress)
              for name, path in targets.items() if path is not None}
-    write_outputs(texts, append=_step_summary(targets["markdown"]))
+    write_outputs(texts, append_to=append_to)
+    written.append(True)
     progress.clear()
     if annotations == "github":
         for line in github_annotations(analyses, comparison):
@@ -236,13 +247,13 @@ def _staged(name: str, render: Callable[[], Text], progress: Progress) -> Text:
     return render()
 
 
-def _step_summary(markdown_path: str | None) -> set[str]:
+def _step_summary(markdown_path: str | None) -> frozenset[str]:
     """The Markdown path when it is GitHub's step summary (appended to, not replaced)."""
     summary = os.environ.get(STEP_SUMMARY_VARIABLE)
     if not summary or markdown_path is None or markdown_path == "-":
-        return set()
+        return frozenset()
     same = os.path.abspath(markdown_path) == os.path.abspath(summary)
-    return {markdown_path} if same else set()
+    return frozenset({markdown_path}) if same else frozenset()
 
 
 def _open(path: str) -> None:
@@ -257,22 +268,36 @@ def _printable(text: str) -> str:
     return shown(text, 1000)
 
 
+def _say_discovered(traces: Sequence[TraceInput]) -> None:
+    """Name the trace the no-argument run picked, so the user knows what is reported."""
+    for trace in traces:
+        if trace.discovered:
+            click.echo(_printable(f"attoreport: no TRACE given; reading the newest trace, "
+                                  f"{trace.source}"), err=True)
+
+
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
     if quiet or not diagnostics:
         return
     for d in diagnostics[:SHOWN_DIAGNOSTICS]:
-        click.echo(_printable(f"{d.file}:{d.line}: {d.message}"), err=True)
+        where = f"{d.file}:{d.line}" if d.line else d.file  # line 0: about a whole input
+        click.echo(_printable(f"{where}: {d.message}"), err=True)
     if len(diagnostics) > SHOWN_DIAGNOSTICS:
         click.echo(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more "
                    "(all are listed in the report and the JSON)", err=True)
 
 
 def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
-    actions = [d.action for s in sessions for d in s.diagnostics]
-    skipped, repaired = actions.count("skipped"), actions.count("repaired")
+    skipped = sum(d.count for s in sessions for d in s.diagnostics
+                  if d.line and d.action == "skipped")
+    repaired = sum(d.count for s in sessions for d in s.diagnostics
+                   if d.line and d.action == "repaired")
+    inputs_skipped = sum(1 for s in sessions for d in s.diagnostics if not d.line)
     written = ", ".join(p for p in paths if p is not None and p != "-")
     note = "".join([f"; {_lines(skipped)} skipped" if skipped else "",
-                    f"; {_lines(repaired)} repaired" if repaired else ""])
+                    f"; {_lines(repaired)} repaired" if repaired else "",
+                    f"; {inputs_skipped} input{'' if inputs_skipped == 1 else 's'} skipped"
+                    if inputs_skipped else ""])
     if written:
         count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
         click.echo(_printable(f"attoreport: {count}{note} -> {written}"), err=True)

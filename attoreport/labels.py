@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from attoreport.textsafe import safe_text
+
 MAX_LABEL = 300
 DETAIL_CHARS = 400
 #: Keys of a legacy (`type`) line that are not part of its data, as in Attocode's loader.
@@ -109,22 +111,16 @@ def event_label(kind: str, data: Data, iteration: int | None) -> str:
 
 
 def preview(data: Data) -> str:
-    """The event's data as short JSON, for the report."""
+    """The event's data as short JSON, for the report (never fails, at most DETAIL_CHARS)."""
     if not data:
         return ""
     try:
         text = orjson.dumps(data).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):
-        text = repr(data)
+    except (TypeError, orjson.JSONEncodeError):  # big integers, deep nesting, surrogates
+        text = safe_text(data, DETAIL_CHARS + 1)
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
 
 
-def describe_line(kind: str, iteration: int | None, line: bytes) -> tuple[str, str]:
-    """Label and preview of an event from its JSON line (read again only when shown)."""
-    raw = orjson.loads(line)
-    if "kind" in raw:
-        data = raw.get("data")
-        data = data if isinstance(data, dict) else {}
-    else:
-        data = {k: v for k, v in raw.items() if k not in LEGACY_NON_DATA}
-    return event_label(kind, data, iteration), preview(data)
+def legacy_data(raw: Data) -> Data:
+    """The data of a legacy (`type`) line: every key but the line's own, as Attocode reads it."""
+    return {k: v for k, v in raw.items() if k not in LEGACY_NON_DATA}

@@ -1,115 +1,1387 @@
-"""Find trace inputs, stream-parse them with orjson, tolerate damage, split by session.
+"""Read traces into columns: block decoding with msgspec, exact per-line diagnostics, sessions.
 
 The loader reads the formats Attocode writes and reads (see README, "What attoreport
-reads"): current `kind` lines, the real agent's `"kind": "tool"` lines (read as
-`tool_end`) and older `type` lines. Every line it cannot use becomes a Diagnostic;
-every good line is kept.
+reads"): current `kind` lines, the real agent's `"kind": "tool"` lines (read as `tool_end`)
+and older `type` lines. Every line it cannot use becomes a Diagnostic; every good line is kept.
+
+How it stays fast and small (issue 10):
+- Blocks of about a MiB are decoded at once by msgspec into small typed structs holding only
+  the fields the analysis needs (`_Event`); their values go straight into `array` columns
+  (`EventTable`) and the structs are dropped. No per-event Python object is kept.
+- A block that fails (a damaged line, an odd value) is decoded again line by line, and a line
+  the typed decoder refuses goes through the generic path (`_ChunkParser._generic_line`),
+  which reads it as Attocode does and reports exactly what was wrong with it.
+- Lines are not kept: a sparse index (line -> byte offset, every few KiB) lets
+  `Session.details` read again the few rows a report shows.
+- One large file is split into byte ranges decoded in parallel (fork), a folder's files are
+  decoded in parallel by file; the merge gives exactly the one-process result.
+- The cyclic garbage collector is paused while columns are built (nothing forms cycles).
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import math
+import os
+import re
 import sys
+import tempfile
+import threading
 import zlib
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
-import orjson
+import msgspec
+from msgspec import UNSET, Raw, Struct, UnsetType
 
-from attoreport import gcpause
+from attoreport import gcpause, toolcalls
+from attoreport.diagnostics import DiagnosticLog
 from attoreport.errors import AttoreportError
-from attoreport.inputs import TraceInput, find_inputs, open_binary
-from attoreport.labels import event_label, preview
+from attoreport.inputs import (
+    GZIP_MAGIC,
+    Inputs,
+    TraceInput,
+    check_stdin,
+    describe_os_error,
+    find_inputs,
+    open_checked,
+)
+from attoreport.labels import event_label, legacy_data, preview
 from attoreport.model import (
     AGENT_TOOL_KIND,
-    KNOWN_KINDS,
+    FLAG_BUILD_COMMAND,
+    FLAG_FILE_WRITE,
+    FLAG_REPORTED_FAILURE,
+    FLAG_TEST_COMMAND,
+    KIND_ORDER,
     LEGACY_TYPE_KINDS,
-    TOOL_CALL_KINDS,
+    NO_ITERATION,
+    NO_ROW,
+    NO_STRING,
+    DetailSource,
     Diagnostic,
-    LlmUsage,
+    EventDetail,
+    EventTable,
+    LlmColumns,
     Session,
-    TraceEvent,
+    ToolCallColumns,
 )
+from attoreport.textsafe import bounded, json_safe, safe_repr, safe_text, without_surrogates
 
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-#: Lines up to this size are kept as bytes to word labels on demand; longer ones are
-#: worded at once and dropped, so memory stays bounded per event.
-LAZY_LINE_BYTES = 1024
+#: Bytes read and decoded at once.
+BLOCK_BYTES = 1024 * 1024
+#: Distance between two entries of the line -> byte offset index that `details` uses.
+CHECKPOINT_BYTES = 16 * 1024
+#: Lines longer than this are not parsed again for `details` (their label is the kind's).
+DETAIL_LINE_BYTES = 1024 * 1024
+#: Strings of an event's data beyond this length are not shown (nor redacted) by details.
+DETAIL_STRING_CHARS = 4000
 #: Tool names and agent ids are kept whole up to this length (the rules name them).
 NAME_CHARS = 10_000
+#: Unknown kind names, session ids, models, statuses: shown, so bounded.
+KIND_CHARS = 120
+SESSION_ID_CHARS = 200
+MODEL_CHARS = 120
+STATUS_CHARS = 200
 ERROR_CHARS = 500
-#: `data` keys Attocode's analyzers read as numbers: int() for tokens, float() for the rest.
-_INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-_FLOAT_KEYS = ("cost", "duration_ms")
-_NUMBER_KEYS = _INT_KEYS + _FLOAT_KEYS
-_NUMBER_KEY_SET = frozenset(_NUMBER_KEYS)
-_NOTHING = object()
-#: Digits -> "9", everything else -> " ": a run of 19 nines marks a number orjson may not
-#: hold exactly (it reads integers beyond 64 bits as floats). Faster than a regex.
-_DIGITS_ONLY = bytes(57 if 48 <= i <= 57 else 32 for i in range(256))
-_NINETEEN_DIGITS = b"9" * 19
-_CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
-              "mid-write; line skipped")
-
-
-def load(
-    args: Sequence[str] = (), *, stdin: IO[bytes] | None = None, cwd: Path | None = None
-) -> list[Session]:
-    """Load every session from the given inputs (see `find_inputs`)."""
-    sessions: list[Session] = []
-    for trace in find_inputs(args, cwd):
-        sessions.extend(load_input(trace, stdin=stdin))
-    return sessions
-
-
-@gcpause.pausing
-def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Session]:
-    """Load one input; raises AttoreportError when it cannot be read or has no events."""
-    parser = _Parser(trace.source, trace.stem)
-    if trace.path is None:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        parser.feed_stream(stream)
-    else:
-        try:
-            with open_binary(trace.path) as fh:
-                parser.feed_stream(fh)
-        except OSError as exc:
-            if parser.lines_read == 0:
-                raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
-            parser.damage(f"cannot read further ({exc}); the rest of the file is lost")
-    sessions = parser.finish()
-    if not sessions:
-        first = parser.first_diagnostic
-        detail = f" (line {first.line}: {first.message})" if first is not None else ""
-        raise AttoreportError(f"{trace.source}: no trace events found{detail}")
-    return sessions
-
-
-@gcpause.pausing
-def load_lines(lines: Iterable[bytes], source: str, stem: str) -> list[Session]:
-    """Parse already-split lines (each with or without its newline)."""
-    parser = _Parser(source, stem)
-    for raw in lines:
-        parser.feed_line(raw)
-    return parser.finish()
-
-
-# ---------------------------------------------------------------------------
-# Coercion helpers: the way Attocode's analyzers coerce values.
-# ---------------------------------------------------------------------------
-
-
+GOAL_CHARS = 100_000
+#: Written files listed per session (the rest are counted).
+CHANGED_FILES = 500
+#: A single file is split into byte ranges for several processes from this size on.
+PARALLEL_BYTES = 32 * 1024 * 1024
 #: Token counts, costs and durations beyond this are not real: they are capped here (and
 #: reported), which keeps every sum finite and every number printable.
 NUMBER_CAP = 10**15
 #: Timestamps are epoch seconds; beyond this (the year 5138) a line is not believed.
 TIMESTAMP_CAP = 1e11
+_INT64_MAX = 2**63 - 1
+
+_INT_KEYS = ("tokens", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+_NUMBER_KEYS = (*_INT_KEYS, "cost", "duration_ms")
+_NUMBER_KEY_SET = frozenset(_NUMBER_KEYS)
+_NOTHING = object()
+_NAN = float("nan")
+_CUT_SHORT = ("last line is cut short (no newline at the end): the writer probably crashed "
+              "mid-write; line skipped")
+_KIND_CODES: dict[str, int] = {name: code for code, name in enumerate(KIND_ORDER)}
+_TOOL_END = _KIND_CODES["tool_end"]
+_TOOL_ERROR = _KIND_CODES["tool_error"]
+_TOOL_START = _KIND_CODES["tool_start"]
+_LLM_RESPONSE = _KIND_CODES["llm_response"]
+_SESSION_START = _KIND_CODES["session_start"]
+_SESSION_END = _KIND_CODES["session_end"]
+_TASK_COMPLETE = _KIND_CODES["swarm_task_complete"]
+_TASK_FAILED = _KIND_CODES["swarm_task_failed"]
+_CALL_CODES = frozenset({_TOOL_END, _TOOL_ERROR})
+_PAIRED_CODES = frozenset({_TOOL_START, _TOOL_END, _TOOL_ERROR})
+_TASK_CODES = frozenset({_TASK_COMPLETE, _TASK_FAILED})
+#: Kinds the typed path reads (session start and end need the whole `data`: generic path).
+_TYPED_CODES = {name: code for name, code in _KIND_CODES.items()
+                if code not in (_SESSION_START, _SESSION_END)} | {AGENT_TOOL_KIND: _TOOL_END}
+_JSON_AT = re.compile(r"\s+at$")
+
+
+class Redactor(Protocol):
+    """What `load(..., redactor=)` needs of attoreport.redact.Redactor."""
+
+    def text(self, text: str) -> str: ...
+
+    def value(self, value: Any) -> Any: ...
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------
+
+
+@gcpause.pausing
+def load(
+    args: Sequence[str] = (), *, stdin: IO[bytes] | None = None, cwd: Path | None = None,
+    jobs: int | None = None, redactor: Redactor | None = None,
+) -> list[Session]:
+    """Load every session from the given inputs (see `find_inputs`).
+
+    `jobs`: processes to decode with (None: the cores available; 1: this process only).
+    `redactor`: applied to every string a session keeps for display, after the numbers
+    (fingerprints included) are computed.
+    """
+    return load_inputs(find_inputs(args, cwd), stdin=stdin, jobs=jobs, redactor=redactor)
+
+
+@gcpause.pausing
+def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: int | None = None,
+                redactor: Redactor | None = None) -> list[Session]:
+    """Load every trace of `inputs`, in order.
+
+    A trace found by walking a folder that cannot be read (or holds no event) becomes a
+    note instead of an error, unless no trace of that folder could be read. The notes
+    (these and `inputs.notes`, each a Diagnostic with line 0) are listed first among the
+    first session's diagnostics, so they reach the report and stderr.
+    """
+    workers = _workers(jobs)
+    traces = inputs.traces
+    files = [t for t in traces if t.path is not None and _splittable(t.path)]
+    loaded: dict[int, list[Session] | AttoreportError]
+    if workers > 1 and len(files) > 1 and _can_fork():
+        loaded = _load_many(traces, workers, stdin, redactor)
+    else:
+        loaded = {}
+        for index, trace in enumerate(traces):
+            try:
+                loaded[index] = load_input(trace, stdin=stdin, jobs=workers, redactor=redactor)
+            except AttoreportError as exc:
+                loaded[index] = exc
+    sessions: list[Session] = []
+    notes = list(inputs.notes)
+    failed: dict[str, Diagnostic] = {}  # folder -> its first trace that could not be read
+    read_folders: set[str] = set()
+    for index, trace in enumerate(traces):
+        result = loaded[index]
+        if isinstance(result, AttoreportError):
+            if trace.folder is None:
+                raise result
+            reason = str(result).removeprefix(f"{trace.source}: ")
+            note = Diagnostic(trace.source, 0, f"{reason}; file skipped", "skipped")
+            notes.append(note)
+            failed.setdefault(trace.folder, note)
+            continue
+        if trace.folder is not None:
+            read_folders.add(trace.folder)
+        sessions.extend(result)
+    for folder, first in failed.items():
+        if folder not in read_folders:
+            raise AttoreportError(f"{folder}: no trace in this folder could be read (first: "
+                                  f"{first.file}: {first.message})")
+    if sessions and notes:
+        sessions[0].diagnostics[:0] = notes
+    return sessions
+
+
+@gcpause.pausing
+def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None, jobs: int | None = 1,
+               redactor: Redactor | None = None) -> list[Session]:
+    """Load one input; raises AttoreportError when it cannot be read or is not a trace."""
+    workers = _workers(jobs)
+    if trace.path is None:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        check_stdin(stream)
+        return _load_stream(trace, stream, redactor)
+    try:
+        if not _splittable(trace.path):  # a pipe: read once, spooled
+            with open_checked(trace) as fh:
+                return _load_stream(trace, fh, redactor)
+        return _load_file(trace, redactor, workers)
+    except OSError as exc:
+        raise AttoreportError(f"{trace.source}: cannot read: {describe_os_error(exc)}") from exc
+
+
+@gcpause.pausing
+def load_lines(lines: Iterable[bytes], source: str, stem: str,
+               redactor: Redactor | None = None) -> list[Session]:
+    """Parse already-split lines (each with or without its newline); details come from a
+    temporary copy of them."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the sessions
+    for raw in lines:
+        spool.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    spool.seek(0)
+    trace = TraceInput(source, None, stem)
+    parser = _ChunkParser(source, first_chunk=True)
+    _feed(parser, spool, 0)
+    try:
+        return _finish(trace, [parser.result()], _Lines(spool=spool), redactor)
+    except AttoreportError:  # no events (or not a trace): nothing to report
+        return []
+
+
+def _workers(jobs: int | None) -> int:
+    if jobs is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    return max(1, jobs)
+
+
+def _splittable(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+# ---------------------------------------------------------------------------
+# Files, streams, processes
+# ---------------------------------------------------------------------------
+
+
+def _load_file(trace: TraceInput, redactor: Redactor | None, workers: int) -> list[Session]:
+    path = trace.path
+    assert path is not None
+    with open_checked(trace) as fh:  # regular files only; devices were refused before
+        gz = fh.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+        size = os.fstat(fh.fileno()).st_size
+    if not gz and workers > 1 and size >= PARALLEL_BYTES and _can_fork():
+        ranges = _byte_ranges(path, size, workers)
+        if len(ranges) > 1:
+            chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0)
+                                                  for i, (a, b) in enumerate(ranges)],
+                                   workers)
+            return _finish(trace, chunks, _Lines(path=path), redactor)
+    chunk = _parse_path(trace.source, path, gz)
+    return _finish(trace, [chunk], _Lines(path=path, gzip=gz), redactor)
+
+
+def _parse_path(source: str, path: Path, gz: bool) -> _Chunk:
+    parser = _ChunkParser(source, first_chunk=True)
+    try:
+        with path.open("rb") as raw:
+            stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+            _feed(parser, stream, 0)
+    except OSError as exc:
+        if parser.lines_read == 0 and not parser.rows:
+            raise AttoreportError(f"{source}: cannot read: {describe_os_error(exc)}") from exc
+        parser.damage(f"cannot read further ({describe_os_error(exc)}); the rest of the file "
+                      "is lost")
+    return parser.result()
+
+
+def _parse_range(source: str, path: str, start: int, end: int, first: bool) -> _Chunk:
+    parser = _ChunkParser(source, first_chunk=first)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        _feed(parser, _Range(fh, end - start), start)
+    return parser.result()
+
+
+def _byte_ranges(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
+    """`parts` ranges of about equal size, each starting at the beginning of a line."""
+    cuts = [0]
+    with path.open("rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(size * k // parts, cuts[-1]))
+            fh.readline(MAX_LINE_BYTES)
+            position = fh.tell()
+            if cuts[-1] < position < size:
+                cuts.append(position)
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
+
+class _Range:
+    """A file object limited to `length` bytes from where it stands."""
+
+    def __init__(self, fh: IO[bytes], length: int) -> None:
+        self._fh, self._left = fh, length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._fh.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        return data
+
+
+def _in_processes(function: Any, argument_lists: list[tuple[Any, ...]], workers: int) -> list[Any]:
+    """`function(*args)` for each, in forked processes, results in order."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(workers, len(argument_lists))) as pool:
+        return pool.starmap(function, argument_lists, chunksize=1)
+
+
+def _load_many(traces: list[TraceInput], workers: int, stdin: IO[bytes] | None,
+               redactor: Redactor | None) -> dict[int, list[Session] | AttoreportError]:
+    """Several inputs: regular files decoded in parallel by file (forked processes); the
+    result (sessions, or the error that file gives) by position in `traces`."""
+    files = [i for i, t in enumerate(traces) if t.path is not None and _splittable(t.path)]
+    parsed = dict(zip(files, _in_processes(
+        _parse_file_quietly, [(traces[i].source, str(traces[i].path)) for i in files], workers),
+        strict=True))
+    results: dict[int, list[Session] | AttoreportError] = {}
+    for index, trace in enumerate(traces):
+        try:
+            found = parsed.get(index)
+            if found is None:
+                results[index] = load_input(trace, stdin=stdin, jobs=1, redactor=redactor)
+            elif isinstance(found, str):
+                raise AttoreportError(found)
+            else:
+                chunk, gz = found
+                assert trace.path is not None
+                results[index] = _finish(trace, [chunk], _Lines(path=trace.path, gzip=gz),
+                                         redactor)
+        except AttoreportError as exc:
+            results[index] = exc
+    return results
+
+
+def _parse_file_quietly(source: str, path: str) -> tuple[_Chunk, bool] | str:
+    """`_parse_path` for a worker: an AttoreportError (or OSError) comes back as its message."""
+    with gcpause.paused():
+        try:
+            with open(path, "rb") as fh:
+                gz = fh.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+            return _parse_path(source, Path(path), gz), gz
+        except AttoreportError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{source}: cannot read: {describe_os_error(exc)}"
+
+
+def _load_stream(trace: TraceInput, stream: IO[bytes], redactor: Redactor | None) -> list[Session]:
+    """Standard input or a pipe: spooled to a temporary file while it is read, so that
+    `details` can read it again; gzip data is recognised by its first bytes."""
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the sessions
+    tee = _Tee(stream, spool)
+    head = tee.peek(2)
+    gz = head == b"\x1f\x8b"
+    parser = _ChunkParser(trace.source, first_chunk=True)
+    source: Any = gzip.GzipFile(fileobj=tee, mode="rb") if gz else tee  # type: ignore[call-overload]
+    try:
+        _feed(parser, source, 0)
+    except OSError as exc:
+        if parser.lines_read == 0:
+            raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
+        parser.damage(f"cannot read further ({exc}); the rest of the input is lost")
+    tee.drain()
+    return _finish(trace, [parser.result()], _Lines(spool=spool, gzip=gz), redactor)
+
+
+class _Tee:
+    """Reads a stream and writes what it read to a spool file."""
+
+    def __init__(self, stream: IO[bytes], spool: IO[bytes]) -> None:
+        self._stream, self._spool, self._head = stream, spool, b""
+
+    def peek(self, size: int) -> bytes:
+        while len(self._head) < size:
+            data = self._stream.read(size - len(self._head))
+            if not data:
+                break
+            self._head += data
+        return self._head
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            data, self._head = self._head, b""
+            if size < 0 or size > len(data):
+                data += self._stream.read(-1 if size < 0 else size - len(data))
+        else:
+            data = self._stream.read(size)
+        self._spool.write(data)
+        return data
+
+    def drain(self) -> None:
+        """Spool what the reader left unread (after a gzip stream's end, say)."""
+        while self.read(BLOCK_BYTES):
+            pass
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def _feed(parser: _ChunkParser, stream: Any, base: int) -> None:
+    """Blocks of whole lines from `stream` into the parser; overlong lines are skipped
+    without being held in memory."""
+    offset = base
+    read_size = min(BLOCK_BYTES, MAX_LINE_BYTES)
+    # gzip: read1 hands over what was decompressed so far, so a damaged stream's good
+    # lines are kept (read() drops them when it meets the damage).
+    read = stream.read1 if isinstance(stream, gzip.GzipFile) else stream.read
+    pending: list[bytes] = []
+    pending_size = 0
+    skipping = False
+    try:
+        while True:
+            data = read(read_size)
+            if not data:
+                break
+            if skipping:  # inside an overlong line: drop bytes up to its end
+                newline = data.find(b"\n")
+                if newline < 0:
+                    offset += len(data)
+                    continue
+                offset += newline + 1
+                data, skipping = data[newline + 1:], False
+                if not data:
+                    continue
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(data)
+                pending_size += len(data)
+                if pending_size > MAX_LINE_BYTES:
+                    parser.overlong_line()
+                    offset += pending_size
+                    pending, pending_size, skipping = [], 0, True
+                continue
+            if pending:
+                first_end = data.find(b"\n") + 1
+                if pending_size + first_end > MAX_LINE_BYTES:
+                    parser.overlong_line()
+                    offset += pending_size + first_end
+                    block = data[first_end:cut]
+                else:
+                    pending.append(data[:cut])
+                    block = b"".join(pending)
+                pending, pending_size = [], 0
+            else:
+                block = data if cut == len(data) else data[:cut]
+            if block:
+                parser.feed_block(block, offset)
+                offset += len(block)
+            if cut < len(data):
+                pending.append(data[cut:])
+                pending_size += len(data) - cut
+        if pending and not skipping:
+            parser.feed_block(b"".join(pending), offset, at_end=True)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        where = f"after line {parser.lines_read}" if parser.lines_read else "from the start"
+        parser.damage(f"compressed data is damaged {where} ({exc}); the rest of the file is "
+                      "lost")
+
+
+# ---------------------------------------------------------------------------
+# Typed decoding: only the fields the analysis needs
+# ---------------------------------------------------------------------------
+
+
+class _Meta(Struct, frozen=True, gc=False):
+    duration_ms: float = _NAN
+    tool_id: str | None = None
+
+
+class _Data(Struct, frozen=True, gc=False):
+    tokens: int | UnsetType = UNSET
+    cost: float | UnsetType = UNSET
+    input_tokens: int = 0
+    output_tokens: int | UnsetType = UNSET
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    model: str | None = None
+    duration_ms: float = _NAN
+    metadata: _Meta | None = None
+    tool: str | UnsetType = UNSET
+    tool_name: str | UnsetType = UNSET
+    tool_id: str | None = None
+    args: Raw = Raw(b"")
+    result: Raw = Raw(b"")
+    agent_id: str | UnsetType = UNSET
+    error: str | None = None
+    skipped: Raw = Raw(b"")
+
+
+_NO_DATA = _Data()
+
+
+class _Event(Struct, frozen=True, gc=False):
+    kind: str
+    timestamp: float
+    event_id: str | None = None
+    session_id: str | None = None
+    iteration: int | None = None
+    data: _Data = _NO_DATA
+    parent_event_id: str | None = None
+    duration_ms: float = _NAN
+
+
+_EVENTS = msgspec.json.Decoder(_Event)
+_ANY = msgspec.json.Decoder()
+_SORTED = msgspec.json.Encoder(order="sorted")
+_TYPED_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError)
+
+
+def _canonical_args(args: Any, row: int) -> Any:
+    """A value equal for two `args` exactly when `json.dumps(args, sort_keys=True)` is."""
+    if args is None:
+        return None
+    try:
+        json.dumps(args, allow_nan=False)
+    except ValueError:  # NaN or Infinity: only the standard library's form tells them apart
+        return ("J", json.dumps(args, sort_keys=True))
+    except RecursionError:
+        return ("R", row)  # Attocode cannot fingerprint it either; never a repeat
+    try:
+        return _SORTED.encode(args)
+    except (UnicodeEncodeError, RecursionError, TypeError, OverflowError):  # lone surrogates
+        return ("J", json.dumps(args, sort_keys=True))
+
+
+def _tool_text(tool: Any) -> str:
+    return tool if isinstance(tool, str) else safe_text(tool, NAME_CHARS * 10)
+
+
+# ---------------------------------------------------------------------------
+# The parser of one file (or one byte range of it)
+# ---------------------------------------------------------------------------
+
+_INHERIT = ("inherit",)  # the group current where a byte range starts (known after the merge)
+
+
+@dataclass(slots=True)
+class _GroupState:
+    """Rows of one `session_id` within a part of a file, with Attocode's bookkeeping."""
+
+    key: Any  # None (no id), a str, or _INHERIT
+    log: DiagnosticLog = field(default_factory=DiagnosticLog)
+    # (line, value) pairs: the last one in the file wins, as in Attocode's loader.
+    start: tuple[int, float] | None = None
+    header: tuple[int, Any, Any, dict[str, Any]] | None = None
+    end: tuple[int, float] | None = None
+    legacy_id: tuple[int, str] | None = None
+    status: tuple[int, str | None] | None = None
+    kind_lines: int = 0
+    legacy_lines: int = 0
+    changed_files: dict[str, int] = field(default_factory=dict)
+    changed_more: int = 0
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """What a parser built: plain columns and tables, cheap to send between processes."""
+
+    lines_read: int
+    columns: dict[str, array]
+    strings: list[str]
+    kind_names: list[str]
+    errors: dict[int, str]
+    task_spend: dict[int, tuple[int, float]]
+    skipped: dict[int, int]
+    groups: list[_GroupState]
+    row_groups: array | None
+    single_group: int
+    current: int
+    checkpoints: tuple[array, array]
+    saw_event_line: bool
+    missing_timestamps: int
+    first_problem: tuple[int, str] | None
+    has_lines: bool
+    has_content: bool
+
+
+_COLUMN_TYPES = {
+    "kinds": "H", "timestamps": "d", "iterations": "q", "lines": "q", "durations": "d",
+    "display": "d", "agents": "i", "tools": "i", "ids": "q", "flags": "B",
+    "parent_rows": "q", "parent_keys": "q", "call_rows": "q", "call_keys": "q", "call_starts": "B",
+    "llm_rows": "q", "llm_tokens": "q", "llm_cost": "d", "llm_input": "q", "llm_output": "q",
+    "llm_cache_read": "q", "llm_cache_write": "q", "llm_has_keys": "B", "llm_models": "i",
+    "call_fp_rows": "q", "call_fps": "q",
+}
+#: Columns holding row numbers (shifted when parts of a file are joined).
+_ROW_COLUMNS = ("parent_rows", "call_rows", "llm_rows", "call_fp_rows")
+#: Columns holding indexes into `strings`.
+_STRING_COLUMNS = ("agents", "tools", "llm_models")
+
+
+class _ChunkParser:
+    """Turns blocks of lines into columns. One per file, or per byte range of a file."""
+
+    def __init__(self, source: str, first_chunk: bool) -> None:
+        self.source = source
+        self.first_chunk = first_chunk
+        self.lines_read = 0
+        self.rows = 0
+        self.c: dict[str, array[Any]] = {name: array(code) for name, code in _COLUMN_TYPES.items()}
+        self.strings: list[str] = []
+        self.string_codes: dict[str, int] = {}
+        self.kind_names: list[str] = list(KIND_ORDER)
+        self.kind_codes: dict[str, int] = dict(_KIND_CODES)
+        self.errors: dict[int, str] = {}
+        self.error_texts: dict[str, str] = {}
+        self.task_spend: dict[int, tuple[int, float]] = {}
+        self.skipped: dict[int, int] = {}
+        self.groups: list[_GroupState] = []
+        self.group_index: dict[Any, int] = {}
+        self.current = -1
+        self.current_sid: Any = _NOTHING  # the raw session_id that selected `current`
+        self.row_groups: array | None = None
+        #: The group of every row while there is only one (see `_rows_in`).
+        self.single_group = -1
+        self.ck_lines = array("q")
+        self.ck_offsets = array("q")
+        self.saw_event_line = False
+        self.missing_timestamps = 0
+        self.has_lines = False
+        #: A line was read as JSON (only then can a file be "not a trace").
+        self.has_content = False
+
+    # -- groups -----------------------------------------------------------
+
+    def _group(self, key: Any) -> int:
+        index = self.group_index.get(key)
+        if index is None:
+            index = self.group_index[key] = len(self.groups)
+            self.groups.append(_GroupState(key))
+        return index
+
+    def _rows_in(self, group: int) -> array | None:
+        """Called before rows go to `group`: the group column, made when a second group
+        gets rows (None while every row is in one group)."""
+        if self.row_groups is None:
+            if self.single_group < 0 or not self.rows:
+                self.single_group = group
+            elif group != self.single_group:
+                self.row_groups = array("H", [self.single_group]) * self.rows
+        return self.row_groups
+
+    def _unnamed(self) -> int:
+        """The group lines without a session id go to: the current one."""
+        if self.current < 0:
+            self.current = self._group(None if self.first_chunk else _INHERIT)
+            self.current_sid = None
+        return self.current
+
+    def _select(self, sid: Any) -> int:
+        """Attocode-compatible grouping by `session_id` (strings and integers name groups)."""
+        if sid is None or sid == "" or not isinstance(sid, (str, int)) or isinstance(sid, bool):
+            return self._unnamed()
+        self.current = self._group(str(sid))
+        self.current_sid = sid
+        return self.current
+
+    # -- diagnostics --------------------------------------------------------
+
+    def diagnose(self, code: str, line: int, message: str, action: str = "skipped") -> None:
+        self.groups[self._unnamed()].log.add(code, line, message, action)
+
+    def damage(self, message: str) -> None:
+        self.diagnose("damage", self.lines_read + 1, message)
+
+    def overlong_line(self) -> None:
+        self.lines_read += 1
+        self.has_lines = True
+        self.diagnose("long", self.lines_read,
+                      f"line longer than {MAX_LINE_BYTES // 2**20} MiB; skipped")
+
+    # -- blocks ---------------------------------------------------------------
+
+    def feed_block(self, block: bytes, offset: int, at_end: bool = False) -> None:
+        """Whole lines (ending in a newline, except the file's last one when `at_end`)."""
+        self.has_lines = True
+        first_line = self.lines_read + 1
+        self.ck_lines.append(first_line)
+        self.ck_offsets.append(offset)
+        if first_line == 1 and self.first_chunk and block.startswith(b"\xef\xbb\xbf"):
+            self.lines_read += 1
+            self._bom_line(block, offset, at_end)
+            return
+        lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
+        if not lone_cr:
+            line_count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            if not block.strip():  # only blank lines: counted, not looked at one by one
+                self.diagnose_blank_run(first_line, line_count)
+                self.lines_read += line_count
+                return
+            try:
+                events = _EVENTS.decode_lines(block)
+            except _TYPED_ERRORS:
+                events = None
+            if events is not None and len(events) == line_count and (
+                    not at_end or block.endswith(b"\n")):
+                self._checkpoints(block, offset, first_line)
+                self._bulk(events, block, first_line)
+                return
+        self._line_by_line(block, offset, at_end)
+
+    def _bulk(self, events: list[_Event], block: bytes, first_line: int) -> None:
+        """Typed events of a whole block; the few the typed path leaves (session start and
+        end, odd values) are read by the generic path, in their place."""
+        count = len(events)
+        index = position = at = 0  # `position`: byte offset of line `at` in the block
+        while index < count:
+            index += self._typed(events, first_line, index)
+            if index >= count:
+                break
+            while at < index:
+                position = block.index(b"\n", position) + 1
+                at += 1
+            end = block.find(b"\n", position)
+            self.lines_read = first_line - 1 + index
+            self._generic_line(block[position:end].strip(), first_line + index, True)
+            index += 1
+        self.lines_read = first_line - 1 + count
+
+    def diagnose_blank_run(self, first: int, count: int) -> None:
+        self.groups[self._unnamed()].log.add_many("blank", first, count, "blank line skipped")
+
+    def _checkpoints(self, block: bytes, offset: int, first_line: int) -> None:
+        """Index entries every CHECKPOINT_BYTES inside a block without lone CRs."""
+        position, line = 0, first_line
+        ck_lines, ck_offsets = self.ck_lines, self.ck_offsets
+        size = len(block)
+        while True:
+            target = position + CHECKPOINT_BYTES
+            if target >= size:
+                return
+            newline = block.find(b"\n", target)
+            if newline < 0 or newline + 1 >= size:
+                return
+            line += block.count(b"\n", position, newline + 1)
+            position = newline + 1
+            ck_lines.append(line)
+            ck_offsets.append(offset + position)
+
+    def _bom_line(self, block: bytes, offset: int, at_end: bool) -> None:
+        end = block.find(b"\n") + 1 or len(block)
+        self.diagnose("bom", 1, "starts with a UTF-8 byte-order mark: ignored, line kept "
+                      "(Attocode's loader drops this line)", "repaired")
+        for raw in _split_lines(block[3:end]):
+            self._line(raw, 1, at_end and end == len(block))
+        if end < len(block):
+            self.feed_block(block[end:], offset + end, at_end)
+
+    def _line_by_line(self, block: bytes, offset: int, at_end: bool) -> None:
+        since_checkpoint = 0
+        blank_start, blank_count = 0, 0
+        size = len(block)
+        for start, end in _line_spans(block):
+            self.lines_read += 1
+            line_no = self.lines_read
+            if since_checkpoint >= CHECKPOINT_BYTES:
+                self.ck_lines.append(line_no)
+                self.ck_offsets.append(offset + start)
+                since_checkpoint = 0
+            since_checkpoint += end - start
+            raw = block[start:end] if end - start > 2 else None  # short lines are blank
+            if raw is None or not raw.strip():
+                if raw is None and block[start:end].strip():
+                    raw = block[start:end]
+                else:
+                    if not blank_count:
+                        blank_start = line_no
+                    blank_count += 1
+                    continue
+            if blank_count:
+                self.diagnose_blank_run(blank_start, blank_count)
+                blank_count = 0
+            complete = end < size or not at_end or raw.endswith((b"\n", b"\r"))
+            self._line(raw, line_no, complete)
+        if blank_count:
+            self.diagnose_blank_run(blank_start, blank_count)
+
+    def _line(self, raw: bytes, line_no: int, complete: bool) -> None:
+        text = raw.strip()
+        if not text:
+            self.diagnose("blank", line_no, "blank line skipped")
+            return
+        if complete:
+            try:
+                event = _EVENTS.decode(text)
+            except _TYPED_ERRORS:
+                pass
+            else:
+                if self._typed([event], line_no, 0) == 1:
+                    return
+        self._generic_line(text, line_no, complete)
+
+    # -- the typed path ---------------------------------------------------------
+
+    def _typed(self, events: list[_Event], first_line: int, start: int) -> int:  # noqa: C901
+        """Append typed events from `events[start]` (line `first_line + start` on); returns
+        how many were taken. It stops at the first event the generic path must read (odd
+        values, session start or end, unknown kinds)."""
+        c = self.c
+        kinds, stamps, iterations = c["kinds"].append, c["timestamps"].append, c["iterations"].append
+        durations, display, agents = c["durations"].append, c["display"].append, c["agents"].append
+        tools, ids, flags = c["tools"].append, c["ids"].append, c["flags"].append
+        typed_codes = _TYPED_CODES
+        known_string = self.string_codes.get
+        intern = self._intern
+        row = first_row = self.rows
+        row_groups = self.row_groups
+        current, current_sid = self.current, self.current_sid
+        group_start = row
+        single = self.single_group
+        first_line += start
+        for event in islice(events, start, None):
+            timestamp = event.timestamp
+            if not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
+                break
+            code = typed_codes.get(event.kind)
+            if code is None:
+                break
+            iteration = event.iteration
+            if iteration is None:
+                iteration = NO_ITERATION
+            elif not NO_ITERATION < iteration <= _INT64_MAX:
+                break
+            data = event.data
+            duration = event.duration_ms
+            if not duration or duration != duration:
+                duration = data.duration_ms
+            if duration > NUMBER_CAP or duration < -NUMBER_CAP:
+                break
+            if duration == duration:
+                shown = duration
+            else:
+                meta = data.metadata
+                shown = _NAN if meta is None else meta.duration_ms
+                if shown > NUMBER_CAP or shown < -NUMBER_CAP:
+                    break
+            if code == _LLM_RESPONSE and not self._llm(data, row):
+                break
+            sid = event.session_id
+            if (sid and sid != current_sid) or current < 0:
+                if current >= 0:
+                    self.groups[current].kind_lines += row - group_start
+                group_start = self.rows = row
+                current = self._select(sid) if sid else self._unnamed()
+                current_sid = self.current_sid
+                row_groups = self._rows_in(current)
+                single = self.single_group
+            if row_groups is not None:
+                row_groups.append(current)
+            elif current != single:
+                self.rows = row
+                row_groups = self._rows_in(current)
+                single = self.single_group
+                if row_groups is not None:
+                    row_groups.append(current)
+            event_id = event.event_id
+            if event_id is None or not event_id or len(event_id) > 64:
+                event_id = _event_id(event_id, first_line + row - first_row)
+            ids(hash(event_id))
+            parent = event.parent_event_id
+            if parent is not None:
+                c["parent_rows"].append(row)
+                c["parent_keys"].append(hash(parent))
+            kinds(code)
+            stamps(timestamp)
+            iterations(iteration)
+            durations(duration)
+            display(shown)
+            tool = data.tool
+            if tool is UNSET:
+                tool = data.tool_name
+            if tool is UNSET:
+                tools(NO_STRING)
+            else:
+                found = known_string(tool)
+                tools(intern(tool) if found is None else found)
+            agent = data.agent_id
+            if agent is UNSET:
+                agents(NO_STRING)
+            else:
+                found = known_string(agent)
+                agents(intern(agent) if found is None else found)
+            if data.error is not None:
+                self._error(row, data.error)
+            if code in _CALL_CODES:
+                flags(self._tool_call(code, "" if tool is UNSET else tool, data, row, current,
+                                      None))
+            else:
+                flags(0)
+            if code in _PAIRED_CODES:
+                meta = data.metadata
+                call_id = data.tool_id if meta is None else meta.tool_id
+                if call_id:
+                    self._call(row, code == _TOOL_START, call_id)
+            elif code in _TASK_CODES:
+                self._task(code, row, data)
+            row += 1
+        taken = row - first_row
+        if current >= 0:
+            self.groups[current].kind_lines += row - group_start
+        self.rows = row
+        self.current, self.current_sid = current, current_sid
+        if taken:
+            self.saw_event_line = True
+            self.c["lines"].extend(range(first_line, first_line + taken))
+        return taken
+
+    def _llm(self, data: _Data, row: int) -> bool:
+        """Append an llm_response's figures; False (nothing appended) when one is too large."""
+        tokens = 0 if data.tokens is UNSET else data.tokens
+        output = 0 if data.output_tokens is UNSET else data.output_tokens
+        cost = 0.0 if data.cost is UNSET else data.cost
+        values = (tokens, output, data.input_tokens, data.cache_read_tokens,
+                  data.cache_write_tokens)
+        if max(values) > NUMBER_CAP or min(values) < -NUMBER_CAP or not (
+                -NUMBER_CAP <= cost <= NUMBER_CAP):
+            return False
+        c = self.c
+        c["llm_rows"].append(row)
+        c["llm_tokens"].append(tokens)
+        c["llm_cost"].append(cost)
+        c["llm_input"].append(data.input_tokens)
+        c["llm_output"].append(output)
+        c["llm_cache_read"].append(data.cache_read_tokens)
+        c["llm_cache_write"].append(data.cache_write_tokens)
+        c["llm_has_keys"].append(0 if data.tokens is UNSET and data.output_tokens is UNSET else 1)
+        model = data.model
+        c["llm_models"].append(self._intern(model, MODEL_CHARS) if model else NO_STRING)
+        return True
+
+    def _task(self, code: int, row: int, data: _Data) -> None:
+        if data.tokens is not UNSET or data.cost is not UNSET:
+            tokens = 0 if data.tokens is UNSET else data.tokens
+            cost = 0.0 if data.cost is UNSET else data.cost
+            self.task_spend[row] = (_cap_int(tokens), _cap_float(cost))
+        if code == _TASK_FAILED and data.skipped:
+            try:
+                skipped = _ANY.decode(data.skipped)
+            except _TYPED_ERRORS:
+                skipped = None
+            if isinstance(skipped, list) and skipped:
+                self.skipped[row] = len(skipped)
+
+    def _tool_call(self, code: int, tool: str, data: _Data, row: int, group: int,
+                   parsed: tuple[Any, Any] | None) -> int:
+        """Fingerprint and flags of a tool call (`parsed`: args and result already read)."""
+        if parsed is None:
+            raw_args = bytes(data.args)
+            args = None if not raw_args or raw_args == b"null" else _ANY.decode(raw_args)
+            canonical: Any = (None if args is None else
+                              _SORTED.encode(args))
+            raw_result = data.result
+            result = (_ANY.decode(raw_result) if raw_result and memoryview(raw_result)[0] == 34
+                      else None)
+        else:
+            args, result = parsed
+            canonical = _canonical_args(args, row)
+        self.c["call_fp_rows"].append(row)
+        self.c["call_fps"].append(hash((tool, canonical)))
+        bits = 0
+        name = tool
+        if code == _TOOL_END and result is not None and toolcalls.reported_failure(
+                name, result, args):
+            bits |= FLAG_REPORTED_FAILURE
+        if args is not None:
+            if toolcalls.tool_role(name) == "command":
+                kind = toolcalls.command_kind(toolcalls.main_argument(name, args))
+                if kind == "test":
+                    bits |= FLAG_TEST_COMMAND
+                elif kind == "build":
+                    bits |= FLAG_BUILD_COMMAND
+            # A write that failed (or says it failed) changed nothing.
+            failed = code != _TOOL_END or bits & FLAG_REPORTED_FAILURE
+            written = None if failed else toolcalls.written_file(name, args)
+            if written:
+                bits |= FLAG_FILE_WRITE
+                files = self.groups[group].changed_files
+                if written in files or len(files) < CHANGED_FILES:
+                    files[written] = files.get(written, 0) + 1
+                else:
+                    self.groups[group].changed_more += 1
+        return bits
+
+    def _call(self, row: int, start: bool, call_id: str) -> None:
+        self.c["call_rows"].append(row)
+        self.c["call_keys"].append(hash(call_id[:100]))
+        self.c["call_starts"].append(1 if start else 0)
+
+    def _intern(self, text: str, limit: int = NAME_CHARS) -> int:
+        code = self.string_codes.get(text)
+        if code is None:
+            shown = without_surrogates(bounded(text, limit))
+            code = self.string_codes.get(shown)
+            if code is None:
+                code = len(self.strings)
+                self.strings.append(shown)
+                self.string_codes[shown] = code
+            self.string_codes[text] = code
+        return code
+
+    def _error(self, row: int, error: Any) -> None:
+        text = error if isinstance(error, str) else safe_text(error, ERROR_CHARS)
+        kept = self.error_texts.get(text)
+        if kept is None:
+            kept = without_surrogates(bounded(text, ERROR_CHARS))
+            if len(self.error_texts) < 100_000:
+                self.error_texts[text] = kept
+        self.errors[row] = kept
+
+    # -- the generic path: any line, read as Attocode reads it -------------------
+
+    def _generic_line(self, text: bytes, line_no: int, complete: bool) -> None:
+        try:
+            parsed = _ANY.decode(text)
+        except _TYPED_ERRORS:
+            parsed = self._stdlib_parse(text, line_no, complete)
+        if parsed is _NOTHING:
+            return
+        self.has_content = True
+        if not isinstance(parsed, dict):
+            self.diagnose("not-object", line_no,
+                          f"not a JSON object but {_json_type(parsed)}; line skipped")
+            return
+        if "kind" in parsed:
+            self.saw_event_line = True
+            self._current_line(parsed, line_no)
+        else:
+            if "type" in parsed:
+                self.saw_event_line = True
+            self._legacy_line(parsed, line_no)
+
+    def _stdlib_parse(self, text: bytes, line_no: int, complete: bool) -> Any:
+        """The standard library's reading, as Attocode's: `json.loads(line.strip())`.
+
+        It also accepts NaN, Infinity, lone surrogates and Unicode whitespace around the
+        line. Returns _NOTHING (and reports) otherwise.
+        """
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not complete:
+                self.diagnose("cut", line_no, _CUT_SHORT)
+            else:
+                self.diagnose("utf8", line_no, f"invalid UTF-8 at byte {exc.start}; line skipped")
+            return _NOTHING
+        decoded = decoded.strip()
+        if not decoded:
+            self.diagnose("blank", line_no, "blank line skipped")
+            return _NOTHING
+        try:
+            return json.loads(decoded)
+        except (ValueError, RecursionError) as exc:
+            if not complete:
+                self.diagnose("cut", line_no, _CUT_SHORT)
+            elif "\x00" in decoded:
+                self.diagnose("nul", line_no, "binary junk (NUL bytes), not JSON; line skipped")
+            elif not decoded.startswith(("{", "[")):
+                self.diagnose("not-json", line_no,
+                              f"not JSON: {safe_repr(decoded, 60)}; line skipped")
+            elif isinstance(exc, json.JSONDecodeError):
+                reason = _JSON_AT.sub("", exc.msg)
+                self.diagnose("bad-json", line_no,
+                              f"invalid JSON ({reason} at column {exc.colno}); line skipped")
+            elif isinstance(exc, RecursionError):
+                self.diagnose("deep", line_no, "invalid JSON (nested too deeply); line skipped")
+            else:
+                self.diagnose("bad-json", line_no,
+                              f"unreadable JSON ({bounded(str(exc), 80)}); line skipped")
+            return _NOTHING
+
+    def _current_line(self, raw: dict[str, Any], line: int) -> None:
+        kind = raw["kind"]
+        if not isinstance(kind, str) or not kind:
+            self.diagnose("kind", line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
+            return
+        shown_kind = without_surrogates(bounded(kind, KIND_CHARS))
+        if "timestamp" not in raw:
+            self.diagnose("no-time", line, f"{safe_text(shown_kind, 80)} event has no timestamp; "
+                          "line skipped")
+            return
+        timestamp = _timestamp(raw["timestamp"])
+        if timestamp is None:
+            self.diagnose("bad-time", line, f"{safe_text(shown_kind, 80)} event has a timestamp "
+                          "that is not a time in epoch seconds; line skipped")
+            return
+        code = self.kind_codes.get(kind)
+        if code is None:
+            if kind == AGENT_TOOL_KIND:
+                code = _TOOL_END
+            else:
+                code = self._kind_code(shown_kind)
+                self.diagnose("unknown-kind", line, f"unknown kind {safe_repr(kind, 80)}: kept as "
+                              "a custom event", "repaired")
+        group = self._select(raw.get("session_id"))
+        self.groups[group].kind_lines += 1
+        data = raw.get("data")
+        if not isinstance(data, dict):
+            if data is not None:
+                self.diagnose("data", line, f"'data' is {_json_type(data)}, not an object; "
+                              "ignored", "repaired")
+            data = {}
+        iteration = raw.get("iteration")
+        if iteration is not None:
+            iteration = self._iteration(iteration, line)
+        parent = raw.get("parent_event_id")
+        if parent is not None and not isinstance(parent, str):
+            self.diagnose("parent", line, "parent_event_id is not a string; ignored", "repaired")
+            parent = None
+        top_duration = raw.get("duration_ms")
+        event_id = raw.get("event_id")
+        if not isinstance(event_id, str) or not event_id or len(event_id) > 64:
+            event_id = _event_id(event_id, line)
+        self._check_numbers(data, line, ("timestamp", raw["timestamp"]),
+                            ("duration_ms", top_duration))
+        self._append(code, timestamp, event_id, iteration, parent, top_duration, data, line,
+                     group)
+        if code == _SESSION_START:
+            goal, goal_problem = json_safe(data.get("goal", ""), GOAL_CHARS)
+            model, model_problem = json_safe(data.get("model", ""), GOAL_CHARS)
+            meta = {}
+            for key, value in data.items():
+                if key not in ("goal", "model"):
+                    meta[without_surrogates(key)] = json_safe(value, 2000)[0]
+            for name, problem in (("goal", goal_problem), ("model", model_problem)):
+                if problem:
+                    self.diagnose("value", line, f"session_start {name} is {problem}: kept as "
+                                  "text", "repaired")
+            self.groups[group].header = (line, goal, model, meta)
+            self.groups[group].start = (line, timestamp)
+        elif code == _SESSION_END:
+            status = data.get("status")
+            self.groups[group].end = (line, timestamp)
+            self.groups[group].status = (line, None if status is None
+                                         else safe_text(status, STATUS_CHARS))
+
+    def _kind_code(self, name: str) -> int:
+        code = self.kind_codes.get(name)
+        if code is None:
+            code = self.kind_codes[name] = len(self.kind_names)
+            self.kind_names.append(name)
+        return code
+
+    def _check_numbers(self, data: dict[str, Any], line: int, *top: tuple[str, Any]) -> None:
+        """Report values Attocode reads as numbers that are not plain numbers.
+
+        They are read the way Attocode's analyzers read them (`int()` / `float()`, 0 when
+        that fails); the diagnostic says what each became.
+        """
+        if all(_plain(data[k]) for k in data if k in _NUMBER_KEY_SET) and all(
+                _plain(v) for _, v in top):
+            return
+        odd, keys = [], []
+        for key, value in (*top, *((k, data.get(k)) for k in _NUMBER_KEYS)):
+            if _plain(value):
+                continue
+            if key in _INT_KEYS:
+                read: object = safe_int(value)
+            elif key == "cost":
+                read = safe_float(value)
+            else:
+                read = _optional_float(value)
+            shown = "ignored" if read is None else f"as {read}"
+            odd.append(f"{key} {safe_repr(value, 40)} {shown}")
+            keys.append(key)
+        if odd:
+            self.diagnose("numbers:" + ",".join(keys), line,
+                          "values that are not plain numbers (or too large to be real), read as "
+                          "Attocode reads them, capped: " + ", ".join(odd),
+                          "repaired")
+
+    def _iteration(self, value: Any, line: int) -> int | None:
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            number = None
+        if number is not None and NO_ITERATION < number <= _INT64_MAX:
+            return number
+        reason = ("beyond 64 bits" if number is not None
+                  else f"{_json_type(value)}, not a whole number")
+        self.diagnose("iteration", line, f"iteration is {reason}; ignored", "repaired")
+        return None
+
+    def _legacy_line(self, raw: dict[str, Any], line: int) -> None:
+        evt_type = raw.get("type")
+        if evt_type is None:
+            self.diagnose("legacy-type", line, "no 'kind' or 'type': kept as a custom event",
+                          "repaired")
+            evt_type = "custom"
+        elif not isinstance(evt_type, str):
+            self.diagnose("legacy-type", line, f"'type' is {_json_type(evt_type)}: kept as a "
+                          "custom event", "repaired")
+            evt_type = "custom"
+        has_timestamp = "timestamp" in raw
+        timestamp = _timestamp(raw.get("timestamp"))
+        if timestamp is None:
+            reason = "no timestamp" if not has_timestamp else "a timestamp that is not a number"
+            self.diagnose("legacy-time", line, f"{safe_text(evt_type, 80)} line has {reason}: "
+                          "kept, placed at the start of the timeline", "repaired")
+        group = self._unnamed()  # legacy lines never split a file into sessions
+        state = self.groups[group]
+        if evt_type == "trace.start":
+            sid = raw.get("session_id")
+            if sid is not None and sid != "" and not isinstance(sid, (dict, list)):
+                state.legacy_id = (line, safe_text(sid, SESSION_ID_CHARS))
+            state.start = (line, timestamp or 0.0)
+            state.legacy_lines += 1
+            return
+        state.legacy_lines += 1
+        if evt_type == "trace.end":
+            state.end = (line, timestamp or 0.0)
+            return
+        kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
+        data = legacy_data(raw)
+        self._check_numbers(data, line)
+        if timestamp is None:
+            self.missing_timestamps += 1
+        self._append(self.kind_codes[kind], _NAN if timestamp is None else timestamp,
+                     f"line-{line}", None, None, None, data, line, group)
+
+    def _append(self, code: int, timestamp: float, event_id: str, iteration: int | None,
+                parent: str | None, top_duration: Any, data: dict[str, Any], line: int,
+                group: int) -> None:
+        """One row from a generic (dict) event: the same values the typed path computes."""
+        c = self.c
+        row = self.rows
+        # Attocode: `event.duration_ms or data.get("duration_ms")`.
+        duration = _optional_float(top_duration or data.get("duration_ms"))
+        shown = duration
+        if shown is None:
+            meta = data.get("metadata")
+            if isinstance(meta, dict):
+                shown = _optional_float(meta.get("duration_ms"))
+        row_groups = self._rows_in(group)
+        if row_groups is not None:
+            row_groups.append(group)
+        c["kinds"].append(code)
+        c["timestamps"].append(timestamp)
+        c["iterations"].append(NO_ITERATION if iteration is None else iteration)
+        c["lines"].append(line)
+        c["durations"].append(_NAN if duration is None else duration)
+        c["display"].append(_NAN if shown is None else shown)
+        c["ids"].append(hash(event_id))
+        if parent is not None:
+            c["parent_rows"].append(row)
+            c["parent_keys"].append(hash(parent))
+        if code == _LLM_RESPONSE:
+            model = data.get("model")
+            c["llm_rows"].append(row)
+            c["llm_tokens"].append(safe_int(data.get("tokens")))
+            c["llm_cost"].append(safe_float(data.get("cost")))
+            c["llm_input"].append(safe_int(data.get("input_tokens")))
+            c["llm_output"].append(safe_int(data.get("output_tokens")))
+            c["llm_cache_read"].append(safe_int(data.get("cache_read_tokens")))
+            c["llm_cache_write"].append(safe_int(data.get("cache_write_tokens")))
+            c["llm_has_keys"].append(1 if "output_tokens" in data or "tokens" in data else 0)
+            c["llm_models"].append(self._intern(safe_text(model, MODEL_CHARS), MODEL_CHARS)
+                                   if model else NO_STRING)
+        elif code in _TASK_CODES and (
+                "tokens" in data or "cost" in data):
+            self.task_spend[row] = (safe_int(data.get("tokens")), safe_float(data.get("cost")))
+        if code == _TASK_FAILED:
+            skipped = data.get("skipped", [])
+            if isinstance(skipped, list) and skipped:
+                self.skipped[row] = len(skipped)
+        tool = None
+        if "tool" in data or "tool_name" in data:
+            tool = data["tool"] if "tool" in data else data["tool_name"]
+            c["tools"].append(self._intern(_tool_text(tool)))
+        else:
+            c["tools"].append(NO_STRING)
+        c["agents"].append(self._intern(_tool_text(data["agent_id"])) if "agent_id" in data
+                           else NO_STRING)
+        if data.get("error") is not None:
+            self._error(row, data["error"])
+        if code in _CALL_CODES:
+            fp_tool = data.get("tool", data.get("tool_name", ""))
+            c["flags"].append(self._tool_call(code, _tool_text(fp_tool), _NO_DATA, row, group,
+                                              (data.get("args"), data.get("result"))))
+        else:
+            c["flags"].append(0)
+        if code in _PAIRED_CODES:
+            meta = data.get("metadata")
+            call_id = meta.get("tool_id") if isinstance(meta, dict) else data.get("tool_id")
+            if isinstance(call_id, str) and call_id:
+                self._call(row, code == _TOOL_START, call_id)
+        self.rows = row + 1
+
+    # -- result -------------------------------------------------------------------
+
+    def result(self) -> _Chunk:
+        first = None
+        for group in self.groups:
+            found = group.log.first()
+            if found is not None and (first is None or found < first):
+                first = found
+        return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.errors,
+                      self.task_spend, self.skipped, self.groups, self.row_groups,
+                      self.single_group, self.current,
+                      (self.ck_lines, self.ck_offsets), self.saw_event_line,
+                      self.missing_timestamps, first, self.has_lines, self.has_content)
+
+
+def _event_id(value: Any, line: int) -> str:
+    if value is None or value == "":
+        return f"line-{line}"
+    return bounded(safe_text(value, 200), 64)
+
+
+_NEWLINES = re.compile(rb"\r\n|\r|\n")
+
+
+def _line_spans(block: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line, its end included; lone CRs end lines too, as in Python's
+    text mode (and so in Attocode's loader). Nothing is kept per line."""
+    size = len(block)
+    position = 0
+    if b"\r" not in block:
+        find = block.find
+        while position < size:
+            end = find(b"\n", position) + 1 or size
+            yield position, end
+            position = end
+        return
+    for match in _NEWLINES.finditer(block):
+        yield position, match.end()
+        position = match.end()
+    if position < size:
+        yield position, size
+
+
+def _split_lines(block: bytes) -> list[bytes]:
+    """The lines of a (short) block, with their ends."""
+    return [block[a:b] for a, b in _line_spans(block)]
+
+
+# ---------------------------------------------------------------------------
+# Coercion helpers: the way Attocode's analyzers coerce values.
+# ---------------------------------------------------------------------------
 
 
 def safe_int(value: Any) -> int:
@@ -120,6 +1392,10 @@ def safe_int(value: Any) -> int:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         return 0
+    return _cap_int(number)
+
+
+def _cap_int(number: int) -> int:
     return number if -NUMBER_CAP <= number <= NUMBER_CAP else (
         NUMBER_CAP if number > 0 else -NUMBER_CAP)
 
@@ -128,13 +1404,13 @@ def safe_float(value: Any) -> float:
     """`float(value)` as Attocode's `safe_float` (0.0 when missing or not convertible), but
     also 0.0 when not finite; capped."""
     number = _finite_float(value, bools=True)
-    return 0.0 if number is None else _capped(number)
+    return 0.0 if number is None else _cap_float(number)
 
 
 def _optional_float(value: Any) -> float | None:
     """A duration: `float(value)` capped, or None when missing, not a number or not finite."""
     number = _finite_float(value, bools=False)
-    return None if number is None else _capped(number)
+    return None if number is None else _cap_float(number)
 
 
 def _timestamp(value: Any) -> float | None:
@@ -153,367 +1429,8 @@ def _finite_float(value: Any, *, bools: bool) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _capped(number: float) -> float:
+def _cap_float(number: float) -> float:
     return number if -NUMBER_CAP <= number <= NUMBER_CAP else math.copysign(NUMBER_CAP, number)
-
-
-def _text(value: Any, limit: int) -> str:
-    text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fingerprint(tool: str, args: Any) -> bytes:
-    """Digest of Attocode's `tool:json.dumps(args, sort_keys=True)` fingerprint."""
-    if args is None:
-        payload = b"\x00"
-    else:
-        try:
-            payload = b"\x01" + orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):  # lone surrogates, deep nesting, big ints
-            try:
-                text = json.dumps(args, sort_keys=True, default=str)
-            except (TypeError, ValueError, RecursionError):
-                text = repr(args)
-            payload = b"\x02" + text.encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(tool.encode("utf-8", "surrogatepass") + payload,
-                           digest_size=16).digest()
-
-
-# ---------------------------------------------------------------------------
-# The line parser
-# ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Group:
-    """Events of one `session_id` within a file, with Attocode's session bookkeeping."""
-
-    key: str | None
-    events: list[TraceEvent] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    # (line, value) pairs: the last one in the file wins, as in Attocode's loader.
-    start: tuple[int, float] | None = None
-    header: tuple[int, Any, Any, dict[str, Any]] | None = None
-    end: tuple[int, float] | None = None
-    legacy_id: tuple[int, str] | None = None
-    status: tuple[int, str | None] | None = None
-    kind_lines: int = 0
-    legacy_lines: int = 0
-
-
-class _Parser:
-    def __init__(self, source: str, stem: str) -> None:
-        self.source = source
-        self.stem = stem
-        self.groups: dict[str | None, _Group] = {}
-        self.current: _Group | None = None
-        self.lines_read = 0
-        self.first_diagnostic: Diagnostic | None = None
-        self.line_source: bytes | None = None
-
-    # -- input ----------------------------------------------------------
-
-    def feed_stream(self, stream: IO[bytes]) -> None:
-        try:
-            for raw in _iter_lines(stream, self):
-                self.feed_line(raw)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            where = f"after line {self.lines_read}" if self.lines_read else "from the start"
-            self.damage(f"compressed data is damaged {where} ({exc}); the rest of the file is "
-                        "lost")
-
-    def feed_line(self, raw: bytes) -> None:
-        self.lines_read += 1
-        line_no = self.lines_read
-        complete = raw.endswith(b"\n")
-        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-            self.diagnose(1, "starts with a UTF-8 byte-order mark: ignored, line kept "
-                          "(Attocode's loader drops this line)", "repaired")
-        text = raw.strip()
-        if not text:
-            if raw:  # a real empty line, not the end of the stream
-                self.diagnose(line_no, "blank line skipped")
-            return
-        # Short lines parsed by orjson are kept to word labels on demand (see TraceEvent).
-        self.line_source = text if len(text) <= LAZY_LINE_BYTES else None
-        if _NINETEEN_DIGITS not in text.translate(_DIGITS_ONLY):
-            try:
-                parsed = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                self.line_source = None
-                parsed = self._fallback_parse(text, line_no, complete)
-        else:  # orjson would read integers beyond 64 bits as floats
-            self.line_source = None
-            parsed = self._fallback_parse(text, line_no, complete)
-        if parsed is _NOTHING:
-            return
-        if not isinstance(parsed, dict):
-            self.diagnose(line_no, f"not a JSON object but {_json_type(parsed)}; line skipped")
-            return
-        if "kind" in parsed:
-            self._current_line(parsed, line_no)
-        else:
-            self._legacy_line(parsed, line_no)
-
-    def _fallback_parse(self, text: bytes, line_no: int, complete: bool) -> Any:
-        """The standard library's reading, as Attocode's: `json.loads(line.strip())`.
-
-        It also accepts NaN, Infinity, integers beyond 64 bits, lone surrogates and
-        Unicode whitespace around the line. Returns _NOTHING (and reports) otherwise.
-        """
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if not complete:
-                self.diagnose(line_no, _CUT_SHORT)
-            else:
-                self.diagnose(line_no, f"invalid UTF-8 at byte {exc.start}; line skipped")
-            return _NOTHING
-        decoded = decoded.strip()
-        if not decoded:
-            self.diagnose(line_no, "blank line skipped")
-            return _NOTHING
-        try:
-            return json.loads(decoded)
-        except (ValueError, RecursionError) as exc:
-            if not complete:
-                self.diagnose(line_no, _CUT_SHORT)
-            elif "\x00" in decoded:
-                self.diagnose(line_no, "binary junk (NUL bytes), not JSON; line skipped")
-            elif not decoded.startswith(("{", "[")):
-                self.diagnose(line_no, f"not JSON: {_text(decoded, 60)!r}; line skipped")
-            elif isinstance(exc, json.JSONDecodeError):
-                self.diagnose(line_no, f"invalid JSON ({exc.msg} at column {exc.colno}); "
-                              "line skipped")
-            elif isinstance(exc, RecursionError):
-                self.diagnose(line_no, "invalid JSON (nested too deeply); line skipped")
-            else:
-                self.diagnose(line_no, f"unreadable JSON ({_text(str(exc), 80)}); line skipped")
-            return _NOTHING
-
-    # -- diagnostics ----------------------------------------------------
-
-    def diagnose(self, line: int, message: str, action: str = "skipped") -> None:
-        if self.first_diagnostic is None:
-            self.first_diagnostic = Diagnostic(self.source, line, message, action)
-        self._group_for(None).diagnostics.append(Diagnostic(self.source, line, message, action))
-
-    def damage(self, message: str) -> None:
-        self.diagnose(self.lines_read + 1, message)
-
-    # -- groups ---------------------------------------------------------
-
-    def _group_for(self, key: str | None) -> _Group:
-        if key is None:
-            if self.current is None:
-                self.current = self.groups.setdefault(None, _Group(None))
-            return self.current
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = _Group(key)
-        self.current = group
-        return group
-
-    # -- current format -------------------------------------------------
-
-    def _current_line(self, raw: dict[str, Any], line: int) -> None:
-        # The hot path: written for the common case (well-formed collector lines).
-        kind = raw["kind"]
-        if kind.__class__ is not str or not kind:
-            self.diagnose(line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
-            return
-        timestamp = raw.get("timestamp")
-        if timestamp.__class__ is not float or not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
-            if "timestamp" not in raw:
-                self.diagnose(line, f"{kind} event has no timestamp; line skipped")
-                return
-            timestamp = _timestamp(timestamp)
-            if timestamp is None:
-                self.diagnose(line, f"{kind} event has a timestamp that is not a time in epoch "
-                              "seconds; line skipped")
-                return
-        if kind not in KNOWN_KINDS:
-            if kind == AGENT_TOOL_KIND:
-                kind = "tool_end"
-            else:
-                self.diagnose(line, f"unknown kind '{_text(kind, 80)}': kept as a custom event",
-                              "repaired")
-        sid = raw.get("session_id")
-        group = self.current
-        if group is None or sid != group.key:
-            group = self._group_for(str(sid) if isinstance(sid, (str, int)) and sid != "" else None)
-        group.kind_lines += 1
-        data = raw.get("data")
-        if data.__class__ is not dict:
-            data = self._data(data, line)
-        iteration = raw.get("iteration")
-        if iteration is not None and iteration.__class__ is not int:
-            iteration = self._iteration(iteration, line)
-        parent = raw.get("parent_event_id")
-        if parent is not None and parent.__class__ is not str:
-            self.diagnose(line, "parent_event_id is not a string; ignored", "repaired")
-            parent = None
-        top_duration = raw.get("duration_ms")
-        event_id = raw.get("event_id")
-        if event_id.__class__ is not str or not event_id or len(event_id) > 64:
-            event_id = f"line-{line}" if event_id in (None, "") else _text(str(event_id), 64)
-        self._check_numbers(data, line, ("timestamp", raw["timestamp"]),
-                            ("duration_ms", top_duration))
-        event = _build_event(kind, timestamp, event_id, iteration, parent, top_duration, data,
-                             line, self.line_source)
-        group.events.append(event)
-        if kind == "session_start":
-            goal, model = data.get("goal", ""), data.get("model", "")
-            meta = {k: v for k, v in data.items() if k not in ("goal", "model")}
-            group.header = (line, goal, model, meta)
-            group.start = (line, timestamp)
-        elif kind == "session_end":
-            status = data.get("status")
-            group.end = (line, timestamp)
-            group.status = (line, _text(status, 200) if status is not None else None)
-
-    def _data(self, data: Any, line: int) -> dict[str, Any]:
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            self.diagnose(line, f"'data' is {_json_type(data)}, not an object; ignored", "repaired")
-            return {}
-        return data
-
-    def _check_numbers(self, data: dict[str, Any], line: int, *top: tuple[str, Any]) -> None:
-        """Report values Attocode reads as numbers that are not plain numbers.
-
-        They are read the way Attocode's analyzers read them (`int()` / `float()`, 0 when
-        that fails); the diagnostic says what each became.
-        """
-        # The common case, decided quickly: every value a plain number (or absent).
-        for key in data:
-            if key in _NUMBER_KEY_SET and not _plain(data[key]):
-                break
-        else:
-            for _, value in top:
-                if not _plain(value):
-                    break
-            else:
-                return
-        odd = []
-        for key, value in (*top, *((k, data.get(k)) for k in _NUMBER_KEYS)):
-            if _plain(value):
-                continue
-            if key in _INT_KEYS:
-                read: object = safe_int(value)
-            elif key == "cost":
-                read = safe_float(value)
-            else:
-                read = _optional_float(value)
-            shown = "ignored" if read is None else f"as {read}"
-            odd.append(f"{key} {_text(repr(value), 40)} {shown}")
-        if odd:
-            self.diagnose(line, "values that are not plain numbers (or too large to be real), "
-                          "read as Attocode reads them, capped: " + ", ".join(odd), "repaired")
-
-    def _iteration(self, value: Any, line: int) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        self.diagnose(line, f"iteration is {_json_type(value)}, not a whole number; ignored",
-                      "repaired")
-        return None
-
-    # -- legacy format --------------------------------------------------
-
-    def _legacy_line(self, raw: dict[str, Any], line: int) -> None:
-        evt_type = raw.get("type")
-        if evt_type is None:
-            self.diagnose(line, "no 'kind' or 'type': kept as a custom event", "repaired")
-            evt_type = "custom"
-        elif not isinstance(evt_type, str):
-            self.diagnose(line, f"'type' is {_json_type(evt_type)}: kept as a custom event",
-                          "repaired")
-            evt_type = "custom"
-        has_timestamp = "timestamp" in raw
-        timestamp = _timestamp(raw.get("timestamp"))
-        if timestamp is None:
-            reason = "no timestamp" if not has_timestamp else "a timestamp that is not a number"
-            self.diagnose(line, f"{_text(evt_type, 80)} line has {reason}: kept, placed at the "
-                          "start of the timeline", "repaired")
-        group = self._group_for(None)  # legacy lines never split a file into sessions
-        if evt_type == "trace.start":
-            sid = raw.get("session_id")
-            if sid is not None and sid != "" and not isinstance(sid, (dict, list)):
-                group.legacy_id = (line, _text(sid, NAME_CHARS))
-            group.start = (line, timestamp or 0.0)
-            group.legacy_lines += 1
-            return
-        group.legacy_lines += 1
-        if evt_type == "trace.end":
-            group.end = (line, timestamp or 0.0)
-            return
-        kind = LEGACY_TYPE_KINDS.get(evt_type, "custom")
-        data = {k: v for k, v in raw.items() if k not in ("type", "timestamp", "elapsed_ms")}
-        self._check_numbers(data, line)
-        event = _build_event(kind, timestamp or 0.0, f"line-{line}", None, None, None, data, line,
-                             self.line_source)
-        event.has_timestamp = timestamp is not None
-        group.events.append(event)
-
-    # -- result ---------------------------------------------------------
-
-    def finish(self) -> list[Session]:
-        named = [g for key, g in self.groups.items() if key is not None]
-        unnamed = self.groups.get(None)
-        if len(named) <= 1:
-            parts = ([unnamed] if unnamed else []) + named
-            merged = _merge(parts)
-            return [self._session(merged, split=False)] if merged.events else []
-        if unnamed is not None:
-            # Lines before the first session id belong to the first session.
-            named[0] = _merge([unnamed, named[0]])
-        return [self._session(g, split=True) for g in named if g.events]
-
-    def _session(self, group: _Group, split: bool) -> Session:
-        session_id = self.stem
-        if split and group.key is not None:
-            session_id = group.key
-        elif group.legacy_id is not None:
-            session_id = group.legacy_id[1]
-        session = Session(session_id=session_id, source=self.source, events=group.events,
-                          diagnostics=sorted(group.diagnostics, key=lambda d: d.line))
-        if group.header is not None:
-            _, session.goal, session.model, session.metadata = group.header
-        if group.start is not None:
-            session.start_time = group.start[1]
-        if group.end is not None:
-            session.end_time = group.end[1]
-        if group.status is not None:
-            session.end_status = group.status[1]
-        if group.kind_lines and group.legacy_lines:
-            session.line_format = "mixed"
-        elif group.legacy_lines:
-            session.line_format = "legacy"
-        return session
-
-
-def _merge(groups: list[_Group]) -> _Group:
-    if len(groups) == 1:
-        return groups[0]
-    merged = _Group(next((g.key for g in groups if g.key is not None), None))
-    for group in sorted(groups, key=lambda g: g.events[0].line if g.events else 0):
-        merged.events.extend(group.events)
-    merged.events.sort(key=lambda e: e.line)
-    for group in groups:
-        merged.diagnostics.extend(group.diagnostics)
-        merged.kind_lines += group.kind_lines
-        merged.legacy_lines += group.legacy_lines
-        for name in ("start", "header", "end", "legacy_id", "status"):
-            mine, theirs = getattr(merged, name), getattr(group, name)
-            if theirs is not None and (mine is None or theirs[0] > mine[0]):
-                setattr(merged, name, theirs)
-    return merged
 
 
 def _plain(value: Any) -> bool:
@@ -522,67 +1439,6 @@ def _plain(value: Any) -> bool:
         return True
     cls = value.__class__
     return (cls is int or cls is float) and -NUMBER_CAP <= value <= NUMBER_CAP
-
-
-def _build_event(
-    kind: str,
-    timestamp: float,
-    event_id: str,
-    iteration: int | None,
-    parent: str | None,
-    top_duration: Any,
-    data: dict[str, Any],
-    line: int,
-    source: bytes | None,
-) -> TraceEvent:
-    # Attocode: `event.duration_ms or data.get("duration_ms")`.
-    duration = _optional_float(top_duration or data.get("duration_ms"))
-    display = duration
-    if display is None:
-        meta = data.get("metadata")
-        if isinstance(meta, dict):
-            display = _optional_float(meta.get("duration_ms"))
-    event = TraceEvent(line, sys.intern(kind), timestamp, event_id, iteration, parent, duration,
-                       display, source)
-    if source is None:  # a long line, or one only the standard library could read
-        event.described = (event_label(kind, data, iteration), preview(data))
-    if kind == "llm_response":
-        model = data.get("model")
-        event.usage = LlmUsage(
-            tokens=safe_int(data.get("tokens")),
-            cost=safe_float(data.get("cost")),
-            input_tokens=safe_int(data.get("input_tokens")),
-            output_tokens=safe_int(data.get("output_tokens")),
-            cache_read_tokens=safe_int(data.get("cache_read_tokens")),
-            cache_write_tokens=safe_int(data.get("cache_write_tokens")),
-            has_token_keys="output_tokens" in data or "tokens" in data,
-            model=_text(model, 120) if model else None,
-        )
-    elif kind in ("swarm_task_complete", "swarm_task_failed") and (
-            "tokens" in data or "cost" in data):
-        # A swarm worker's own spend; Attocode's totals leave it out (see SessionFacts).
-        event.usage = LlmUsage(tokens=safe_int(data.get("tokens")),
-                               cost=safe_float(data.get("cost")), has_token_keys=True)
-    if "tool" in data or "tool_name" in data:
-        tool = data["tool"] if "tool" in data else data["tool_name"]
-        event.tool = _text(tool, NAME_CHARS)
-    if kind in TOOL_CALL_KINDS:
-        tool = data.get("tool", data.get("tool_name", ""))
-        event.fingerprint = _fingerprint(tool if isinstance(tool, str) else str(tool),
-                                         data.get("args"))
-    if kind in TOOL_CALL_KINDS or kind == "tool_start":
-        meta = data.get("metadata")
-        call_id = meta.get("tool_id") if isinstance(meta, dict) else data.get("tool_id")
-        if isinstance(call_id, str) and call_id:
-            event.call_id = call_id[:100]
-    if "agent_id" in data:
-        event.agent_id = _text(data["agent_id"], NAME_CHARS)
-    if "error" in data and data["error"] is not None:
-        event.error = _text(data["error"], ERROR_CHARS)
-    if kind == "swarm_task_failed":
-        skipped = data.get("skipped", [])
-        event.skipped_tasks = len(skipped) if isinstance(skipped, list) else 0
-    return event
 
 
 def _json_type(value: Any) -> str:
@@ -601,32 +1457,588 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _iter_lines(stream: IO[bytes], parser: _Parser) -> Iterator[bytes]:
-    """Lines of a binary stream; a line over MAX_LINE_BYTES is reported and skipped."""
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES)
-        if not raw:
-            return
-        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            parser.lines_read += 1
-            parser.diagnose(parser.lines_read, f"line longer than {MAX_LINE_BYTES // 2**20} MiB; "
-                            "skipped")
-            while raw and not raw.endswith(b"\n"):
-                raw = stream.readline(MAX_LINE_BYTES)
+def _fingerprint(tool: str, args: Any) -> int:
+    """Key of Attocode's `tool:json.dumps(args, sort_keys=True)` fingerprint (for tests)."""
+    return hash((tool, _canonical_args(args, -1)))
+
+
+# ---------------------------------------------------------------------------
+# Joining parts, splitting sessions
+# ---------------------------------------------------------------------------
+
+
+def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
+            redactor: Redactor | None) -> list[Session]:
+    """Sessions from the parsed parts of one input, in file order."""
+    whole = _join(chunks) if len(chunks) > 1 else chunks[0]
+    lines.checkpoints = whole.checkpoints
+    if not whole.saw_event_line:
+        document = _looks_like_one_document(lines)
+        if whole.has_content or document:
+            raise AttoreportError(_not_a_trace(trace, document))
+        if whole.first_problem is None:
+            raise AttoreportError(f"{trace.source}: no trace events found (the file is empty)")
+        line, message = whole.first_problem
+        raise AttoreportError(f"{trace.source}: no trace events found (line {line}: {message})")
+    named = [i for i, g in enumerate(whole.groups) if g.key is not None]
+    unnamed = next((i for i, g in enumerate(whole.groups) if g.key is None), None)
+    rows_of = _rows_by_group(whole)
+    if len(named) <= 1:
+        parts = ([unnamed] if unnamed is not None else []) + named
+        plan = [(parts, False)]
+    else:
+        # Lines before the first session id belong to the first session.
+        first = [unnamed, named[0]] if unnamed is not None else [named[0]]
+        plan = [(first, True)] + [([i], True) for i in named[1:]]
+    sessions = []
+    for group_indexes, split in plan:
+        rows = _merged_rows(group_indexes, rows_of, whole)
+        if rows is not None and len(rows) == 0:
             continue
-        if b"\r" in raw:
-            yield from _split_carriage_returns(raw)
+        session = _session(trace, whole, group_indexes, rows, split, lines, redactor)
+        sessions.append(session)
+    if not sessions:
+        detail = ""
+        if whole.first_problem is not None:
+            line, message = whole.first_problem
+            detail = f" (line {line}: {message})"
+        raise AttoreportError(f"{trace.source}: no trace events found{detail}")
+    return sessions
+
+
+def _not_a_trace(trace: TraceInput, document: bool) -> str:
+    message = (f'{trace.source}: not an Attocode trace: no line has a "kind" or "type"; '
+               "expected JSON Lines, one event per line")
+    if document:
+        message += (" (this looks like a single JSON document spread over several lines; "
+                    "an Attocode trace has one JSON object per line)")
+    return message
+
+
+def _looks_like_one_document(lines: _Lines) -> bool:
+    """A pretty-printed JSON document: its first line opens an object or array alone."""
+    head = lines.head(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    first = head.split(b"\n", 1)[0].strip()
+    return first in (b"{", b"[") or (first.startswith(b"[") and first.endswith(b"]"))
+
+
+def _rows_by_group(whole: _Chunk) -> dict[int, array] | None:
+    """Rows of each group when there are several (None: every row is in the one group)."""
+    if whole.row_groups is None or len(whole.groups) < 2:
+        return None
+    rows: dict[int, array] = {}
+    for row, group in enumerate(whole.row_groups):
+        found = rows.get(group)
+        if found is None:
+            found = rows[group] = array("q")
+        found.append(row)
+    return rows
+
+
+def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
+                 whole: _Chunk) -> array | None:
+    """The rows of these groups in file order (None: every row of the part)."""
+    if rows_of is None:
+        return None if whole.single_group in groups else array("q")
+    if set(groups) >= set(range(len(whole.groups))):
+        return None
+    if len(groups) == 1:
+        return rows_of.get(groups[0], array("q"))
+    return array("q", sorted(row for g in groups for row in rows_of.get(g, ())))
+
+
+def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: array | None,
+             split: bool, lines: _Lines, redactor: Redactor | None) -> Session:
+    states = [whole.groups[i] for i in group_indexes]
+    merged = _merge_states(states)
+    table = _table(whole, rows)
+    text = redactor.text if redactor is not None else None
+    session_id = trace.stem
+    if split and merged.key is not None and isinstance(merged.key, str):
+        session_id = without_surrogates(bounded(merged.key, SESSION_ID_CHARS))
+    elif merged.legacy_id is not None:
+        session_id = merged.legacy_id[1]
+    if text is not None:
+        session_id = text(session_id)
+        table.strings[:] = [text(s) for s in table.strings]
+        table.kind_names[:] = table.kind_names[:len(KIND_ORDER)] + [
+            text(k) for k in table.kind_names[len(KIND_ORDER):]]
+        table.errors = {row: text(e) for row, e in table.errors.items()}
+    session = Session(session_id=session_id, source=trace.source, table=table,
+                      diagnostics=merged.log.entries(trace.source, text),
+                      damaged_lines=merged.log.damaged_lines, detail_source=lines)
+    lines.redactor = redactor
+    if merged.header is not None:
+        _, goal, model, metadata = merged.header
+        if redactor is not None:
+            goal, model = redactor.value(goal), redactor.value(model)
+            metadata = {k: redactor.value(v) for k, v in metadata.items()}
+        session.goal, session.model, session.metadata = goal, model, metadata
+    if merged.start is not None:
+        session.start_time = merged.start[1]
+    if merged.end is not None:
+        session.end_time = merged.end[1]
+    if merged.status is not None:
+        status = merged.status[1]
+        session.end_status = text(status) if text is not None and status is not None else status
+    if merged.kind_lines and merged.legacy_lines:
+        session.line_format = "mixed"
+    elif merged.legacy_lines:
+        session.line_format = "legacy"
+    files = merged.changed_files
+    if text is not None:
+        files = {text(path): n for path, n in files.items()}
+    session.changed_files, session.changed_files_more = files, merged.changed_more
+    return session
+
+
+def _merge_states(states: list[_GroupState]) -> _GroupState:
+    """The unnamed group (lines before the first session id, all earlier in the file) and
+    the first named group, as one."""
+    if len(states) == 1:
+        return states[0]
+    merged = _GroupState(next((s.key for s in states if s.key is not None), None))
+    for state in states:
+        merged.log.extend(state.log)
+        merged.kind_lines += state.kind_lines
+        merged.legacy_lines += state.legacy_lines
+        merged.changed_more += state.changed_more
+        for path, n in state.changed_files.items():
+            if path in merged.changed_files or len(merged.changed_files) < CHANGED_FILES:
+                merged.changed_files[path] = merged.changed_files.get(path, 0) + n
+            else:
+                merged.changed_more += n
+        for name in ("start", "header", "end", "legacy_id", "status"):
+            mine, theirs = getattr(merged, name), getattr(state, name)
+            if theirs is not None and (mine is None or theirs[0] > mine[0]):
+                setattr(merged, name, theirs)
+    return merged
+
+
+def _join(chunks: list[_Chunk]) -> _Chunk:
+    """Consecutive byte ranges of one file as one part (exactly as one pass would build it)."""
+    head = chunks[0]
+    columns = head.columns  # the parts are ours: extended in place, not copied
+    strings = list(head.strings)
+    string_codes = {s: i for i, s in enumerate(strings)}
+    kind_names = list(head.kind_names)
+    kind_codes = {k: i for i, k in enumerate(kind_names)}
+    errors, task_spend, skipped = dict(head.errors), dict(head.task_spend), dict(head.skipped)
+    groups = list(head.groups)
+    group_index = {g.key: i for i, g in enumerate(groups)}
+    current = head.current
+    # Each part's rows as (group of every row) or (one group, number of rows).
+    row_parts: list[Any] = [_row_part(head, list(range(len(head.groups))))]
+    ck_lines, ck_offsets = array("q", head.checkpoints[0]), array("q", head.checkpoints[1])
+    lines_read = head.lines_read
+    rows = len(columns["kinds"])
+    saw, missing = head.saw_event_line, head.missing_timestamps
+    first_problem, has_lines = head.first_problem, head.has_lines
+    has_content = head.has_content
+    for chunk in chunks[1:]:
+        line_shift = lines_read
+        # Groups: the part's first group continues whatever group was current.
+        mapping = []
+        for state in chunk.groups:
+            _shift_state(state, line_shift)
+            key = state.key
+            if key == _INHERIT:
+                if current >= 0:
+                    _absorb(groups[current], state)
+                    mapping.append(current)
+                    continue
+                key = state.key = None
+            index = group_index.get(key)
+            if index is None:
+                index = group_index[key] = len(groups)
+                groups.append(state)
+            else:
+                _absorb(groups[index], state)
+            mapping.append(index)
+        row_parts.append(_row_part(chunk, mapping))
+        if chunk.current >= 0:
+            current = mapping[chunk.current]
+        # Strings and kinds: the part's codes mapped to the joined tables.
+        string_map = []
+        for s in chunk.strings:
+            code = string_codes.get(s)
+            if code is None:
+                code = string_codes[s] = len(strings)
+                strings.append(s)
+            string_map.append(code)
+        string_map.append(NO_STRING)  # index -1
+        kind_map = []
+        for k in chunk.kind_names:
+            code = kind_codes.get(k)
+            if code is None:
+                code = kind_codes[k] = len(kind_names)
+                kind_names.append(k)
+            kind_map.append(code)
+        chunk_rows = len(chunk.columns["kinds"])
+        for name, col in chunk.columns.items():
+            if name in _STRING_COLUMNS and string_map != [*range(len(chunk.strings)), NO_STRING]:
+                col = array(col.typecode, map(string_map.__getitem__, col))
+            elif name == "kinds" and kind_map != list(range(len(chunk.kind_names))):
+                col = array("H", map(kind_map.__getitem__, col))
+            elif name in _ROW_COLUMNS and rows:
+                col = array("q", map(rows.__add__, col))
+            elif name == "lines" and line_shift:
+                col = array("q", map(line_shift.__add__, col))
+            columns[name].extend(col)
+        chunk.columns = {}  # freed as the joined columns grow
+        errors.update((row + rows, text) for row, text in chunk.errors.items())
+        task_spend.update((row + rows, v) for row, v in chunk.task_spend.items())
+        skipped.update((row + rows, v) for row, v in chunk.skipped.items())
+        ck_lines.extend(line + line_shift for line in chunk.checkpoints[0])
+        ck_offsets.extend(chunk.checkpoints[1])
+        rows += chunk_rows
+        lines_read += chunk.lines_read
+        saw = saw or chunk.saw_event_line
+        missing += chunk.missing_timestamps
+        has_lines = has_lines or chunk.has_lines
+        has_content = has_content or chunk.has_content
+        if first_problem is None and chunk.first_problem is not None:
+            first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
+    row_groups, single = _row_groups(row_parts)
+    return _Chunk(lines_read, columns, strings, kind_names, errors, task_spend, skipped, groups,
+                  row_groups, single, current, (ck_lines, ck_offsets), saw, missing,
+                  first_problem, has_lines, has_content)
+
+
+def _row_part(chunk: _Chunk, mapping: list[int]) -> Any:
+    size = len(chunk.columns["kinds"])
+    if chunk.row_groups is not None:
+        return [mapping[g] for g in chunk.row_groups]
+    return (mapping[chunk.single_group] if chunk.single_group >= 0 else -1, size)
+
+
+def _row_groups(parts: list[Any]) -> tuple[array | None, int]:
+    """The joined group column (None when every row is in one group), and that group."""
+    seen = set()
+    for part in parts:
+        if isinstance(part, tuple):
+            if part[1]:
+                seen.add(part[0])
         else:
-            yield raw
+            seen.update(part)
+    if len(seen) <= 1:
+        return None, next(iter(seen), -1)
+    out = array("H")
+    for part in parts:
+        if isinstance(part, tuple):
+            out.extend(array("H", [part[0]]) * part[1])
+        else:
+            out.extend(part)
+    return out, -1
 
 
-def _split_carriage_returns(raw: bytes) -> Iterator[bytes]:
-    """Lone CRs end lines too, as in Python's text mode (and so in Attocode's loader)."""
-    end = b"\n" if raw.endswith(b"\n") else b""
-    body = raw[: len(raw) - len(end)]
-    if body.endswith(b"\r"):
-        body, end = body[:-1], b"\n"
-    pieces = body.split(b"\r")
-    for piece in pieces[:-1]:
-        yield piece + b"\n"
-    yield pieces[-1] + end
+def _shift_state(state: _GroupState, shift: int) -> None:
+    """Line numbers of a later part's group, made absolute."""
+    if not shift:
+        return
+    for name in ("start", "header", "end", "legacy_id", "status"):
+        value = getattr(state, name)
+        if value is not None:
+            setattr(state, name, (value[0] + shift, *value[1:]))
+    log = state.log
+    for group in log.groups.values():
+        group.kept = [(line + shift, m, a) for line, m, a in group.kept]
+        if group.more:
+            group.first_more += shift
+            group.last_more += shift
+    if log.damaged_lines:
+        log.first_line += shift
+        log.last_line += shift
+
+
+def _absorb(target: _GroupState, later: _GroupState) -> None:
+    """A later part's rows of the same group."""
+    target.log.extend(later.log)
+    target.kind_lines += later.kind_lines
+    target.legacy_lines += later.legacy_lines
+    target.changed_more += later.changed_more
+    for path, n in later.changed_files.items():
+        if path in target.changed_files or len(target.changed_files) < CHANGED_FILES:
+            target.changed_files[path] = target.changed_files.get(path, 0) + n
+        else:
+            target.changed_more += n
+    for name in ("start", "header", "end", "legacy_id", "status"):
+        if getattr(later, name) is not None:
+            setattr(target, name, getattr(later, name))
+
+
+def _table(whole: _Chunk, rows: array | None) -> EventTable:
+    """The EventTable of a session: all rows of the part, or the given ones."""
+    c = whole.columns
+    if rows is not None:
+        return _subtable(whole, rows)
+    llm = LlmColumns(c["llm_rows"], c["llm_tokens"], c["llm_cost"], c["llm_input"],
+                     c["llm_output"], c["llm_cache_read"], c["llm_cache_write"],
+                     c["llm_has_keys"], c["llm_models"])
+    parents = _parents(c["ids"], c["parent_rows"], c["parent_keys"], c["call_rows"],
+                       c["call_keys"], c["call_starts"], len(c["kinds"]))
+    return EventTable(
+        kind_names=list(whole.kind_names), kinds=c["kinds"], timestamps=c["timestamps"],
+        iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
+        display_durations=c["display"], parents=parents, agents=c["agents"], tools=c["tools"],
+        strings=list(whole.strings), llm=llm, errors=dict(whole.errors),
+        task_spend=dict(whole.task_spend), flags=c["flags"],
+        tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
+        skipped_tasks=dict(whole.skipped),
+        missing_timestamps=sum(1 for t in c["timestamps"] if t != t)
+        if whole.missing_timestamps else 0)
+
+
+def _subtable(whole: _Chunk, rows: array) -> EventTable:
+    """Rows of one session of a file that holds several (renumbered from 0)."""
+    c = whole.columns
+    new_row = {old: new for new, old in enumerate(rows)}
+
+    def take(name: str) -> array:
+        col = c[name]
+        return array(col.typecode, (col[r] for r in rows))
+
+    def sparse(row_name: str, *names: str) -> tuple[array, ...]:
+        keep = [i for i, r in enumerate(c[row_name]) if r in new_row]
+        out = [array("q", (new_row[c[row_name][i]] for i in keep))]
+        out.extend(array(c[n].typecode, (c[n][i] for i in keep)) for n in names)
+        return tuple(out)
+
+    llm_parts = sparse("llm_rows", "llm_tokens", "llm_cost", "llm_input", "llm_output",
+                       "llm_cache_read", "llm_cache_write", "llm_has_keys", "llm_models")
+    parent_rows, parent_keys = sparse("parent_rows", "parent_keys")
+    call_rows, call_keys, call_starts = sparse("call_rows", "call_keys", "call_starts")
+    fp_rows, fps = sparse("call_fp_rows", "call_fps")
+    ids = take("ids")
+    kinds = take("kinds")
+    timestamps = take("timestamps")
+    return EventTable(
+        kind_names=list(whole.kind_names), kinds=kinds, timestamps=timestamps,
+        iterations=take("iterations"), lines=take("lines"), durations=take("durations"),
+        display_durations=take("display"),
+        parents=_parents(ids, parent_rows, parent_keys, call_rows, call_keys, call_starts,
+                         len(rows)),
+        agents=take("agents"), tools=take("tools"), strings=list(whole.strings),
+        llm=LlmColumns(*llm_parts), flags=take("flags"),
+        errors={new_row[r]: e for r, e in whole.errors.items() if r in new_row},
+        task_spend={new_row[r]: v for r, v in whole.task_spend.items() if r in new_row},
+        skipped_tasks={new_row[r]: v for r, v in whole.skipped.items() if r in new_row},
+        tool_calls=ToolCallColumns(fp_rows, fps),
+        missing_timestamps=sum(1 for t in timestamps if t != t))
+
+
+def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: array,
+             call_keys: array, call_starts: array, size: int) -> array:
+    """Row of each row's parent: its `parent_event_id` if that event came earlier, else (a
+    tool call's end) the open `tool_start` with the same tool-call id."""
+    parents = array("q", [NO_ROW]) * size
+    if parent_rows:
+        wanted = set(parent_keys)
+        first: dict[int, int] = {}
+        # Rows whose id some event names as its parent, found at C speed.
+        for row in compress(range(len(ids)), map(wanted.__contains__, ids)):
+            first.setdefault(ids[row], row)
+        for row, key in zip(parent_rows, parent_keys, strict=True):
+            found = first.get(key, NO_ROW)
+            if found != NO_ROW and found < row:
+                parents[row] = found
+    if call_rows:
+        open_calls: dict[int, int] = {}
+        for row, key, start in zip(call_rows, call_keys, call_starts, strict=True):
+            if start:
+                open_calls[key] = row
+            elif parents[row] == NO_ROW:
+                parents[row] = open_calls.pop(key, NO_ROW)
+    return parents
+
+
+# ---------------------------------------------------------------------------
+# Reading rows again: `Session.details`
+# ---------------------------------------------------------------------------
+
+
+class _Lines(DetailSource):
+    """Where a session's lines can be read again: a file (seek), a gzip file (one pass), or
+    the spool of standard input."""
+
+    def __init__(self, path: Path | None = None, spool: IO[bytes] | None = None,
+                 gzip: bool = False) -> None:
+        self.path, self.spool, self.gzip = path, spool, gzip
+        self.checkpoints: tuple[array, array] = (array("q"), array("q"))
+        self.redactor: Redactor | None = None
+
+    def head(self, size: int) -> bytes:
+        try:
+            with self._open() as fh:
+                return fh.read(size)
+        except (OSError, EOFError, zlib.error):
+            return b""
+
+    def _open(self) -> Any:
+        if self.spool is not None:
+            self.spool.seek(0)
+            raw: Any = _Unclosed(self.spool)
+        else:
+            assert self.path is not None
+            raw = self.path.open("rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb") if self.gzip else raw
+
+    def read_lines(self, wanted: Sequence[int]) -> dict[int, bytes]:
+        """The lines with these numbers (sorted), without their ends; long ones left out."""
+        found: dict[int, bytes] = {}
+        if not wanted:
+            return found
+        ck_lines, ck_offsets = self.checkpoints
+        try:
+            with self._open() as fh:
+                if self.gzip or not ck_lines:
+                    _scan(fh, 1, wanted, found)
+                    return found
+                index = 0
+                while index < len(wanted):
+                    at = bisect_right(ck_lines, wanted[index]) - 1
+                    fh.seek(ck_offsets[at] if at >= 0 else 0)
+                    line = ck_lines[at] if at >= 0 else 1
+                    limit = ck_lines[at + 1] if at + 1 < len(ck_lines) else None
+                    batch = []
+                    while index < len(wanted) and (limit is None or wanted[index] < limit):
+                        batch.append(wanted[index])
+                        index += 1
+                    _scan(fh, line, batch, found)
+        except (OSError, EOFError, zlib.error):
+            pass
+        return found
+
+    def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
+        line_numbers = sorted({table.lines[row] for row in rows})
+        texts = self.read_lines(line_numbers)
+        out = {}
+        for row in rows:
+            out[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
+        return out
+
+
+class _Unclosed:
+    """A file object whose close() leaves the underlying spool open."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> _Unclosed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _scan(fh: Any, line: int, wanted: Sequence[int], found: dict[int, bytes]) -> None:
+    """Read from line `line` on and keep the wanted lines (universal newlines)."""
+    targets = iter(wanted)
+    target = next(targets, None)
+    carry = b""
+    while target is not None:
+        data = fh.read(64 * 1024)
+        if not data:
+            if carry and line == target:
+                found[line] = carry
+            return
+        data = carry + data
+        if data.endswith(b"\r"):
+            more = fh.read(1)
+            data += more
+        pieces = data.splitlines(keepends=True)
+        carry = b""
+        if pieces and not pieces[-1].endswith((b"\n", b"\r")):
+            carry = pieces.pop()
+            if len(carry) > DETAIL_LINE_BYTES + 1 and line == target:
+                carry = carry[: DETAIL_LINE_BYTES + 1]
+        for piece in pieces:
+            if line == target:
+                found[line] = piece.rstrip(b"\r\n")
+                target = next(targets, None)
+                if target is None:
+                    return
+            line += 1
+
+
+def _detail(table: EventTable, row: int, raw: bytes | None,
+            redactor: Redactor | None) -> EventDetail:
+    kind = table.kind(row)
+    iteration = table.iterations[row]
+    number = None if iteration == NO_ITERATION else iteration
+    data: dict[str, Any] | None = None
+    if raw is not None and len(raw) <= DETAIL_LINE_BYTES:
+        data = _detail_data(raw)
+    if data is None:
+        label = kind.replace("_", " ").capitalize()
+        return EventDetail(redactor.text(label) if redactor else label, "")
+    redact = redactor.text if redactor is not None else None
+    # Labels and previews cut their text; redact first, so no cut can split a secret.
+    shown_data = redactor.value(_bounded_copy(data)) if redactor is not None else data
+    try:
+        label, shown = event_label(kind, shown_data, number), preview(shown_data)
+    except (ValueError, RecursionError, TypeError, OverflowError):
+        label, shown = kind.replace("_", " ").capitalize(), ""
+    subject = excerpt = ""
+    if kind == "file_change":
+        subject = safe_text(data.get("path", ""), 300)
+    elif kind in ("tool_start", "tool_end", "tool_error", "tool_approval"):
+        tool = data.get("tool", data.get("tool_name", ""))
+        name = tool if isinstance(tool, str) else ""
+        subject = toolcalls.main_argument(name, data.get("args"), redact=redact)
+        result = data.get("error") if kind == "tool_error" else data.get("result")
+        if result is not None:
+            if table.flags is not None and table.flags[row] & FLAG_TEST_COMMAND:
+                excerpt = (toolcalls.test_result(result, redact=redact)
+                           or toolcalls.result_excerpt(result, redact=redact))
+            else:
+                excerpt = toolcalls.result_excerpt(result, redact=redact)
+    label, shown = without_surrogates(label), without_surrogates(shown)
+    if redactor is not None:
+        label = redactor.text(label)  # kind names and other parts not from `data`
+    if redactor is not None and kind == "file_change":
+        subject = redactor.text(subject)
+    return EventDetail(label, shown, without_surrogates(subject), without_surrogates(excerpt))
+
+
+def _bounded_copy(value: Any, depth: int = 0) -> Any:
+    """`value` with strings cut at DETAIL_STRING_CHARS and nesting at 32 levels: all a label
+    or a preview can show, small enough to redact quickly."""
+    if isinstance(value, str):
+        return value if len(value) <= DETAIL_STRING_CHARS else value[:DETAIL_STRING_CHARS]
+    if depth >= 32:
+        return "…" if isinstance(value, (dict, list)) else value
+    if isinstance(value, dict):
+        return {_bounded_copy(k, depth + 1): _bounded_copy(v, depth + 1)
+                for k, v in islice(value.items(), 200)}
+    if isinstance(value, list):
+        return [_bounded_copy(v, depth + 1) for v in value[:200]]
+    return value
+
+
+def _detail_data(raw: bytes) -> dict[str, Any] | None:
+    text = raw.removeprefix(b"\xef\xbb\xbf").strip()
+    try:
+        parsed = _ANY.decode(text)
+    except _TYPED_ERRORS:
+        try:
+            parsed = json.loads(text.decode("utf-8").strip())
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(parsed, dict):
+        return None
+    if "kind" in parsed:
+        data = parsed.get("data")
+        return data if isinstance(data, dict) else {}
+    return legacy_data(parsed)
+
+
+# Keep names other modules used before the columns existed.
+__all__ = ["load", "load_input", "load_lines", "safe_float", "safe_int"]
+_unused = (Iterator,)

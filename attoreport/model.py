@@ -1,17 +1,17 @@
-"""The trace model: event kinds and categories, compact events, sessions, diagnostics.
+"""The trace model: event kinds and categories, the columnar event store, sessions, diagnostics.
 
-Events are kept in a compact form: the loader extracts, once, the few values the
-analysis needs (tokens, cost, tool fingerprint, durations, ...) and drops the parsed
-JSON. What only the report shows (a one-line label, a short data preview) is worded on
-demand from the event's line, kept as bytes for short lines (see `TraceEvent.label`).
+A session's events are kept as columns (`EventTable`): the loader extracts, once, the few
+values the analysis needs (kind, time, iteration, tokens, cost, tool fingerprint, durations,
+...) and keeps no per-event Python object. What only the report shows (a one-line label, a
+data preview, a tool call's argument and result) is read again from the trace for the few
+rows the report shows (`Session.details`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from attoreport.labels import describe_line
 
 # Every kind attocode 0.2.30's TraceEventKind defines, with its category.
 # Categories follow attocode's own prefix rules (types.py).
@@ -175,124 +175,84 @@ def category_of(kind: str) -> str:
     return KIND_CATEGORIES.get(kind, "custom")
 
 
-@dataclass(slots=True)
-class LlmUsage:
-    """Token and cost figures of one `llm_response`, coerced as Attocode's analyzers do."""
-
-    tokens: int = 0
-    cost: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    #: `output_tokens` or `tokens` present at all (the empty-response rule skips others).
-    has_token_keys: bool = False
-    model: str | None = None
-
-
-@dataclass(slots=True)
-class TraceEvent:
-    """One trace event in compact form."""
-
-    line: int
-    kind: str
-    timestamp: float
-    event_id: str
-    iteration: int | None = None
-    parent_id: str | None = None
-    #: Duration as Attocode reads it: top-level `duration_ms`, else `data.duration_ms`.
-    duration_ms: float | None = None
-    #: Duration for display: as above, else `data.metadata.duration_ms` (real agent files).
-    display_duration_ms: float | None = None
-    #: The event's JSON line, kept (short lines only) to word `label` and `detail` when shown.
-    source: bytes | None = None
-    #: One-line summary and short JSON preview of the data; see `label` and `detail`.
-    described: tuple[str, str] | None = None
-    usage: LlmUsage | None = None
-    tool: str | None = None
-    #: Hash of Attocode's tool fingerprint (tool + sorted-keys JSON of args).
-    fingerprint: bytes | None = None
-    agent_id: str | None = None
-    #: The provider's id of a tool call (`metadata.tool_id`), pairing tool_start with its end.
-    call_id: str | None = None
-    error: str | None = None
-    #: Number of tasks a `swarm_task_failed` cascade-skipped.
-    skipped_tasks: int = 0
-    #: False for legacy lines that had no timestamp (Attocode reads them as 0.0).
-    has_timestamp: bool = True
-
-    @property
-    def label(self) -> str:
-        """A one-line summary, worded as Attocode's timeline words it."""
-        return self._describe()[0]
-
-    @property
-    def detail(self) -> str:
-        """The event's data as short JSON."""
-        return self._describe()[1]
-
-    def _describe(self) -> tuple[str, str]:
-        if self.described is None:
-            self.described = describe_line(self.kind, self.iteration, self.source or b"{}")
-            self.source = None
-        return self.described
-
-    @property
-    def category(self) -> str:
-        return category_of(self.kind)
-
-    @property
-    def known_kind(self) -> bool:
-        return self.kind in KNOWN_KINDS
+#: `EventTable.flags` bits of a tool call, set from its arguments and result (see toolcalls).
+FLAG_REPORTED_FAILURE = 1  # the result says the call failed although it was not a tool_error
+FLAG_TEST_COMMAND = 2  # a command that runs tests
+FLAG_BUILD_COMMAND = 4  # a command that builds, installs or lints
+FLAG_FILE_WRITE = 8  # the call wrote or edited a file
 
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """A problem with one input line: what was skipped or repaired, and why."""
+    """A problem with one input line (or, grouped, with `count` lines from `line` to
+    `last_line`): what was skipped or repaired, and why."""
 
     file: str
     line: int
     message: str
     #: "skipped" (the line was dropped) or "repaired" (kept, with a fix or a default).
     action: str = "skipped"
+    #: How many lines this entry stands for: 1, or more for a group of the same problem.
+    count: int = 1
+    #: Last line of a group (equal to `line` for a single line).
+    last_line: int = 0
+
+    def __post_init__(self) -> None:
+        if self.last_line < self.line:
+            object.__setattr__(self, "last_line", self.line)
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "message": self.message,
-                "action": self.action}
+                "action": self.action, "count": self.count, "last_line": self.last_line}
+
+
+#: `Redactor.text`: what redaction does to one string (see attoreport.redact).
+TextFilter = Callable[[str], str]
+
+
+class DetailSource:
+    """Where `Session.details` reads the rows it is asked for (implemented by the loader)."""
+
+    def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
+        raise NotImplementedError
 
 
 @dataclass(slots=True)
 class Session:
-    """One agent session: its metadata, its events in file order, and its diagnostics."""
+    """One agent session: its metadata, its events as columns, and its diagnostics."""
 
     session_id: str
     source: str
-    events: list[TraceEvent] = field(default_factory=list)
-    #: As written in the last session_start (normally text; Attocode keeps any JSON value).
+    table: EventTable
+    #: As written in the last session_start (normally text; Attocode keeps any JSON value;
+    #: values that JSON cannot carry, such as NaN, are kept as text and reported).
     goal: Any = ""
     model: Any = ""
     start_time: float = 0.0
     end_time: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Problems with lines, grouped: a few of each kind one by one, then counts (see Diagnostic).
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: How many distinct lines were skipped or repaired (what the CLI counts).
+    damaged_lines: int = 0
     #: `status` of the last `session_end` ("completed", "budget_exhausted", ...).
     end_status: str | None = None
     #: Format of the lines: "current" (`kind` lines), "legacy" (`type` lines) or "mixed".
     line_format: str = "current"
+    #: Files the session's tool calls wrote or edited -> number of writes (bounded).
+    changed_files: dict[str, int] = field(default_factory=dict)
+    #: Written files beyond the bound of `changed_files` (not listed).
+    changed_files_more: int = 0
+    detail_source: DetailSource | None = None
 
-    _table: EventTable | None = None
-
-    @property
-    def table(self) -> EventTable:
-        """The events as columns (see `EventTable`)."""
-        if self._table is None:
-            self._table = table_from_events(self.events)
-        return self._table
-
-    def details(self, rows: list[int]) -> dict[int, EventDetail]:
-        """Label, data preview, main argument and result excerpt of these rows."""
-        return {row: EventDetail(self.events[row].label, self.events[row].detail)
-                for row in rows}
+    def details(self, rows: Sequence[int]) -> dict[int, EventDetail]:
+        """Label, data preview, main argument and result excerpt of these rows, read again
+        from the trace (redacted and bounded). Rows that cannot be read again get a label
+        from their kind alone."""
+        wanted = sorted({row for row in rows if 0 <= row < len(self.table)})
+        if self.detail_source is None:
+            return {row: EventDetail(_plain_label(self.table, row), "") for row in wanted}
+        return self.detail_source.details(self.table, wanted)
 
     @property
     def goal_text(self) -> str:
@@ -303,14 +263,13 @@ class Session:
         return self.model if isinstance(self.model, str) else "" if self.model is None else str(self.model)
 
     @property
-    def damaged_lines(self) -> int:
-        """Distinct lines that were skipped or repaired."""
-        return len({(d.file, d.line) for d in self.diagnostics if d.line > 0})
-
-    @property
     def is_open(self) -> bool:
         """No `session_end` (or legacy `trace.end`): the writer probably stopped early."""
         return self.end_time is None
+
+
+def _plain_label(table: EventTable, row: int) -> str:
+    return table.kind(row).replace("_", " ").capitalize()
 
 
 # ---------------------------------------------------------------------------
@@ -359,6 +318,17 @@ class EventDetail:
     excerpt: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCallColumns:
+    """The tool calls (`tool_end` and `tool_error` rows), in file order."""
+
+    rows: Any  # array('q'): the event row of each call
+    #: 64-bit key of Attocode's repeated-call fingerprint: tool + ":" + `json.dumps(args,
+    #: sort_keys=True)`. Equal keys <=> equal fingerprints (a 64-bit hash of an exact
+    #: canonical form; comparable only within one load).
+    fingerprints: Any  # array('q')
+
+
 @dataclass(slots=True)
 class EventTable:
     """A session's events as columns, in file order: row `i` is the i-th event.
@@ -367,7 +337,8 @@ class EventTable:
     read again for the few rows it shows, through `Session.details`.
     """
 
-    #: kind code -> kind name (codes below len(KIND_ORDER) are the known kinds, in that order).
+    #: kind code -> kind name (codes below len(KIND_ORDER) are the known kinds, in that order;
+    #: unknown kind names are bounded in length).
     kind_names: list[str]
     kinds: Any  # array('H')
     #: Epoch seconds; NaN when the line had none (legacy lines; Attocode reads them as 0.0).
@@ -383,13 +354,22 @@ class EventTable:
     parents: Any  # array('q'), NO_ROW when none
     agents: Any  # array('i'): index into `strings` of `data.agent_id`, NO_STRING when none
     tools: Any  # array('i'): index into `strings` of `data.tool` (or `tool_name`)
-    #: Interned names, each bounded in length and safe to show (no lone surrogates).
+    #: Interned names (tools, agents, models), redacted, without lone surrogates, at most
+    #: NAME_CHARS long (the rules quote them whole; views shorten them).
     strings: list[str]
     llm: LlmColumns
-    #: `data.error` of the rows that have one (bounded).
+    #: `data.error` of the rows that have one (bounded, redacted).
     errors: dict[int, str] = field(default_factory=dict)
     #: (tokens, cost) that swarm task rows report themselves (not in Attocode's totals).
     task_spend: dict[int, tuple[int, float]] = field(default_factory=dict)
+    #: FLAG_* bits of each row (tool calls only; 0 elsewhere).
+    flags: Any = None  # array('B')
+    #: The tool-call rows and their repeated-call fingerprints.
+    tool_calls: ToolCallColumns | None = None
+    #: `swarm_task_failed` rows -> number of tasks they cascade-skipped (when not 0).
+    skipped_tasks: dict[int, int] = field(default_factory=dict)
+    #: Number of rows whose timestamp is NaN (0: min/max of `timestamps` are safe).
+    missing_timestamps: int = 0
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -401,68 +381,3 @@ class EventTable:
         return None if index == NO_STRING else self.strings[index]
 
 
-def table_from_events(events: list[TraceEvent]) -> EventTable:
-    """Columns of already-built events (the object loader's output)."""
-    from array import array
-
-    kind_names = list(KIND_ORDER)
-    kind_codes = {name: code for code, name in enumerate(kind_names)}
-    strings: list[str] = []
-    string_codes: dict[str, int] = {}
-
-    def intern(text: str | None) -> int:
-        if text is None:
-            return NO_STRING
-        code = string_codes.get(text)
-        if code is None:
-            code = string_codes[text] = len(strings)
-            strings.append(text)
-        return code
-
-    nan = float("nan")
-    kinds, timestamps, iterations, lines = array("H"), array("d"), array("q"), array("q")
-    durations, display, parents = array("d"), array("d"), array("q")
-    agents, tools = array("i"), array("i")
-    llm = LlmColumns(array("q"), array("q"), array("d"), array("q"), array("q"), array("q"),
-                     array("q"), array("B"), array("i"))
-    errors: dict[int, str] = {}
-    task_spend: dict[int, tuple[int, float]] = {}
-    by_id: dict[str, int] = {}
-    open_calls: dict[str, int] = {}
-    for row, e in enumerate(events):
-        code = kind_codes.get(e.kind)
-        if code is None:
-            code = kind_codes[e.kind] = len(kind_names)
-            kind_names.append(e.kind)
-        kinds.append(code)
-        timestamps.append(e.timestamp if e.has_timestamp else nan)
-        iterations.append(NO_ITERATION if e.iteration is None else e.iteration)
-        lines.append(e.line)
-        durations.append(nan if e.duration_ms is None else e.duration_ms)
-        display.append(nan if e.display_duration_ms is None else e.display_duration_ms)
-        parent = by_id.get(e.parent_id, NO_ROW) if e.parent_id else NO_ROW
-        if parent == NO_ROW and e.call_id is not None and e.kind != "tool_start":
-            parent = open_calls.pop(e.call_id, NO_ROW)
-        parents.append(parent)
-        by_id.setdefault(e.event_id, row)
-        if e.kind == "tool_start" and e.call_id is not None:
-            open_calls[e.call_id] = row
-        agents.append(intern(e.agent_id))
-        tools.append(intern(e.tool))
-        if e.error is not None:
-            errors[row] = e.error
-        u = e.usage
-        if u is not None and e.kind != "llm_response":
-            task_spend[row] = (u.tokens, u.cost)
-        elif u is not None:
-            llm.rows.append(row)
-            llm.tokens.append(u.tokens)
-            llm.cost.append(u.cost)
-            llm.input_tokens.append(u.input_tokens)
-            llm.output_tokens.append(u.output_tokens)
-            llm.cache_read_tokens.append(u.cache_read_tokens)
-            llm.cache_write_tokens.append(u.cache_write_tokens)
-            llm.has_token_keys.append(1 if u.has_token_keys else 0)
-            llm.models.append(intern(u.model))
-    return EventTable(kind_names, kinds, timestamps, iterations, lines, durations, display,
-                      parents, agents, tools, strings, llm, errors, task_spend)

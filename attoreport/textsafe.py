@@ -1,4 +1,9 @@
-"""Text from a trace, made safe to show: bounded, no invisible tricks, no lone surrogates.
+"""Text from a trace, made safe to keep and to show.
+
+Two layers. Keeping (the loader): any JSON value as bounded text, never a RecursionError
+(deep nesting) or ValueError (integers of thousands of digits), no lone surrogates, and
+whether JSON can carry it at all. Showing (the views, the terminal): bounded, no invisible
+tricks.
 
 Escaping for HTML is jinja2's job and for Markdown `report/markdown.py`'s; this module makes
 the text itself honest first. Bidi overrides and other invisible format characters are shown
@@ -9,7 +14,10 @@ long it was.
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from typing import Any
 
 # Bidi embeddings/overrides/isolates, zero-width and other invisible format characters.
 _INVISIBLE = re.compile(
@@ -19,6 +27,10 @@ _INVISIBLE = re.compile(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
+#: Deeper JSON values than this are not walked (and not kept as values: see json_problem).
+MAX_DEPTH = 200
+#: Integers with more digits than this are described, not printed.
+MAX_DIGITS = 100
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -36,7 +48,7 @@ def clean(text: str, *, one_line: bool = False) -> str:
         text = _SPACE.sub(" ", text).strip()
     if text.isascii():
         return _CONTROL.sub(_control, text) if not text.isprintable() else text
-    text = _SURROGATE.sub("\ufffd", text)
+    text = without_surrogates(text)
     text = _INVISIBLE.sub(_visible, text)
     return _CONTROL.sub(_control, text)
 
@@ -46,7 +58,9 @@ def shown(value: object, limit: int, *, one_line: bool = True) -> str:
 
     Longer text keeps its start and says how long it was: "abc… (10,000 characters)".
     """
-    text = value if isinstance(value, str) else _as_text(value)
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else safe_text(value, limit + 64)
     if len(text) > limit:
         # Clean only what is kept: a 1 MB string costs no more than a short one.
         head = clean(text[: limit + 64], one_line=one_line)[:limit]
@@ -54,10 +68,92 @@ def shown(value: object, limit: int, *, one_line: bool = True) -> str:
     return clean(text, one_line=one_line)
 
 
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
+# ---------------------------------------------------------------------------
+# Keeping: any JSON value as safe text
+# ---------------------------------------------------------------------------
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (not valid Unicode; JSON can carry them) as U+FFFD."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def bounded(text: str, limit: int) -> str:
+    """At most `limit` characters: a prefix and an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe_text(value: Any, limit: int) -> str:
+    """`value` as text (strings as they are, other values as compact JSON), bounded, safe."""
+    if isinstance(value, str):
+        return without_surrogates(bounded(value, limit))
+    if isinstance(value, bool) or value is None:
         return str(value)
-    except (RecursionError, ValueError):  # deeply nested, or an int too long to print
-        return f"<{type(value).__name__}>"
+    if isinstance(value, int):
+        return _int_text(value)
+    if isinstance(value, float):
+        return repr(value)
+    try:
+        text = str(value)  # what an f-string shows (Attocode words its titles so)
+    except (ValueError, RecursionError):  # nested too deeply, or an integer too long
+        text = f"(a {type(value).__name__} too deeply nested to show)"
+    return without_surrogates(bounded(text, limit))
+
+
+def safe_repr(value: Any, limit: int = 40) -> str:
+    """A short `repr` for messages (strings quoted), never failing."""
+    if isinstance(value, str):
+        return without_surrogates(repr(bounded(value, limit)))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _int_text(value)
+    if isinstance(value, (float, bool)) or value is None:
+        return repr(value)
+    return f"a {'list' if isinstance(value, list) else type(value).__name__}"
+
+
+def _int_text(value: int) -> str:
+    if abs(value) < 10**MAX_DIGITS:
+        return str(value)
+    return f"a {value.bit_length()}-bit integer"
+
+
+def json_problem(value: Any) -> str | None:
+    """Why `value` cannot be written as JSON as it is: "not finite" (NaN, Infinity), "lone
+    surrogate", "nested too deeply", or None when it can."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return "lone surrogate"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "not finite"
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_DEPTH:
+                return "nested too deeply"
+            if isinstance(item, dict):
+                stack.extend((k, depth + 1) for k in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+    return None
+
+
+def json_safe(value: Any, limit: int) -> tuple[Any, str | None]:
+    """`value` if JSON can carry it, else its text (bounded); and the problem, if any."""
+    problem = json_problem(value)
+    if problem is None:
+        return value, None
+    if isinstance(value, float):
+        return ("NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"), problem
+    if problem == "nested too deeply":
+        return safe_text(value, limit), problem
+    try:
+        text = json.dumps(value)  # ASCII: surrogates escaped, NaN as NaN
+    except (ValueError, TypeError, RecursionError):
+        text = f"(a {type(value).__name__} that cannot be shown)"
+    return (without_surrogates(bounded(text, limit)) if not isinstance(value, str)
+            else without_surrogates(value)), problem

@@ -48,3 +48,41 @@ def trace_dir(tmp_path: Path) -> Path:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-gold", action="store_true", default=False,
                      help="Rewrite the gold files in tests/gold/ from the current output.")
+
+
+class Row:
+    """One event of a loaded session, read from its columns (tests only: the product reads
+    the columns directly)."""
+
+    def __init__(self, session: Any, row: int) -> None:
+        from attoreport.model import KNOWN_KINDS, NO_ITERATION, category_of
+
+        table = session.table
+        self.row = row
+        self.kind = table.kind(row)
+        self.line = table.lines[row]
+        stamp = table.timestamps[row]
+        self.has_timestamp = stamp == stamp
+        self.timestamp = stamp if self.has_timestamp else 0.0
+        number = table.iterations[row]
+        self.iteration = None if number == NO_ITERATION else number
+        self.category = category_of(self.kind)
+        self.known_kind = self.kind in KNOWN_KINDS
+        self._session = session
+        llm = table.llm
+        self.usage = None
+        for i, llm_row in enumerate(llm.rows):
+            if llm_row == row:
+                self.usage = type("Usage", (), {
+                    "tokens": llm.tokens[i], "cost": llm.cost[i],
+                    "input_tokens": llm.input_tokens[i], "output_tokens": llm.output_tokens[i],
+                    "cache_read_tokens": llm.cache_read_tokens[i],
+                    "cache_write_tokens": llm.cache_write_tokens[i]})()
+
+    @property
+    def label(self) -> str:
+        return self._session.details([self.row])[self.row].label
+
+
+def events_of(session: Any) -> list[Row]:
+    return [Row(session, r) for r in range(len(session.table))]

@@ -230,7 +230,7 @@ def test_summary_line_counts_skipped_and_repaired(tmp_path: Path) -> None:
     trace = FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl"
     result = run(str(trace), "--json", str(tmp_path / "r.json"))
     assert "attoreport: 1 session; 22 lines repaired -> " in result.stderr
-    assert "... and 2 more (all are listed in the report and the JSON)" in result.stderr
+    assert "…and 16 more events with numbers that are not plain (lines 30–91)" in result.stderr
 
 
 def test_trace_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
@@ -255,9 +255,9 @@ def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path: Path,
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(attoreport, "load", interrupted)
+    monkeypatch.setattr("attoreport.cli.load_inputs", interrupted)
     result = run(str(CLEAN), "-o", str(tmp_path / "r.html"))
-    assert result.exit_code == 130 and result.stderr == "attoreport: interrupted\n"
+    assert result.exit_code == 130 and result.stderr == "attoreport: interrupted; nothing written\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -352,7 +352,7 @@ def test_bad_options_exit_2_before_reading_anything(tmp_path: Path, monkeypatch:
     def never(*a: object, **k: object) -> None:
         raise AssertionError("the traces were read")
 
-    monkeypatch.setattr(attoreport, "load", never)
+    monkeypatch.setattr("attoreport.cli.load_inputs", never)
     result = run(str(DOOM), *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr

@@ -26,8 +26,6 @@ from attoreport.report.page import build_report
 from tests.conftest import FIXTURES
 
 GOLD = Path(__file__).parent / "gold"
-#: The checkout's folder, written as ROOT in the gold files so they match in any checkout.
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
 CASES = {
     "clean-feature": ["collector/collector-clean-feature.jsonl"],
@@ -61,7 +59,12 @@ def _scrub(html: str) -> str:
     html = re.sub(r"(<style>).*?(</style>)", r"\1CSS\2", html, flags=re.S)
     html = re.sub(r'(<script nonce="NONCE">).*?(</script>)', r"\1SCRIPT\2", html, flags=re.S)
     html = re.sub(r'(<script type="application/json" id="trace-data">)[^<]*', r"\1TRACE", html)
-    return html.replace(attoreport.__version__, "VERSION")
+    return _paths(html.replace(attoreport.__version__, "VERSION"))
+
+
+def _paths(text: str) -> str:
+    """The fixture folder, wherever the checkout is, as `FIXTURES`."""
+    return text.replace(str(FIXTURES), "FIXTURES")
 
 
 def _report(traces: list[str]):
@@ -70,7 +73,6 @@ def _report(traces: list[str]):
 
 
 def _check(path: Path, text: str, update: bool) -> None:
-    text = text.replace(str(ROOT), "ROOT")
     if update:
         path.write_text(text, encoding="utf-8")
         return
@@ -89,7 +91,7 @@ def _check(path: Path, text: str, update: bool) -> None:
 def test_view_model_matches_gold(name: str, request: pytest.FixtureRequest) -> None:
     view = _report(CASES[name])
     view = dataclasses.replace(view, trace=dataclasses.replace(view.trace, json="TRACE"))
-    text = json.dumps(_plain(view), indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    text = _paths(json.dumps(_plain(view), indent=1, ensure_ascii=False) + "\n")
     _check(GOLD / f"{name}.view.json", text, request.config.getoption("--update-gold"))
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import os
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 
 from attoreport import AttoreportError, analyse, load
-from attoreport.inputs import find_inputs
-from tests.conftest import FIXTURES, event, write_trace
+from tests.conftest import FIXTURES, event, events_of, write_trace
 
 CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
 
@@ -54,7 +52,7 @@ def test_messages_say_what_was_wrong() -> None:
 
 def test_numbers_written_as_text_are_read_and_reported() -> None:
     [session] = load([str(FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl")])
-    assert len(session.diagnostics) == 22
+    assert sum(d.count for d in session.diagnostics) == 22 == session.damaged_lines
     assert all(d.action == "repaired" for d in session.diagnostics)
     na = [d for d in session.diagnostics if "'n/a'" in d.message]
     assert len(na) == 1 and "'n/a' as 0" in na[0].message
@@ -79,17 +77,18 @@ def test_agent_tool_kind_is_read_as_tool_end() -> None:
 
 def test_agent_durations_in_metadata_are_shown_but_not_used_for_parity() -> None:
     [session] = load([str(FIXTURES / "agent" / "agent-normal-task.jsonl")])
-    tool = next(e for e in session.events if e.kind == "tool_end")
-    assert tool.duration_ms is None  # Attocode reads no duration here
-    assert tool.display_duration_ms is not None and tool.display_duration_ms > 0
+    table = session.table
+    row = next(r for r in range(len(table)) if table.kind(r) == "tool_end")
+    assert math.isnan(table.durations[row])  # Attocode reads no duration here
+    assert table.display_durations[row] > 0
 
 
 def test_legacy_lines_follow_attocodes_loader() -> None:
     [session] = load([str(FIXTURES / "legacy" / "legacy-open-mixed-types.jsonl")])
     assert session.session_id == "legacy-c01d"  # from trace.start, not the file name
     assert session.is_open and session.line_format == "legacy"
-    assert all(e.iteration is None for e in session.events)
-    no_timestamp = next(e for e in session.events if e.line == 17)
+    assert all(e.iteration is None for e in events_of(session))
+    no_timestamp = next(e for e in events_of(session) if e.line == 17)
     assert not no_timestamp.has_timestamp and no_timestamp.kind == "tool_end"
     assert [d.line for d in session.diagnostics] == [17, 18]
     assert {d.action for d in session.diagnostics} == {"repaired"}
@@ -102,7 +101,7 @@ def test_unknown_kind_is_kept_with_its_own_name(tmp_path: Path) -> None:
         event("session_end", 3.0, status="completed"),
     ])
     [session] = load([str(trace)])
-    odd = session.events[1]
+    odd = events_of(session)[1]
     assert odd.kind == "tool_progress" and odd.category == "custom" and not odd.known_kind
     assert odd.label == "Tool progress"
     assert session.diagnostics[0].line == 2
@@ -137,7 +136,7 @@ def test_one_session_id_keeps_the_file_stem(tmp_path: Path) -> None:
 def test_open_session_lasts_from_first_to_last_event() -> None:
     [session] = load([str(FIXTURES / "collector" / "collector-crashed-open-session.jsonl")])
     assert session.is_open
-    stamps = [e.timestamp for e in session.events]
+    stamps = [e.timestamp for e in events_of(session)]
     assert analyse(session).summary.duration_seconds == max(stamps) - min(stamps)
 
 
@@ -174,7 +173,7 @@ def test_each_kind_of_damage_is_reported(tmp_path: Path, line: str, fragment: st
     assert diagnostic.line == 2 and fragment in diagnostic.message
     assert diagnostic.action == action
     kept = 3 if action == "repaired" else 2
-    assert len(session.events) == kept
+    assert len(session.table) == kept
 
 
 def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
@@ -182,7 +181,7 @@ def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + good + b"\n" + b'{"kind": "\xff"}\n' + good + b"\n")
     [session] = load([str(path)])
-    assert len(session.events) == 2
+    assert len(session.table) == 2
     assert [(d.line, "UTF-8" in d.message) for d in session.diagnostics] == [(1, True), (2, True)]
     assert "byte-order mark" in session.diagnostics[0].message
 
@@ -196,7 +195,7 @@ def test_nan_and_huge_numbers_are_read_and_capped(tmp_path: Path) -> None:
         '{"kind": "llm_response", "timestamp": 2, "iteration": 1, "data": {"tokens": ' + "9" * 5000
         + '}}\n')
     [session] = load([str(path)])
-    usage = session.events[0].usage
+    usage = events_of(session)[0].usage
     assert usage is not None and usage.tokens == 10**15 and usage.input_tokens == 10**15
     assert usage.cost == 0.0
     assert [d.line for d in session.diagnostics] == [1, 2]
@@ -215,21 +214,26 @@ def test_overlong_line_is_skipped_not_read(tmp_path: Path, monkeypatch) -> None:
     [session] = load([str(write_trace(tmp_path / "t.jsonl", [good, long_line, good]))])
     assert [(d.line, "longer than") for d in session.diagnostics] == [(2, "longer than")]
     assert "longer than" in session.diagnostics[0].message
-    assert len(session.events) == 2
+    assert len(session.table) == 2
 
 
 def test_file_without_events_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n\nnot json\n")
+    empty.write_text("")
     with pytest.raises(AttoreportError, match="empty.jsonl: no trace events found "
-                       r"\(line 1: blank line skipped\)"):
+                       r"\(the file is empty\)"):
         load([str(empty)])
-    text = tmp_path / "README.jsonl"
-    text.write_text("hello\n")
-    with pytest.raises(AttoreportError, match="line 1: not JSON: 'hello'"):
-        load([str(text)])
-    fake = tmp_path / "fake.jsonl.gz"
-    fake.write_text("not gzip\n")
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n\n")
+    with pytest.raises(AttoreportError, match=r"blank.jsonl: no trace events found \(line 1: "
+                       "blank line skipped"):
+        load([str(blank)])
+    kept_but_no_kind = tmp_path / "old.jsonl"
+    kept_but_no_kind.write_text('{"type": "trace.start", "timestamp": 1}\n')
+    with pytest.raises(AttoreportError, match="no trace events found"):
+        load([str(kept_but_no_kind)])
+    fake = tmp_path / "fake.jsonl.gz"  # gzip by its first two bytes, then damaged
+    fake.write_bytes(b"\x1f\x8bnot gzip\n")
     with pytest.raises(AttoreportError, match="compressed data is damaged from the start"):
         load([str(fake)])
 
@@ -239,81 +243,8 @@ def test_damaged_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
     [session] = load([str(path)])
-    assert 0 < len(session.events) < 69
+    assert 0 < len(session.table) < 69
     assert "the rest of the file is lost" in session.diagnostics[-1].message
-
-
-# -- inputs ----------------------------------------------------------------------------
-
-
-def test_gzip_reads_like_plain(tmp_path: Path) -> None:
-    packed = tmp_path / "collector-clean-feature.jsonl.gz"
-    packed.write_bytes(gzip.compress(CLEAN.read_bytes()))
-    [plain] = load([str(CLEAN)])
-    [unpacked] = load([str(packed)])
-    assert unpacked.session_id == plain.session_id
-    assert analyse(unpacked).summary == analyse(plain).summary
-
-
-def test_directory_reads_every_trace_in_name_order(tmp_path: Path) -> None:
-    shutil.copy(CLEAN, tmp_path / "b.jsonl")
-    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(CLEAN.read_bytes()))
-    (tmp_path / "notes.txt").write_text("not a trace")
-    sessions = load([str(tmp_path)])
-    assert [s.session_id for s in sessions] == ["a", "b"]
-
-
-def test_empty_directory_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(AttoreportError, match="no \\*.jsonl"):
-        load([str(tmp_path)])
-
-
-def test_stdin(tmp_path: Path) -> None:
-    [session] = load(["-"], stdin=io.BytesIO(CLEAN.read_bytes()))
-    assert session.source == "-" and session.session_id == "stdin"
-    assert len(session.events) == 69
-
-
-def test_missing_file_is_an_error() -> None:
-    with pytest.raises(AttoreportError, match="nope.jsonl: no such file"):
-        load(["nope.jsonl"])
-
-
-def test_no_argument_finds_the_newest_trace(tmp_path: Path) -> None:
-    folder = tmp_path / ".attocode" / "traces"
-    folder.mkdir(parents=True)
-    old, new = folder / "old.jsonl", folder / "new.jsonl"
-    shutil.copy(CLEAN, old)
-    shutil.copy(CLEAN, new)
-    os.utime(old, (1_000, 1_000))
-    [trace] = find_inputs([], cwd=tmp_path)
-    assert trace.stem == "new"
-    [session] = load([], cwd=tmp_path)
-    assert session.session_id == "new"
-
-
-def test_no_argument_falls_back_to_dot_traces(tmp_path: Path) -> None:
-    (tmp_path / ".traces").mkdir()
-    shutil.copy(CLEAN, tmp_path / ".traces" / "only.jsonl")
-    [trace] = find_inputs([], cwd=tmp_path)
-    assert trace.source == str(Path(".traces") / "only.jsonl")
-
-
-def test_no_argument_and_no_traces_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(AttoreportError, match="none found"):
-        find_inputs([], cwd=tmp_path)
-
-
-def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
-    fifo = tmp_path / "trace.jsonl"
-    os.mkfifo(fifo)
-    import threading
-
-    writer = threading.Thread(target=lambda: fifo.write_bytes(CLEAN.read_bytes()))
-    writer.start()
-    [session] = load([str(fifo)])
-    writer.join()
-    assert len(session.events) == 69 and session.session_id == "trace"
 
 
 # -- found by differential fuzzing against Attocode's own loader ------------------------
@@ -330,7 +261,7 @@ def test_lone_carriage_returns_end_lines_as_in_attocode(tmp_path: Path) -> None:
     b = json.dumps(event("llm_response", 2.0, 1, tokens=20)).encode()
     session = _one(tmp_path, a + b"\r" + b + b"\r\n" + a + b"\n")
     assert analyse(session).summary.total_tokens == 40
-    assert [e.line for e in session.events] == [1, 2, 3]
+    assert [e.line for e in events_of(session)] == [1, 2, 3]
 
 
 def test_unicode_whitespace_around_a_line_is_ignored(tmp_path: Path) -> None:

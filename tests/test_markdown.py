@@ -60,7 +60,7 @@ def test_starts_with_the_marker_and_keeps_the_documented_order() -> None:
     text = markdown(DOOM, report_name="report.html")
     assert text.startswith(MARKER + "\n")
     order = positions(text, "### Session collector-doom-loop-tool-errors", "**Goal:** Fix the failing test",
-                      "**Model:** claude-sonnet-4-20250514", "**Outcome: Completed with errors.**",
+                      "**Model:** claude-sonnet-4-20250514", "**Outcome: Completed: tests pass.**",
                       "**Key figures**", "**Efficiency score: 62.9 / 100 (some waste)**",
                       "**Issues**", "**Full report:** report.html")
     assert order == sorted(order)
@@ -68,8 +68,17 @@ def test_starts_with_the_marker_and_keeps_the_documented_order() -> None:
 
 def test_outcome_with_its_evidence() -> None:
     text = markdown(DOOM)
-    assert "- Ended with status “complete” after 3 min 16 s (first event to the end)." in text
-    assert "- 11 model calls (1 more failed), 10 tool calls (5 failed), 7 errors." in text
+    evidence = text.split("**Outcome:", 1)[1].split("**Key figures**", 1)[0]
+    assert evidence.splitlines()[1:] == [
+        "- Ended with status “complete” after 3 min 16 s (first event to the end).",
+        "- 11 model calls (1 more failed), 10 tool calls (5 failed), 7 errors.",
+        "- Tests failed: pytest tests/test\\_dates.py::test\\_parse\\_iso\\_week -x -q → FAILED "
+        "tests/test\\_dates.py::test\\_parse\\_iso\\_week - AssertionError: assert 52 == 53.",
+        "- Tests failed: pytest -q → 1 failed, 211 passed.",
+        "- Tests passed: pytest tests/test\\_dates.py::test\\_parse\\_iso\\_week -x -q → 1 passed.",
+        "- Files changed: dates/parse.py.",
+        "- 1 tool call that Attocode counts as a success reported a failure in its output (an "
+        "error message or a non-zero exit code).", ""]
     opened = markdown(OPEN)
     assert "**Outcome: Did not finish.**" in opened
     assert "- No end record after" in opened
@@ -129,7 +138,7 @@ def test_the_pointer_names_the_html_report() -> None:
 def test_several_sessions_get_a_table_then_a_section_each() -> None:
     text = markdown(DOOM, CLEAN)
     assert text.startswith(MARKER + "\n## Agent session report: 2 sessions\n")
-    assert "| collector-doom-loop-tool-errors | Completed with errors | 62.9 | \\$0.1155 |" in text
+    assert "| collector-doom-loop-tool-errors | Completed: tests pass | 62.9 | \\$0.1155 |" in text
     first, second = positions(text, "### Session collector-doom-loop-tool-errors",
                               "### Session collector-clean-feature")
     assert text.index("| collector-clean-feature |") < first < second

@@ -62,7 +62,7 @@ def test_every_number_matches_attocode(trace: Path) -> None:
     if "session" in oracle:
         assert doc["session_id"] == oracle["session"]["session_id"]
         assert doc["open"] == oracle["session"]["open_session"]
-        assert len(session.events) == oracle["session"]["event_count"]
+        assert len(session.table) == oracle["session"]["event_count"]
 
 
 def test_every_fixture_is_covered() -> None:
@@ -95,7 +95,7 @@ def test_every_kind_attocode_writes_is_known_with_its_category() -> None:
     from attoreport.model import KIND_CATEGORIES, KNOWN_KINDS
 
     [session] = load([str(FIXTURES / "collector" / "collector-all-kinds-markdown-goal.jsonl")])
-    kinds = {e.kind for e in session.events}
+    kinds = {session.table.kind(r) for r in range(len(session.table))}
     assert len(kinds) == 47 and kinds <= KNOWN_KINDS
     assert session.diagnostics == []
     assert {KIND_CATEGORIES[k] for k in kinds} == {

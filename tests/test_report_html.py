@@ -186,3 +186,22 @@ def test_the_html_shows_what_the_views_say() -> None:
                                             analysis.tokens.token_flow], column
     p95 = re.findall(r'data-col="p95">([^<]+)<', html)
     assert p95[0] == "47.9 s"  # bash: 6 calls, the 95th percentile is the longest
+
+
+def test_plotly_is_packed_once_per_plotly_version(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from attoreport.report import html as html_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    html_module.plotly_gzip_base64.cache_clear()
+    first = html_module.plotly_gzip_base64()
+    [cached] = (tmp_path / "attoreport").glob("plotly-*.min.js.gz.b64")
+    assert cached.read_text() == first
+
+    def no_compressing(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("plotly.js compressed again")
+
+    monkeypatch.setattr(html_module.gzip, "compress", no_compressing)
+    html_module.plotly_gzip_base64.cache_clear()
+    assert html_module.plotly_gzip_base64() == first  # read from the cache, not recompressed
+    html_module.plotly_gzip_base64.cache_clear()

@@ -39,12 +39,14 @@ def test_outcomes_in_plain_words() -> None:
     def word(path: Path) -> str:
         return view_of(path).summary.outcome.word
 
-    assert word(COLLECTOR / "collector-clean-feature.jsonl") == "Completed"
+    assert word(COLLECTOR / "collector-clean-feature.jsonl") == "Completed: tests pass"
+    assert word(FIXTURES / "agent" / "agent-normal-task.jsonl") == "Completed"
     assert word(COLLECTOR / "collector-crashed-open-session.jsonl") == "Did not finish"
     assert word(COLLECTOR / "collector-context-pressure.jsonl") == "Out of budget"
     assert word(FIXTURES / "agent" / "agent-llm-auth-error.jsonl") == "Failed"
     assert word(COLLECTOR / "collector-swarm-run.jsonl") == "Ended: partial"
-    assert word(COLLECTOR / "collector-doom-loop-tool-errors.jsonl") == "Completed with errors"
+    assert word(COLLECTOR / "collector-doom-loop-tool-errors.jsonl") == "Completed: tests pass"
+    assert word(FIXTURES / "agent" / "agent-doom-loop.jsonl") == "Completed with errors"
     every_tool_failed = view_of(FIXTURES / "agent" / "agent-tool-errors.jsonl").summary.outcome
     assert every_tool_failed.tone == "bad"
     assert "every one of its tool calls" in every_tool_failed.sentence
@@ -219,12 +221,14 @@ def test_narrative_and_tiles_use_the_same_counts() -> None:
     assert "11 model calls (and 1 more that failed) and 10 tool calls (5 failed)" in narrative
     assert stat(v, "Model calls").value == "11" and stat(v, "Model calls").note == \
         "plus 1 that failed"
-    assert stat(v, "Tool calls").value == "10" and stat(v, "Tool calls").note == "5 failed"
+    assert stat(v, "Tool calls").value == "10"
+    assert stat(v, "Tool calls").note.startswith("5 failed;")
     assert stat(v, "Errors").value == "7"
     assert stat(v, "Errors").note == "5 failed tool calls, 1 model error, 1 error event"
     assert "the most serious rated high" in narrative
     doom = next(g for g in v.issues.groups if g.category == "doom_loop")
     assert doom.meaning.startswith("The agent repeated exactly the same action")
+    assert "Its last test run passed." in narrative
     clean = view_of(COLLECTOR / "collector-clean-feature.jsonl")
     assert clean.summary.narrative.endswith("Attocode's checks found no issues.")
 
@@ -265,3 +269,27 @@ def test_long_hostile_names_are_bounded_where_shown(tmp_path: Path) -> None:
     assert v.timeline.chart is not None
     ticks = v.timeline.chart.figure["layout"]["yaxis"]["ticktext"]
     assert all(len(t) < 300 for t in ticks)  # 40 characters, each escaped
+
+
+def test_did_it_work_shows_the_last_test_runs_and_changed_files() -> None:
+    v = view_of(COLLECTOR / "collector-doom-loop-tool-errors.jsonl")
+    evidence = v.summary.evidence
+    assert [(r.kind, r.passed) for r in evidence.runs] == [("Tests", False), ("Tests", False),
+                                                          ("Tests", True)]
+    assert evidence.runs[-1].command == "pytest tests/test_dates.py::test_parse_iso_week -x -q"
+    assert evidence.runs[-1].result == "1 passed"
+    assert evidence.runs[1].result == "1 failed, 211 passed"
+    assert evidence.runs[-1].link.startswith("s1-event-")
+    assert evidence.files == ["dates/parse.py"]  # the failed edit changed nothing
+    assert evidence.reported.startswith("1 tool call that Attocode counts as a success")
+    assert stat(v, "Tool calls").note == "5 failed; 1 more report a failure in their output"
+    clean = view_of(COLLECTOR / "collector-clean-feature.jsonl").summary.evidence
+    assert set(clean.files) == {"acme_cli/commands/export.py", "tests/test_export_dry_run.py"}
+
+
+def test_failures_recorded_as_successes_are_counted_beside_attocodes() -> None:
+    a = analyse(load([str(FIXTURES / "agent" / "agent-doom-loop.jsonl")])[0])
+    assert a.outcome.evidence.reported_failures == 8
+    assert a.summary.tool_calls == a.outcome.counts.tool_calls  # Attocode's count unchanged
+    v = session_view(a, "s1")
+    assert "8 more report a failure" in stat(v, "Tool calls").note

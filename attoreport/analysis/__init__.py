@@ -73,7 +73,7 @@ class Analysis:
 def analyse(session: Session) -> Analysis:
     """Summary, score, tokens, cache and issues of one session."""
     facts = collect_facts(session)
-    tokens = token_totals(facts.llm_responses)
+    tokens = token_totals(session.table.llm, facts.llm_iterations)
     score = efficiency(facts, tokens)
     return Analysis(
         session=session,
@@ -81,7 +81,7 @@ def analyse(session: Session) -> Analysis:
         summary=summarize(session, facts, tokens, score),
         efficiency=score,
         tokens=tokens,
-        cache=track_cache(facts.llm_responses),
+        cache=track_cache(session.table.llm, facts.llm_iterations),
         issues=detect(facts),
         outcome=decide(session, facts),
     )
@@ -118,7 +118,7 @@ class TokenAnalyzer:
     """Attocode's `TokenAnalyzer` API."""
 
     def __init__(self, session: Session) -> None:
-        self._totals = token_totals(collect_facts(session).llm_responses)
+        self._totals = token_totals(session.table.llm, collect_facts(session).llm_iterations)
 
     def token_flow(self) -> list[TokenFlowPoint]:
         return self._totals.token_flow

@@ -1,11 +1,16 @@
-"""KV-cache boundary tracking, as Attocode's `CacheBoundaryTracker` does it."""
+"""KV-cache boundary tracking, as Attocode's `CacheBoundaryTracker` does it.
+
+`track_cache` reads the table's LLM columns; the per-call series (hit rate, its moving
+average, the boundary estimate) are computed only when first asked for.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 
-from attoreport.model import TraceEvent
+from attoreport.model import LlmColumns
 
 WINDOW = 50
 
@@ -90,46 +95,61 @@ class CacheCall:
     boundary: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CacheBoundary:
+    """The tracker's figures after every call, and the per-call series (built on demand)."""
+
     hit_rate: float
     boundary_position: int
     stats: CacheStats
-    calls: list[CacheCall]
+    _llm: LlmColumns | None = None
+    _iterations: list[int | None] = field(default_factory=list)
+    _calls: list[CacheCall] | None = None
+
+    @property
+    def calls(self) -> list[CacheCall]:
+        """One entry per LLM call, in file order (computed on first use)."""
+        if self._calls is None:
+            self._calls = _calls(self._llm, self._iterations) if self._llm is not None else []
+        return self._calls
+
+    @property
+    def call_count(self) -> int:
+        return len(self._llm.rows) if self._llm is not None else 0
 
 
-def track_cache(llm_responses: list[TraceEvent]) -> CacheBoundary:
-    """Feed a fresh tracker with every `llm_response` in file order (missing values as 0)."""
+def track_cache(llm: LlmColumns, iterations: list[int | None]) -> CacheBoundary:
+    """A fresh tracker fed with every `llm_response` in file order (missing values as 0)."""
     tracker = CacheBoundaryTracker()
+    tracker._stats = CacheStats(len(llm.rows), sum(llm.input_tokens), sum(llm.cache_read_tokens),
+                                sum(llm.cache_write_tokens))
+    tracker._window.extend(llm.cache_read_tokens[-WINDOW:])
+    return CacheBoundary(tracker.get_cache_hit_rate(), tracker.get_boundary_position(),
+                         tracker.get_stats(), llm, iterations)
+
+
+def _calls(llm: LlmColumns, iterations: list[int | None]) -> list[CacheCall]:
+    inputs, reads, writes = llm.input_tokens, llm.cache_read_tokens, llm.cache_write_tokens
+    rates = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
+    # Moving average over the last WINDOW calls that had a rate.
+    averages: list[float | None] = []
     recent: deque[float] = deque(maxlen=WINDOW)
     recent_sum = 0.0
-    weighted = 0.0  # running sum of cache_read * weight over the window
-    plain = 0.0  # running sum of cache_read over the window
-    window: deque[int] = deque(maxlen=WINDOW)
-    calls = []
-    for index, event in enumerate(llm_responses, start=1):
-        u = event.usage
-        assert u is not None
-        tracker.record_request(u.input_tokens, u.cache_read_tokens, u.cache_write_tokens)
-        denominator = u.input_tokens + u.cache_read_tokens
-        rate = u.cache_read_tokens / denominator if denominator else None
+    for rate in rates:
         if rate is not None:
             if len(recent) == WINDOW:
                 recent_sum -= recent[0]
             recent.append(rate)
             recent_sum += rate
-        # Incremental form of get_boundary_position(): O(1) per call.
-        if len(window) == WINDOW:
-            weighted -= plain  # every weight drops by one, the oldest (weight 1) leaves
-            plain -= window[0]
-        window.append(u.cache_read_tokens)
-        plain += u.cache_read_tokens
-        weighted += u.cache_read_tokens * len(window)
-        n = len(window)
-        boundary = int(weighted / (n * (n + 1) / 2))
-        calls.append(CacheCall(index, event.iteration, u.input_tokens, u.cache_read_tokens,
-                               u.cache_write_tokens, rate,
-                               recent_sum / len(recent) if recent else None, boundary))
-    stats = tracker.get_stats()
-    return CacheBoundary(tracker.get_cache_hit_rate(), tracker.get_boundary_position(), stats,
-                         calls)
+        averages.append(recent_sum / len(recent) if recent else None)
+    # Boundary after each call: Σ read·weight over the window / Σ weights, from prefix sums.
+    plain = [0, *accumulate(reads)]
+    ranked = [0, *accumulate(r * (k + 1) for k, r in enumerate(reads))]
+    boundaries = []
+    for k in range(1, len(reads) + 1):
+        low = max(0, k - WINDOW)
+        n = k - low
+        weighted = (ranked[k] - ranked[low]) - low * (plain[k] - plain[low])
+        boundaries.append(int(weighted / (n * (n + 1) / 2)))
+    return [CacheCall(k + 1, iterations[k], inputs[k], reads[k], writes[k], rates[k],
+                      averages[k], boundaries[k]) for k in range(len(rates))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from attoreport.analysis.facts import SessionFacts
 
@@ -27,7 +27,9 @@ class DetectedIssue:
     suggestion: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {"severity": self.severity, "category": self.category, "title": self.title,
+                "description": self.description, "iteration": self.iteration,
+                "suggestion": self.suggestion}
 
 
 Rule = Callable[[SessionFacts], list[DetectedIssue]]
@@ -84,52 +86,48 @@ def doom_loop(f: SessionFacts) -> list[DetectedIssue]:
 
 def cache_drop(f: SessionFacts) -> list[DetectedIssue]:
     """The per-call cache hit rate falls by more than 50 points between LLM calls."""
+    if f.llm is None:
+        return []
+    rates = [r / (i + r) if i + r else None
+             for i, r in zip(f.llm.input_tokens, f.llm.cache_read_tokens, strict=True)]
     issues = []
-    previous: float | None = None
-    for event in f.llm_responses:
-        usage = event.usage
-        assert usage is not None
-        denominator = usage.input_tokens + usage.cache_read_tokens
-        if denominator == 0:
-            previous = None
+    for k in range(1, len(rates)):
+        previous, rate = rates[k - 1], rates[k]
+        if rate is None or previous is None or previous <= 0 or previous - rate <= 0.5:
             continue
-        rate = usage.cache_read_tokens / denominator
-        if previous is not None and previous > 0:
-            drop = previous - rate
-            if drop > 0.5:
-                issues.append(DetectedIssue(
-                    "medium", "cache_drop", "Cache hit rate dropped significantly",
-                    f"Cache hit rate dropped from {previous:.0%} to {rate:.0%} (a {drop:.0%} "
-                    "decrease). This may indicate context restructuring or compaction "
-                    "invalidating the KV cache.",
-                    event.iteration,
-                    "Review context management around this iteration. Compactions and message "
-                    "reordering can invalidate KV cache prefixes.",
-                ))
-        previous = rate
+        drop = previous - rate
+        issues.append(DetectedIssue(
+            "medium", "cache_drop", "Cache hit rate dropped significantly",
+            f"Cache hit rate dropped from {previous:.0%} to {rate:.0%} (a {drop:.0%} "
+            "decrease). This may indicate context restructuring or compaction "
+            "invalidating the KV cache.",
+            f.llm_iterations[k],
+            "Review context management around this iteration. Compactions and message "
+            "reordering can invalidate KV cache prefixes.",
+        ))
     return issues
 
 
 def token_spike(f: SessionFacts) -> list[DetectedIssue]:
     """An LLM call using more than twice the mean tokens (needs 3 calls)."""
-    calls = f.llm_responses
-    if len(calls) < 3:
+    if f.llm is None or len(f.llm.tokens) < 3:
         return []
-    counts = [e.usage.tokens if e.usage else 0 for e in calls]
+    counts = f.llm.tokens
     mean = sum(counts) / len(counts)
     if mean == 0:
         return []
+    threshold = mean * 2.0
     return [
         DetectedIssue(
             "medium", "token_spike", "Token usage spike",
             f"LLM call used {tokens:,} tokens, which is {tokens / mean:.1f}x the average "
             f"({mean:,.0f}). This may indicate context bloat or an oversized tool result.",
-            event.iteration,
+            f.llm_iterations[k],
             "Check if a large tool result was injected before this call. Consider truncating "
             "tool outputs or using context overflow guards.",
         )
-        for event, tokens in zip(calls, counts, strict=True)
-        if tokens > mean * 2.0
+        for k, tokens in enumerate(counts)
+        if tokens > threshold
     ]
 
 
@@ -154,18 +152,21 @@ def compaction_frequency(f: SessionFacts) -> list[DetectedIssue]:
 
 def empty_response(f: SessionFacts) -> list[DetectedIssue]:
     """An LLM response with 0 output tokens and 0 tokens."""
+    if f.llm is None:
+        return []
+    llm = f.llm
     return [
         DetectedIssue(
             "low", "empty_response", "Empty LLM response",
             "An LLM call returned 0 output tokens. This may indicate a malformed request, "
             "context overflow, or a provider-side issue.",
-            event.iteration,
+            f.llm_iterations[k],
             "Check the request that preceded this response. Verify the context window was "
             "not exceeded.",
         )
-        for event in f.llm_responses
-        if event.usage is not None and event.usage.has_token_keys
-        and event.usage.output_tokens == 0 and event.usage.tokens == 0
+        for k, (has_keys, output, tokens) in enumerate(
+            zip(llm.has_token_keys, llm.output_tokens, llm.tokens, strict=True))
+        if has_keys and output == 0 and tokens == 0
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from attoreport.analysis.evidence import Evidence, gather
 from attoreport.analysis.facts import SessionFacts
 from attoreport.model import Session
 
@@ -42,12 +43,14 @@ class Outcome:
     counts: Counts
     #: Seconds from the first event to the end (or the last event when the trace stops early).
     wall_seconds: float
+    #: What the trace says about the result: tests, builds, changed files.
+    evidence: Evidence
 
 
 def decide(session: Session, facts: SessionFacts) -> Outcome:
     """The most serious thing that can be said of the ending, from the trace alone."""
     counts = Counts(
-        model_calls=len(facts.llm_responses),
+        model_calls=facts.llm_calls,
         failed_model_calls=facts.event_counts["llm_error"],
         tool_calls=facts.tool_calls,
         failed_tool_calls=facts.tool_errors,
@@ -69,7 +72,8 @@ def decide(session: Session, facts: SessionFacts) -> Outcome:
         state = COMPLETED_WITH_ERRORS
     else:
         state = COMPLETED
-    return Outcome(state, session.end_status, counts, wall_seconds(session, facts))
+    return Outcome(state, session.end_status, counts, wall_seconds(session, facts),
+                   gather(session))
 
 
 def wall_seconds(session: Session, facts: SessionFacts) -> float:

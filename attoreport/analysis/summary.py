@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from attoreport.analysis.facts import SessionFacts
@@ -31,7 +31,7 @@ class SessionSummaryView:
     avg_cost_per_iteration: float
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,8 @@ class EfficiencyComponent:
     points: float
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {"name": self.name, "weight": self.weight, "value": self.value,
+                "points": self.points}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def summarize(session: Session, facts: SessionFacts, tokens: TokenTotals,
         total_cost=tokens.total_cost,
         iterations=iterations,
         tool_calls=facts.tool_calls,
-        llm_calls=len(facts.llm_responses),
+        llm_calls=facts.llm_calls,
         errors=facts.errors,
         compactions=facts.compactions,
         efficiency_score=score.score,

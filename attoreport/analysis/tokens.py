@@ -1,10 +1,16 @@
-"""Token flow, breakdown, cost and cache efficiency, as Attocode's `TokenAnalyzer` computes them."""
+"""Token flow, breakdown, cost and cache efficiency, as Attocode's `TokenAnalyzer` computes them.
+
+Computed from the table's LLM columns with C-level sums: runs of consecutive responses of
+the same iteration (the usual shape) are summed a slice at a time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from itertools import accumulate, groupby
+from typing import Any
 
-from attoreport.model import TraceEvent
+from attoreport.model import LlmColumns
 
 
 @dataclass(slots=True)
@@ -20,12 +26,15 @@ class TokenFlowPoint:
     cumulative_cost: float = 0.0
 
     def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        return {"iteration": self.iteration, "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens, "cache_read_tokens": self.cache_read_tokens,
+                "cache_write_tokens": self.cache_write_tokens, "total_tokens": self.total_tokens,
+                "cumulative_cost": self.cumulative_cost}
 
 
 @dataclass(slots=True)
 class TokenTotals:
-    """Everything `TokenAnalyzer` reports, computed in one walk over the LLM responses."""
+    """Everything `TokenAnalyzer` reports."""
 
     token_flow: list[TokenFlowPoint]
     total_cost: float
@@ -39,41 +48,63 @@ class TokenTotals:
         return any(self.breakdown.values())
 
 
-def token_totals(llm_responses: list[TraceEvent]) -> TokenTotals:
-    """Aggregate `llm_response` events (file order); events without iteration count as 0."""
+def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
+    """Aggregate the `llm_response` rows (file order; `iterations` aligned with them, None
+    counting as iteration 0, as in Attocode)."""
+    keys = [0 if i is None else i for i in iterations]
+    costs = llm.cost
+    cumulative = list(accumulate(costs))
+    # Integer sums of a run are differences of prefix sums (exact for integers).
+    inputs, outputs = _prefix(llm.input_tokens), _prefix(llm.output_tokens)
+    reads, writes = _prefix(llm.cache_read_tokens), _prefix(llm.cache_write_tokens)
+    totals = _prefix(_event_totals(llm))
     buckets: dict[int, TokenFlowPoint] = {}
     by_iteration: dict[int, float] = {}
-    breakdown = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}
-    cumulative = 0.0
-    for event in llm_responses:
-        usage = event.usage
-        assert usage is not None
-        iteration = event.iteration if event.iteration is not None else 0
-        cumulative += usage.cost
-        by_iteration[iteration] = by_iteration.get(iteration, 0.0) + usage.cost
+    for iteration, start, end in _runs(keys):
         point = buckets.get(iteration)
         if point is None:
             point = buckets[iteration] = TokenFlowPoint(iteration)
-        point.input_tokens += usage.input_tokens
-        point.output_tokens += usage.output_tokens
-        point.cache_read_tokens += usage.cache_read_tokens
-        point.cache_write_tokens += usage.cache_write_tokens
-        point.total_tokens += usage.tokens or (
-            usage.input_tokens + usage.output_tokens
-            + usage.cache_read_tokens + usage.cache_write_tokens
-        )
-        point.cumulative_cost = cumulative
-        breakdown["input"] += usage.input_tokens
-        breakdown["output"] += usage.output_tokens
-        breakdown["cache_read"] += usage.cache_read_tokens
-        breakdown["cache_write"] += usage.cache_write_tokens
-    total_cost = sum(e.usage.cost for e in llm_responses if e.usage is not None)
+        point.input_tokens += inputs[end] - inputs[start]
+        point.output_tokens += outputs[end] - outputs[start]
+        point.cache_read_tokens += reads[end] - reads[start]
+        point.cache_write_tokens += writes[end] - writes[start]
+        point.total_tokens += totals[end] - totals[start]
+        point.cumulative_cost = cumulative[end - 1]
+        # Floats are added one by one, in file order, as Attocode adds them.
+        by_iteration[iteration] = sum(costs[start:end], by_iteration.get(iteration, 0.0))
+    breakdown = {"input": inputs[-1], "output": outputs[-1], "cache_read": reads[-1],
+                 "cache_write": writes[-1]}
     denominator = breakdown["input"] + breakdown["cache_read"]
     efficiency = breakdown["cache_read"] / denominator if denominator else 0.0
     return TokenTotals(
         token_flow=sorted(buckets.values(), key=lambda p: p.iteration),
-        total_cost=total_cost,
+        total_cost=sum(costs),
         cost_by_iteration=by_iteration,
         breakdown=breakdown,
         cache_efficiency=efficiency,
     )
+
+
+def _prefix(values: Any) -> list[int]:
+    return [0, *accumulate(values)]
+
+
+def _runs(keys: list[int]) -> list[tuple[int, int, int]]:
+    """(key, start, end) of each run of equal consecutive keys."""
+    runs = []
+    start = 0
+    for key, group in groupby(keys):
+        end = start + len(list(group))
+        runs.append((key, start, end))
+        start = end
+    return runs
+
+
+def _event_totals(llm: LlmColumns) -> Any:
+    """Per response: `int(tokens) or (input + output + cache_read + cache_write)`."""
+    tokens = llm.tokens
+    if 0 not in tokens:
+        return tokens
+    return [t or (i + o + r + w) for t, i, o, r, w in zip(
+        tokens, llm.input_tokens, llm.output_tokens, llm.cache_read_tokens,
+        llm.cache_write_tokens, strict=True)]

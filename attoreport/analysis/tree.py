@@ -45,6 +45,8 @@ class Tree:
     total: int
     #: Iterations that have a node (links to others need a stand-in anchor).
     iterations: frozenset[int]
+    #: Event rows that have a node.
+    rows: frozenset[int]
 
 
 def build_tree(table: EventTable, stats: dict[int, IterationStats],
@@ -92,7 +94,8 @@ def build_tree(table: EventTable, stats: dict[int, IterationStats],
         else:
             ungrouped.append(node)
     roots = [groups[i] for i in sorted(groups)] + ungrouped
-    return Tree(roots, len(nodes) + len(groups), len(table) + len(stats), frozenset(groups))
+    return Tree(roots, len(nodes) + len(groups), len(table) + len(stats), frozenset(groups),
+                frozenset(nodes))
 
 
 def _iteration_node(iteration: int, stats: IterationStats | None) -> TreeNode:

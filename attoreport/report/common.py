@@ -46,6 +46,10 @@ class Context:
         self.linked.add(iteration)
         return f"{self.anchor}-iter-{iteration}"
 
+    def event_link(self, row: int) -> str:
+        """The fragment of an event's node in the tree, or "" when the tree does not show it."""
+        return f"{self.anchor}-event-{row}" if row in self.insights.tree.rows else ""
+
     def chart_id(self, name: str) -> str:
         return f"{self.anchor}-{name}-chart"
 

@@ -93,7 +93,7 @@ class EfficiencyView:
 def score_view(analysis: Analysis) -> ScoreView:
     score = analysis.efficiency.score
     word, tone = next((w, t) for limit, w, t in SCORE_WORDS if score >= limit)
-    no_breakdown = bool(analysis.facts.llm_responses) and not analysis.tokens.has_breakdown
+    no_breakdown = bool(analysis.facts.llm_calls) and not analysis.tokens.has_breakdown
     rows = []
     ceiling = 0.0
     for part in analysis.efficiency.components:

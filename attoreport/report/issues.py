@@ -30,7 +30,8 @@ CATEGORY_NAMES = {
 #: What each kind of issue means, for a reader who is not an engineer.
 CATEGORY_MEANINGS = {
     "spinning": "The agent went many turns without doing anything: it was thinking in circles.",
-    "doom_loop": "The agent repeated exactly the same action again and again: it was stuck.",
+    "doom_loop": "The agent repeated exactly the same action several times, a sign that it "
+                 "was stuck at that point.",
     "cache_drop": "The model suddenly had to re-read the whole conversation at full price.",
     "token_spike": "One request was far bigger than the others, usually because a huge file "
                    "or command output was pasted into it.",

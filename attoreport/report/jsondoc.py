@@ -1,4 +1,8 @@
-"""The `--json` document: every session's analysis, with Attocode's field names."""
+"""The `--json` document: every session's analysis, with Attocode's field names.
+
+Built from plain dicts and written by orjson; the standard library writes it only when
+orjson cannot (integers beyond 64 bits, which Attocode's values may hold).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
 
 
-def session_document(analysis: Analysis) -> dict[str, Any]:
-    """One session's entry of the `sessions` list (schema in README, "JSON output")."""
+def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, Any]:
+    """One session's entry of the `sessions` list (schema in README, "JSON output").
+
+    `native`: the long lists (token flow, issues) stay dataclasses, which orjson writes
+    field by field without a dict per entry (same text; much less memory on big traces).
+    """
     session = analysis.session
     tokens = analysis.tokens
     cache = analysis.cache
@@ -24,7 +34,7 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
             "score": analysis.efficiency.score,
             "components": [c.to_dict() for c in analysis.efficiency.components],
         },
-        "token_flow": [p.to_dict() for p in tokens.token_flow],
+        "token_flow": tokens.token_flow if native else [p.to_dict() for p in tokens.token_flow],
         "tokens": {
             "total_cost": tokens.total_cost,
             "cache_efficiency": tokens.cache_efficiency,
@@ -36,7 +46,7 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
             "boundary_position": cache.boundary_position,
             "stats": cache.stats.to_dict(),
         },
-        "issues": [issue.to_dict() for issue in analysis.issues],
+        "issues": analysis.issues if native else [issue.to_dict() for issue in analysis.issues],
         "event_counts": analysis.event_counts,
         "diagnostics": [d.to_dict() for d in session.diagnostics],
     }
@@ -44,17 +54,34 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
 
 def render_json(analyses: Sequence[Analysis], version: str,
                 comparison: BaselineComparison | None = None) -> str:
-    """The whole document as indented JSON text (standard library: exact for huge integers).
+    """The whole document as indented JSON text.
 
     With a comparison (one per analysis, as `compare()` returns them), the document gains a
     top-level `baseline` object (thresholds, removed sessions) and each session a
     `comparison` object (its baseline session, deltas, regressions, issues new / fixed /
     unchanged); see README, "JSON output"."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
-    sessions = [session_document(a) for a in analyses]
+    sessions = [session_document(a, native=True) for a in analyses]
     if comparison is not None:
         document["baseline"] = baseline_document(comparison)
         for entry, compared in zip(sessions, comparison.sessions, strict=True):
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(document)
+
+
+def dumps(document: Any) -> str:
+    """Indented JSON: orjson, or the standard library for integers beyond 64 bits."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
+                          default=_plain) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses the standard library cannot write: their `to_dict()`."""
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is None:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return to_dict()

@@ -51,7 +51,7 @@ from attoreport.report.comparison import (
     value_rows,
 )
 from attoreport.report.efficiency import WHAT_IT_IS, score_view
-from attoreport.report.summary import outcome_view
+from attoreport.report.summary import evidence_rows, evidence_view, outcome_view
 from attoreport.textsafe import shown
 
 MARKER = "<!-- attoreport -->"
@@ -235,10 +235,11 @@ def outcome_part(analysis: Analysis) -> Listing:
 
 
 def outcome_evidence(analysis: Analysis) -> list[str]:
-    """What the trace shows of how the session ended, one line each (Markdown, escaped).
+    """What the trace shows of how the session ended, one line each (Markdown, escaped): how
+    it ended, the calls and errors, the last test and build runs with their results, the
+    files changed, and the tool calls whose output reports a failure Attocode does not count.
 
-    Add new evidence here (the last test and build commands and their results, the files
-    changed, what the final answer claims) as `analysis.outcome` gains it."""
+    This is the one place that says it: new evidence is added here."""
     outcome = analysis.outcome
     counts = outcome.counts
     ending = ("No end record" if analysis.session.is_open
@@ -254,6 +255,19 @@ def outcome_evidence(analysis: Analysis) -> list[str]:
                 if counts.failed_tool_calls else ""),
              plural(counts.errors, "error")]
     lines.append(", ".join(calls) + ".")
+    evidence = evidence_view(analysis, analysis.session.details(evidence_rows(analysis)))
+    for run in evidence.runs:
+        verdict = "passed" if run.passed else "failed"
+        command = escape_text(run.command, 160) or "(command not recorded)"
+        result = escape_text(run.result, 160)
+        lines.append(f"{run.kind} {verdict}: {command}"
+                     + (f" → {result}" if result and result != verdict else "") + ".")
+    if evidence.files:
+        more = f" and {fmt.count(evidence.more_files)} more" if evidence.more_files else ""
+        lines.append("Files changed: " + ", ".join(escape_text(f, 120) for f in evidence.files)
+                     + more + ".")
+    if evidence.reported:
+        lines.append(evidence.reported)
     return lines
 
 
@@ -374,11 +388,11 @@ def caveat_lines(analysis: Analysis, compared: SessionComparison | None) -> list
     if session.is_open:
         caveats.append("The trace has no end record: the session may have crashed, been "
                        "stopped, or still be running.")
-    if bool(analysis.facts.llm_responses) and not analysis.tokens.has_breakdown:
+    if analysis.facts.llm_calls and not analysis.tokens.has_breakdown:
         caveats.append("The trace records only total tokens per call: cache and token parts "
                        f"of the score are missing, so it cannot exceed "
                        f"{score_view(analysis).ceiling}.")
-    if not analysis.facts.llm_responses:
+    if not analysis.facts.llm_calls:
         caveats.append("The trace records no model calls: tokens and cost are zero.")
     if compared is not None and compared.too_little_data:
         caveats.append(too_little_data_text(compared))

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from attoreport.analysis import Analysis
 from attoreport.analysis import outcome as states
 from attoreport.analysis.outcome import Outcome
+from attoreport.model import EventDetail
 from attoreport.report import format as fmt
 from attoreport.report.common import Context, plural, severity_rank
 from attoreport.report.efficiency import ScoreView
 from attoreport.report.issues import IssueGroup
 from attoreport.textsafe import shown
+
+#: Changed files named in the summary; the rest are counted.
+FILES_LISTED = 12
 
 GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Iteration", "One turn of the agent's loop: it asks the model what to do next, then "
@@ -51,6 +57,34 @@ class OutcomeView:
 
 
 @dataclass(frozen=True, slots=True)
+class RunLine:
+    """A test or build command the agent ran, and how it ended."""
+
+    kind: str  # "Tests" or "Build"
+    command: str
+    result: str
+    passed: bool
+    #: The event's node in the tree ("s1-event-54"), or "".
+    link: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    """Did it work? What the trace says about the result."""
+
+    runs: list[RunLine]
+    #: Files the agent changed (bounded), and how many more.
+    files: list[str]
+    more_files: int
+    #: Tool calls recorded as successes whose output reports a failure, in a sentence ("").
+    reported: str
+
+    @property
+    def empty(self) -> bool:
+        return not (self.runs or self.files or self.reported)
+
+
+@dataclass(frozen=True, slots=True)
 class SummaryView:
     #: The session in two or three plain sentences.
     narrative: str
@@ -60,6 +94,7 @@ class SummaryView:
     #: "read_file ×12, bash ×3, …": what the agent did, in a line.
     tools_used: str
     outcome: OutcomeView
+    evidence: EvidenceView
     score: ScoreView
     stats: list[Stat]
     #: The three most important issue groups.
@@ -72,6 +107,15 @@ class SummaryView:
 def outcome_view(outcome: Outcome) -> OutcomeView:
     c = outcome.counts
     status = shown(outcome.status or "", 60)
+    tests = outcome.evidence.tests_passed
+    if outcome.state in (states.COMPLETED, states.COMPLETED_WITH_ERRORS) and tests is not None:
+        if not tests:
+            return OutcomeView("Completed: tests fail", "The session ran to its end, but its last "
+                               "test run failed.", "bad")
+        along = (f" {plural(c.errors, 'step')} failed along the way (see Issues and the event "
+                 "log)." if c.errors else "")
+        return OutcomeView("Completed: tests pass", "The session ran to its end and its last "
+                           "test run passed." + along, "good")
     if outcome.state == states.OPEN:
         return OutcomeView("Did not finish", "The trace stops without an end record: the agent "
                            "probably crashed or was stopped, or the file was cut short.", "bad")
@@ -101,6 +145,9 @@ def stats(ctx: Context) -> list[Stat]:
     session = a.session
     tool_note = (f"{fmt.count(c.failed_tool_calls)} failed" if c.failed_tool_calls
                  else "none failed")
+    reported = a.outcome.evidence.reported_failures
+    if reported:
+        tool_note += f"; {fmt.count(reported)} more report a failure in their output"
     error_parts = [plural(c.failed_tool_calls, "failed tool call"),
                    plural(c.failed_model_calls, "model error"),
                    plural(c.error_events, "error event")]
@@ -118,7 +165,8 @@ def stats(ctx: Context) -> list[Stat]:
              f"plus {fmt.count(c.failed_model_calls)} that failed" if c.failed_model_calls
              else ""),
         Stat("Tool calls", fmt.count(c.tool_calls), tool_note,
-             "bad" if c.tool_calls and c.failed_tool_calls / c.tool_calls > 0.3 else ""),
+             "bad" if c.tool_calls and (c.failed_tool_calls + reported) / c.tool_calls > 0.3
+             else ""),
         Stat("Errors", fmt.count(c.errors), ", ".join(p for p in error_parts
                                                      if not p.startswith("0 ")),
              "bad" if c.errors else ""),
@@ -142,6 +190,9 @@ def narrative(ctx: Context) -> str:
               f"{plural(s.iterations, 'iteration')}, made {plural(c.model_calls, 'model call')}"
               f"{failed_calls} and {plural(c.tool_calls, 'tool call')}{failed_tools}, and spent "
               f"{spend}{where}.")
+    tests = a.outcome.evidence.tests_passed
+    if tests is not None:
+        worked += (" Its last test run passed." if tests else " Its last test run failed.")
     issues = a.issues
     if issues:
         worst = min((i.severity for i in issues), key=severity_rank)
@@ -167,6 +218,43 @@ def model_names(ctx: Context) -> str:
     return ", ".join(ctx.name(n) for n in list(names)[:3])
 
 
+def evidence_view(analysis: Analysis, details: dict[int, EventDetail],
+                  link: Callable[[int], str] = lambda row: "",
+                  limit: int = 240) -> EvidenceView:
+    """The evidence of `analysis.outcome` in words; `details` must hold the rows of its runs
+    and file changes (see `evidence_rows`)."""
+    evidence = analysis.outcome.evidence
+    runs = []
+    for run in evidence.runs:
+        detail = details.get(run.row)
+        command = shown(detail.subject if detail else "", limit)
+        result = shown(detail.excerpt if detail else "", limit)
+        runs.append(RunLine("Tests" if run.kind == "test" else "Build", command,
+                            result or ("passed" if run.passed else "failed"), run.passed,
+                            link(run.row)))
+    paths = list(evidence.changed_files)
+    for row in evidence.file_change_rows:
+        detail = details.get(row)
+        if detail is not None and detail.subject and detail.subject not in paths:
+            paths.append(detail.subject)
+    listed = [shown(p, 120) for p in paths[:FILES_LISTED]]
+    more = len(paths) - len(listed) + evidence.more_changed_files
+    reported = ""
+    if evidence.reported_failures:
+        n = evidence.reported_failures
+        reported = (f"{plural(n, 'tool call')} that Attocode counts as "
+                    f"{'a success' if n == 1 else 'successes'} reported a failure in "
+                    f"{'its' if n == 1 else 'their'} output (an error message or a non-zero "
+                    "exit code).")
+    return EvidenceView(runs, listed, more, reported)
+
+
+def evidence_rows(analysis: Analysis) -> list[int]:
+    """The rows `evidence_view` reads: runs and file changes."""
+    evidence = analysis.outcome.evidence
+    return [run.row for run in evidence.runs] + list(evidence.file_change_rows)
+
+
 def build(ctx: Context, score: ScoreView, groups: list[IssueGroup]) -> SummaryView:
     damaged = ctx.analysis.session.damaged_lines
     damage = (f"{plural(damaged, 'damaged line')} in the trace "
@@ -178,6 +266,7 @@ def build(ctx: Context, score: ScoreView, groups: list[IssueGroup]) -> SummaryVi
         model=model_names(ctx),
         tools_used=tools_used(ctx),
         outcome=outcome_view(ctx.analysis.outcome),
+        evidence=evidence_view(ctx.analysis, ctx.details, ctx.event_link, ctx.limits.label_chars),
         score=score,
         stats=stats(ctx),
         findings=groups[:3],

@@ -1,0 +1,120 @@
+"""Hostile lines never end the run: every output is written, memory and size stay bounded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import attoreport
+from attoreport import loader
+from tests.conftest import event, write_trace
+
+DEEP = 700  # deep enough to break naive repr()/str(), shallow enough for json.loads
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+def every_output(path: Path) -> tuple[list[attoreport.Session], dict[str, Any]]:
+    sessions = attoreport.load([str(path)])
+    analyses = [attoreport.analyse(s) for s in sessions]
+    doc = json.loads(attoreport.render_json(analyses))
+    attoreport.render_markdown(analyses)
+    attoreport.render_html(analyses)
+    for s in sessions:
+        s.details(range(len(s.table)))
+    return sessions, doc
+
+
+def test_non_finite_goal_and_model_are_kept_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"kind": "session_start", "timestamp": 1, "data": {"goal": NaN, '
+                    '"model": Infinity}}\n{"kind": "llm_response", "timestamp": 2, "data": '
+                    '{"tokens": 5, "model": -Infinity}}\n')
+    [session], doc = every_output(path)
+    assert session.goal == "NaN" and session.model == "Infinity"
+    assert doc["sessions"][0]["summary"]["goal"] == "NaN"
+    assert any("not finite" in d.message for d in session.diagnostics)
+
+
+def test_lone_surrogates_anywhere(tmp_path: Path) -> None:
+    lines = [
+        '{"kind": "session_start", "timestamp": 1, "session_id": "a@", "data": {"goal": "g@", '
+        '"model": "m@"}}',
+        '{"kind": "tool_error", "timestamp": 2, "session_id": "a@", "data": {"tool": "t@", '
+        '"error": "e@", "agent_id": "x@", "args": {"k@": "v@"}}}',
+        '{"kind": "k@", "timestamp": 3, "session_id": "b@", "data": {"status": "s@"}}',
+        '{"kind": "session_end", "timestamp": 4, "session_id": "b@", "data": {"status": "s@"}}',
+    ]
+    lines = [line.replace("@", "\\ud800") for line in lines]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    sessions, doc = every_output(path)
+    assert [d["session_id"] for d in doc["sessions"]] == ["a\ufffd", "b\ufffd"]
+    assert sessions[0].goal == "g\ufffd" and sessions[0].table.strings[0] == "t\ufffd"
+    assert sessions[0].table.errors == {1: "e\ufffd"} and sessions[1].end_status == "s\ufffd"
+
+
+@pytest.mark.parametrize("where", ["goal", "data", "args", "event_id", "tool", "error",
+                                   "status", "agent_id", "iteration", "parent"])
+def test_deep_nesting_anywhere(tmp_path: Path, where: str) -> None:
+    deep = nested(DEEP)
+    record = {
+        "goal": '{"kind": "session_start", "timestamp": 1, "data": {"goal": %s}}',
+        "data": '{"kind": "custom", "timestamp": 1, "data": {"x": %s}}',
+        "args": '{"kind": "tool_end", "timestamp": 1, "data": {"tool": "t", "args": %s}}',
+        "event_id": '{"kind": "custom", "timestamp": 1, "event_id": %s}',
+        "tool": '{"kind": "tool_end", "timestamp": 1, "data": {"tool": %s}}',
+        "error": '{"kind": "tool_error", "timestamp": 1, "data": {"tool": "t", "error": %s}}',
+        "status": '{"kind": "session_end", "timestamp": 1, "data": {"status": %s}}',
+        "agent_id": '{"kind": "subagent_timeout", "timestamp": 1, "data": {"agent_id": %s}}',
+        "iteration": '{"kind": "custom", "timestamp": 1, "iteration": %s}',
+        "parent": '{"kind": "custom", "timestamp": 1, "parent_event_id": %s}',
+    }[where].replace("%s", deep)
+    good = json.dumps(event("session_start", 0.5, goal="g"))
+    path = write_trace(tmp_path / "t.jsonl", [good, record, record, record])
+    sessions, _ = every_output(path)
+    assert sum(len(s.table) for s in sessions) >= 1
+
+
+@pytest.mark.parametrize("value", ["1e309", str(2**64), str(-(2**63)), "1e300", "true"])
+def test_iterations_that_are_not_usable_are_ignored(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"kind": "llm_response", "timestamp": 1, "iteration": ' + value +
+                    ', "data": {"tokens": 3}}\n')
+    [session], doc = every_output(path)
+    assert list(session.table.iterations) == [loader.NO_ITERATION]
+    assert "iteration" in session.diagnostics[0].message
+    assert doc["sessions"][0]["token_flow"][0]["iteration"] == 0
+
+
+def test_long_names_are_interned_and_bounded(tmp_path: Path) -> None:
+    agent = '"' * 10_000
+    kind = "k" * 10_000
+    lines = [event("subagent_spawn", 1.0, 1, agent_id=agent)]
+    lines += [event("tool_end", 2.0 + i, 1, tool="t" * 20_000, agent_id=agent) for i in range(300)]
+    lines += [event(kind, 400.0 + i) for i in range(300)]
+    [session], doc = every_output(write_trace(tmp_path / "t.jsonl", lines))
+    table = session.table
+    assert len(table.strings) == 2  # one agent, one tool, each kept once
+    assert max(len(s) for s in table.strings) <= loader.NAME_CHARS
+    assert max(len(k) for k in table.kind_names) <= loader.KIND_CHARS
+    assert len(json.dumps(doc)) < 200_000
+
+
+def test_numbers_of_thousands_of_digits(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    digits = "9" * 5000
+    good = json.dumps(event("session_start", 0.5, goal="g"))
+    path.write_text(good + '\n{"kind": "tool_end", "timestamp": 1, "duration_ms": @, "data": '
+                    '{"tool": "t", "args": {"n": @}, "tokens": @}}\n'.replace("@", digits))
+    [session], _ = every_output(path)
+    assert [d.line for d in session.diagnostics] == [2]
+    unreadable = tmp_path / "u.jsonl"
+    unreadable.write_text('{"kind": "tool_end", "timestamp": 1, "n": 1e400, "x": NaN')
+    with pytest.raises(attoreport.AttoreportError, match="no trace events found .line 1: "):
+        attoreport.load([str(unreadable)])

@@ -1,0 +1,261 @@
+"""The loader at scale: several processes give exactly one process's result, the fast typed
+path and the generic path agree, details are read again, diagnostics stay small."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import attoreport
+from attoreport import loader
+from attoreport.model import NO_ROW, Session
+from tests.conftest import ALL_TRACES, FIXTURES, event, write_trace
+
+COLUMNS = ("kinds", "timestamps", "iterations", "lines", "durations", "display_durations",
+           "parents", "agents", "tools", "flags")
+
+
+def table_state(session: Session) -> dict[str, Any]:
+    """Everything a session holds, in comparable form (NaN-safe)."""
+    t = session.table
+    state: dict[str, Any] = {name: list(getattr(t, name)) for name in COLUMNS}
+    for name in ("timestamps", "durations", "display_durations"):
+        state[name] = [repr(x) for x in state[name]]
+    state["strings"] = [t.string(i) for i in t.tools] + [t.string(i) for i in t.agents]
+    state["kind_names"] = [t.kind(r) for r in range(len(t))]
+    state["llm"] = [list(getattr(t.llm, f)) for f in t.llm.__slots__]
+    state["calls"] = (list(t.tool_calls.rows), list(t.tool_calls.fingerprints))
+    state["errors"], state["spend"], state["skipped"] = t.errors, t.task_spend, t.skipped_tasks
+    state["session"] = (session.session_id, session.goal, session.model, session.start_time,
+                        session.end_time, session.end_status, session.line_format,
+                        session.damaged_lines, session.changed_files, session.metadata)
+    state["diagnostics"] = session.diagnostics
+    state["details"] = session.details(range(len(t)))
+    return state
+
+
+def mixed_trace(path: Path, copies: int = 3) -> Path:
+    """Every collector fixture, several times, as sessions of one file, with damage and lines
+    without a session id in between."""
+    lines: list[str] = []
+    for n in range(copies):
+        for trace in sorted((FIXTURES / "collector").glob("*.jsonl")):
+            for i, line in enumerate(trace.read_text().splitlines()):
+                record = json.loads(line)
+                record["session_id"] = f"{trace.stem}-{n}"
+                if i % 7 == 3:
+                    record.pop("session_id")
+                lines.append(json.dumps(record))
+                if i % 11 == 5:
+                    lines.append("")
+                if i % 13 == 6:
+                    lines.append('{"kind": "tool_end", "timestamp": "soon"}')
+    lines.append('{"kind": "mystery_kind", "timestamp": 5.0}')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_several_processes_give_exactly_one_process_result(tmp_path: Path,
+                                                           monkeypatch) -> None:
+    trace = mixed_trace(tmp_path / "mixed.jsonl")
+    one = loader.load([str(trace)], jobs=1)
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(loader, "BLOCK_BYTES", 4096)
+    for jobs in (2, 3, 5):
+        many = loader.load([str(trace)], jobs=jobs)
+        assert [s.session_id for s in many] == [s.session_id for s in one]
+        for a, b in zip(one, many, strict=True):
+            assert table_state(a) == table_state(b)
+    docs = [attoreport.render_json([attoreport.analyse(s) for s in r]) for r in (one, many)]
+    assert docs[0] == docs[1]
+
+
+def test_byte_ranges_start_at_lines(tmp_path: Path) -> None:
+    trace = mixed_trace(tmp_path / "mixed.jsonl", copies=1)
+    data = trace.read_bytes()
+    ranges = loader._byte_ranges(trace, len(data), 4)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+        assert end == start and data[start - 1:start] == b"\n"
+
+
+def test_a_folder_read_by_several_processes_equals_one(tmp_path: Path) -> None:
+    for trace in ALL_TRACES:
+        (tmp_path / trace.name).write_bytes(trace.read_bytes())
+    (tmp_path / "packed.jsonl.gz").write_bytes(gzip.compress(ALL_TRACES[0].read_bytes()))
+    one = loader.load([str(tmp_path)], jobs=1)
+    many = loader.load([str(tmp_path)], jobs=3)
+    assert [table_state(s) for s in one] == [table_state(s) for s in many]
+
+
+@pytest.mark.parametrize("trace", ALL_TRACES, ids=lambda p: p.stem)
+def test_typed_and_generic_paths_agree(trace: Path, monkeypatch) -> None:
+    """The fast path is only a faster way to the generic path's result."""
+    fast = loader.load([str(trace)], jobs=1)
+    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, events, first, start: 0)
+    slow = loader.load([str(trace)], jobs=1)
+    assert [table_state(s) for s in fast] == [table_state(s) for s in slow]
+
+
+def test_details_are_read_again_from_files_gzip_and_stdin(tmp_path: Path) -> None:
+    source = FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl"
+    [plain] = loader.load([str(source)])
+    rows = [0, 3, len(plain.table) - 1]
+    expected = plain.details(rows)
+    assert expected[3].label and expected[3].preview
+    packed = tmp_path / "t.jsonl.gz"
+    packed.write_bytes(gzip.compress(source.read_bytes()))
+    [unpacked] = loader.load([str(packed)])
+    assert unpacked.details(rows) == expected
+    [piped] = loader.load(["-"], stdin=io.BytesIO(source.read_bytes()))
+    assert piped.details(rows) == expected
+    [piped_gzip] = loader.load(["-"], stdin=io.BytesIO(gzip.compress(source.read_bytes())))
+    assert piped_gzip.details(rows) == expected
+    assert piped_gzip.table.lines == plain.table.lines
+
+
+def test_details_of_lines_split_by_carriage_returns(tmp_path: Path) -> None:
+    a = json.dumps(event("tool_end", 1.0, 1, tool="bash", args={"command": "pytest -q"},
+                         result="Error: 2 failed"))
+    b = json.dumps(event("llm_response", 2.0, 1, tokens=20))
+    path = tmp_path / "t.jsonl"
+    path.write_bytes((a + "\r" + b + "\r\n" + a + "\n").encode())
+    [session] = loader.load([str(path)])
+    details = session.details([0, 1, 2])
+    assert details[0] == details[2] and details[0].subject == "pytest -q"
+    assert details[0].excerpt == "Error: 2 failed" and details[1].label.startswith("LLM response")
+
+
+def test_tool_call_flags_and_changed_files(tmp_path: Path) -> None:
+    from attoreport.model import FLAG_BUILD_COMMAND, FLAG_FILE_WRITE, FLAG_REPORTED_FAILURE, FLAG_TEST_COMMAND
+
+    trace = write_trace(tmp_path / "t.jsonl", [
+        event("tool_end", 1.0, 1, tool="bash", args={"command": "pytest -q"},
+              result="Exit code: 1\nF\n1 failed in 0.1s"),
+        event("tool_end", 2.0, 1, tool="bash", args={"command": "make"}, result="ok"),
+        event("tool_end", 3.0, 1, tool="write_file", args={"path": "a.py"}, result="done"),
+        event("tool_end", 4.0, 1, tool="edit_file", args={"path": "a.py"}, result="done"),
+        event("llm_response", 5.0, 1, tokens=3),
+    ])
+    [session] = loader.load([str(trace)])
+    flags = list(session.table.flags)
+    assert flags == [FLAG_TEST_COMMAND | FLAG_REPORTED_FAILURE, FLAG_BUILD_COMMAND,
+                     FLAG_FILE_WRITE, FLAG_FILE_WRITE, 0]
+    assert session.changed_files == {"a.py": 2}
+
+
+def test_parents_link_earlier_events_and_tool_ids(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [
+        {**event("tool_start", 1.0, 1, tool="x"), "event_id": "a"},
+        {**event("tool_end", 2.0, 1, tool="x"), "event_id": "b", "parent_event_id": "a"},
+        {**event("tool_end", 3.0, 1, tool="x"), "event_id": "c", "parent_event_id": "later"},
+        {**event("custom", 4.0, 1), "event_id": "later"},
+        {**event("tool_start", 5.0, 1, tool="y", metadata={"tool_id": "t1"}), "event_id": "d"},
+        {**event("tool_end", 6.0, 1, tool="y", metadata={"tool_id": "t1"}), "event_id": "e"},
+        {**event("custom", 7.0, 1), "event_id": "a"},  # the same id again: the first one counts
+        {**event("custom", 8.0, 1), "event_id": "f", "parent_event_id": "a"},
+    ])
+    [session] = loader.load([str(trace)])
+    assert list(session.table.parents) == [NO_ROW, 0, NO_ROW, NO_ROW, NO_ROW, 4, NO_ROW, 0]
+
+
+# -- diagnostics stay small ---------------------------------------------------------------
+
+
+def test_a_megabyte_of_newlines_is_one_grouped_diagnostic(tmp_path: Path) -> None:
+    path = tmp_path / "blank.jsonl"
+    good = json.dumps(event("session_start", 1.0, goal="g"))
+    path.write_bytes(b"\n" * 1_000_000 + good.encode() + b"\n")
+    tracemalloc.start()
+    [session] = loader.load([str(path)], jobs=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 2**20
+    assert len(session.diagnostics) == loader_keep() + 1
+    group = session.diagnostics[-1]
+    assert group.count == 1_000_000 - loader_keep() and group.last_line == 1_000_000
+    assert "999,995 more blank lines (lines 6–1,000,000)" in group.message
+    assert session.damaged_lines == 1_000_000
+
+
+def loader_keep() -> int:
+    from attoreport.diagnostics import KEEP
+
+    return KEEP
+
+
+def test_newlines_in_gzip_and_lone_carriage_returns_stay_small(tmp_path: Path) -> None:
+    good = json.dumps(event("session_start", 1.0, goal="g")).encode() + b"\n"
+    packed = tmp_path / "blank.jsonl.gz"
+    packed.write_bytes(gzip.compress(b"\n" * 2_000_000 + good))
+    [session] = loader.load([str(packed)])
+    assert len(session.diagnostics) == loader_keep() + 1 and session.damaged_lines == 2_000_000
+    crs = tmp_path / "cr.jsonl"
+    crs.write_bytes(b"\r" * 300_000 + good)
+    [session] = loader.load([str(crs)])
+    assert len(session.diagnostics) == loader_keep() + 1 and session.damaged_lines == 300_000
+
+
+def test_many_kinds_of_damage_each_keep_a_few(tmp_path: Path) -> None:
+    good = json.dumps(event("session_start", 1.0, goal="g"))
+    lines = [good] + ["{bad"] * 50 + ["[1]"] * 50 + [json.dumps(event(f"k{i}", 2.0))
+                                                      for i in range(50)]
+    [session] = loader.load([str(write_trace(tmp_path / "t.jsonl", lines))])
+    assert len(session.diagnostics) == 3 * (loader_keep() + 1)
+    assert sum(d.count for d in session.diagnostics) == 150 == session.damaged_lines
+    assert len(session.table) == 51
+
+
+# -- newcomers ------------------------------------------------------------------------------
+
+
+def test_json_that_is_not_a_trace_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a":1}\n{"b":2}\n')
+    with pytest.raises(attoreport.AttoreportError) as caught:
+        loader.load([str(path)])
+    assert str(caught.value) == (f'{path}: not an Attocode trace: no line has a "kind" or '
+                                 '"type"; expected JSON Lines, one event per line')
+    pretty = tmp_path / "pretty.jsonl"
+    pretty.write_text(json.dumps({"events": [{"kind": "x"}]}, indent=2))
+    with pytest.raises(attoreport.AttoreportError, match="single JSON document"):
+        loader.load([str(pretty)])
+
+
+def test_clean_decode_messages(tmp_path: Path) -> None:
+    good = json.dumps(event("session_start", 1.0, goal="g"))
+    [session] = loader.load([str(write_trace(tmp_path / "t.jsonl",
+                                             [good, '{"kind": "x", "a": "tab\there"}']))])
+    [diagnostic] = session.diagnostics
+    assert "at at" not in diagnostic.message and "at column" in diagnostic.message
+
+
+def test_json_output_is_the_same_text_with_orjson_and_the_standard_library(monkeypatch) -> None:
+    from attoreport.report import jsondoc
+
+    sessions = [s for t in ALL_TRACES for s in loader.load([str(t)])]
+    analyses = [attoreport.analyse(s) for s in sessions]
+    fast = attoreport.render_json(analyses)
+
+    def refuse(*args: Any, **kwargs: Any) -> bytes:
+        raise TypeError("Integer exceeds 64-bit range")
+
+    monkeypatch.setattr(jsondoc.orjson, "dumps", refuse)
+    slow = attoreport.render_json(analyses)
+    assert json.loads(fast) == json.loads(slow)
+    assert json.loads(fast)["sessions"][0]["token_flow"][0]["iteration"] == \
+        jsondoc.session_document(analyses[0])["token_flow"][0]["iteration"]
+
+
+def test_integers_beyond_64_bits_in_the_json(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [event("session_start", 1.0, goal="g",
+                                                     model=2**70)])
+    [session] = loader.load([str(trace)])
+    doc = json.loads(attoreport.render_json([attoreport.analyse(session)]))
+    assert doc["sessions"][0]["summary"]["model"] == 2**70
