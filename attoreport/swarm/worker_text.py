@@ -69,22 +69,21 @@ def worker_said(stdout_start: str) -> str:
     """The worker's own words in the start of its stdout (assistant text, codex agent
     messages, the final result), or the text itself when it is not JSON Lines."""
     said: list[str] = []
-    parsed_any = False
+    json_lines = False
     for line in stdout_start.splitlines():
         line = line.strip()
         if not line.startswith("{"):
             continue
+        json_lines = True
         try:
             item = json.loads(line)
-        except ValueError:
+        except ValueError:  # the last line is usually cut
             continue
-        if not isinstance(item, dict):
-            continue
-        parsed_any = True
-        said.extend(_texts_of(item))
+        if isinstance(item, dict):
+            said.extend(_texts_of(item))
         if sum(len(s) for s in said) > SAID_CHARS:
             break
-    if not parsed_any:
+    if not json_lines:
         return bounded(" ".join(stdout_start.split()), SAID_CHARS)
     return bounded(" ".join(" ".join(s.split()) for s in said if s.strip()), SAID_CHARS)
 
