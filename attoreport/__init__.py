@@ -45,11 +45,11 @@ __all__ = [
 ]
 
 
-def render_json(analyses: list[Analysis]) -> str:
-    """The `--json` document for these analyses."""
+def render_json(analyses: list[Analysis], **options: object) -> str:
+    """The `--json` document for these analyses (`swarms=`: swarm run analyses)."""
     from attoreport.report.jsondoc import render_json as _render
 
-    return _render(analyses, __version__)
+    return _render(analyses, __version__, **options)  # type: ignore[arg-type]
 
 
 def render_html(analyses: list[Analysis], **options: object) -> str:

@@ -81,3 +81,53 @@ def stretch_time(run: Path, factor: float) -> None:
     rewrite_jsonl(run / "swarm.events.jsonl", scale)
     for path in (run / "agents").glob("*.trace.jsonl"):
         rewrite_jsonl(path, scale)
+
+
+def write_big_run(target: Path, tasks: int, width: int = 25) -> Path:
+    """A synthetic run folder of `tasks` tasks in levels of up to `width` (each task depends
+    on two of the level before), written in attoswarm's formats from a real run's shape:
+    state, events (spawn, tool calls, complete) and agent traces. For scale tests only;
+    the numbers tests use attoswarm's own runs."""
+    run = target / ".agent" / "hybrid-swarm"
+    (run / "agents").mkdir(parents=True)
+    ids = [f"task-{i + 1}" for i in range(tasks)]
+    statuses = ["done"] * tasks
+    for i in range(0, tasks, 17):
+        statuses[i] = "failed"
+    edges = []
+    for i in range(width, tasks):
+        level_start = (i // width - 1) * width
+        edges += [[ids[level_start + i % width], ids[i]],
+                  [ids[level_start + (i * 7) % width], ids[i]]]
+    edges = [list(e) for e in dict.fromkeys(tuple(e) for e in edges)]
+    nodes = [{"task_id": t, "title": f"Synthetic task number {i + 1} with a long title",
+              "status": statuses[i], "task_kind": "implement", "attempt_count": 0,
+              "tokens_used": 1000 + i, "cost_usd": 0.01} for i, t in enumerate(ids)]
+    start = 1795760000.0
+    lines, budget_tokens, budget_cost = [], 0, 0.0
+    for i, task_id in enumerate(ids):
+        at = start + (i // width) * 60 + (i % width)
+        lines.append({"event_type": "spawn", "timestamp": at, "task_id": task_id,
+                      "agent_id": f"agent-{task_id}", "data": {}, "message": "Spawning"})
+        lines.append({"event_type": "agent.tool_call", "timestamp": at + 5, "task_id": task_id,
+                      "agent_id": f"agent-{task_id}", "data": {
+                          "tool": "Read", "input_summary": '{"file_path": "/p/a.py"}'},
+                      "message": "Read"})
+        verdict = "complete" if statuses[i] == "done" else "fail"
+        lines.append({"event_type": verdict, "timestamp": at + 40, "task_id": task_id,
+                      "agent_id": f"agent-{task_id}", "data": {}, "message": verdict})
+        entry = {"timestamp": at + 30, "agent_id": f"agent-{task_id}", "task_id": task_id,
+                 "entry_type": "cost_delta" if verdict == "complete" else "error",
+                 "data": {"cost_usd": 0.01, "tokens_used": 1000 + i, "duration_s": 30.0,
+                          "files_modified": [], "error": ""}}
+        (run / "agents" / f"agent-{task_id}.trace.jsonl").write_text(json.dumps(entry) + "\n")
+        budget_tokens += 1000 + i
+        budget_cost += 0.01
+    (run / "swarm.events.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    state_doc = {"run_id": "b1g00000", "goal": "A big synthetic swarm", "phase": "completed",
+                 "dag": {"nodes": nodes, "edges": edges},
+                 "budget": {"tokens_used": budget_tokens, "tokens_max": 10**7,
+                            "cost_used_usd": budget_cost, "cost_max_usd": 100.0},
+                 "dag_summary": dict(Counter(statuses))}
+    (run / "swarm.state.json").write_text(json.dumps(state_doc))
+    return target

@@ -20,15 +20,19 @@ from markupsafe import Markup
 from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.report import charts
+from attoreport.report.swarm import swarm_charts
 from attoreport.report.view import ReportView, build_report
+from attoreport.swarm.results import SwarmAnalysis
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 @gcpause.pausing
-def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None) -> str:
-    """The report for these analyses, as one HTML document with everything inlined."""
-    view = build_report(analyses, version=version, title=title)
+def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
+                swarms: Sequence[SwarmAnalysis] = ()) -> str:
+    """The report for these analyses (and swarm runs), as one HTML document with
+    everything inlined."""
+    view = build_report(analyses, version=version, title=title, swarms=swarms)
     return render_view(view)
 
 
@@ -39,6 +43,8 @@ def render_view(view: ReportView) -> str:
             figures[f"{session.anchor}-{name}"] = figure
     if view.overview:
         figures["overview"] = charts.overview_chart(view.overview)
+    for swarm in view.swarms:
+        figures.update(swarm_charts(swarm))
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=view,

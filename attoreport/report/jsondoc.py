@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from attoreport.analysis import Analysis
+from attoreport.report.swarm import swarm_document
+from attoreport.swarm.results import SwarmAnalysis
 
 
 def session_document(analysis: Analysis) -> dict[str, Any]:
@@ -41,10 +43,12 @@ def session_document(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def render_json(analyses: Sequence[Analysis], version: str) -> str:
+def render_json(analyses: Sequence[Analysis], version: str,
+                swarms: Sequence[SwarmAnalysis] = ()) -> str:
     """The whole document as indented JSON text (standard library: exact for huge integers)."""
     document = {
         "tool": {"name": "attoreport", "version": version},
         "sessions": [session_document(a) for a in analyses],
+        "swarms": [swarm_document(s) for s in swarms],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from attoreport.analysis import Analysis
 from attoreport.report import format as fmt
+from attoreport.report.swarm import swarm_markdown
 from attoreport.report.view import Headline, headline
+from attoreport.swarm.results import SwarmAnalysis
 
 
 def _cell(text: str, limit: int = 120) -> str:
@@ -18,9 +20,14 @@ def _cell(text: str, limit: int = 120) -> str:
     return fmt.truncate(cleaned, limit)
 
 
-def render_markdown(analyses: Sequence[Analysis], *, version: str) -> str:
+def render_markdown(analyses: Sequence[Analysis], *, version: str,
+                    swarms: Sequence[SwarmAnalysis] = (), max_chars: int = 60_000) -> str:
     views = [headline(a) for a in analyses]
-    lines = ["## Agent session report", ""]
+    lines = ["## Swarm run report" if swarms and not analyses else "## Agent session report", ""]
+    for swarm in swarms:
+        lines += [swarm_markdown(swarm, max_chars // max(len(swarms) + 1, 2)), ""]
+    if not analyses:
+        return "\n".join(lines + [f"<sub>Made by attoreport {version}.</sub>", ""])
     lines += ["| Session | Outcome | Score | Cost | Duration | Iterations | Tool calls | Errors | Issues |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for view, analysis in zip(views, analyses, strict=True):

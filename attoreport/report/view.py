@@ -17,6 +17,8 @@ from attoreport.analysis.detectors import SEVERITIES
 from attoreport.analysis.tree import MAIN_LANE, Tree, TreeNode, build_tree
 from attoreport.model import CATEGORIES, FAILURE_KINDS, TraceEvent, category_of
 from attoreport.report import format as fmt
+from attoreport.report.swarm import SwarmView, swarm_view
+from attoreport.swarm.results import SwarmAnalysis
 
 T = TypeVar("T")
 
@@ -386,12 +388,16 @@ class ReportView:
     #: Said when only the first sessions have sections.
     overview_note: str
     glossary: tuple[tuple[str, str], ...] = GLOSSARY
+    #: One swarm view per attoswarm run folder, shown before the sessions.
+    swarms: list[SwarmView] = field(default_factory=list)
 
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                 now: datetime | None = None) -> ReportView:
+                 now: datetime | None = None,
+                 swarms: Sequence[SwarmAnalysis] = ()) -> ReportView:
     """The whole report's view model: a section for each of the first MAX_SESSION_SECTIONS
-    sessions, and with several sessions an overview row for every one."""
+    sessions, and with several sessions an overview row for every one; a swarm view for
+    each attoswarm run folder."""
     shown = analyses[:MAX_SESSION_SECTIONS]
     sessions = [session_view(a, f"s{i}") for i, a in enumerate(shown, start=1)]
     sources = list(dict.fromkeys(a.session.source for a in analyses))
@@ -404,9 +410,15 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     if len(analyses) > len(shown):
         note = (f"The report has a section for the first {len(shown)} of "
                 f"{fmt.count(len(analyses))} sessions; the overview lists all of them.")
+    swarm_views = [swarm_view(a, f"w{i}") for i, a in enumerate(swarms, start=1)]
+    if swarm_views:
+        sources = list(dict.fromkeys([*(a.source for a in swarms), *sources]))
+        default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
+                         else f"Swarm run report: {len(swarms)} runs")
     return ReportView(title=title or default_title,
                       generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"), version=version,
-                      sources=sources, sessions=sessions, overview=overview, overview_note=note)
+                      sources=sources, sessions=sessions, overview=overview, overview_note=note,
+                      swarms=swarm_views)
 
 
 @dataclass(frozen=True, slots=True)
