@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from attoreport.swarm import SwarmAnalysis, load_runs
+from attoreport.swarm.graph import task_graph
 from attoreport.swarm.worker_text import main_argument, worker_said
 from tests.swarm_support import (
     EXPECTED,
@@ -158,9 +159,16 @@ def test_a_killed_and_resumed_run_has_two_processes_and_interrupted_attempts() -
     a = analysis("swarm-killed-resumed")
     assert a.outcome.processes == 2
     assert len(a.trace_sources) == 2
+    raw = events("swarm-killed-resumed")
+    resume = next(i for i, e in enumerate(raw) if e["message"].startswith("Resumed:"))
+    last_before_resume = raw[resume - 1]["timestamp"]  # the killed process's last event
     for task_id in ("task-4", "task-5"):
-        outcomes = [x.outcome for x in a.task_by_id[task_id].attempt_list]
-        assert outcomes == ["interrupted", "done"], task_id
+        first, second = a.task_by_id[task_id].attempt_list
+        assert (first.outcome, second.outcome) == ("interrupted", "done"), task_id
+        assert first.ended == last_before_resume and not first.end_recorded
+        assert first.result is None and first.seconds is None and first.ran_seconds is None
+        assert second.result is not None and second.result.ok
+        assert a.task_by_id[task_id].duration_s == second.result.duration_s
     # the state file zeroes the first process's tasks; the workers' results still count
     assert a.task_by_id["task-1"].tokens == 8371
     assert a.outcome.wall_s == pytest.approx(1795759906.699947 - 1795759848.4004824)
@@ -303,3 +311,28 @@ def test_jsonl_helper_reads_every_fixture_line() -> None:
         types = Counter(e["event_type"] for e in jsonl(SWARM / name / RUN_DIR /
                                                         "swarm.events.jsonl"))
         assert dict(types) == EXPECTED[name]["event_types"]
+
+
+@pytest.mark.parametrize("edges", [
+    [("a", "b"), ("b", "c"), ("a", "c"), ("c", "d")],
+    [("a", "c"), ("c", "d"), ("b", "c"), ("a", "b")],
+    [("c", "d"), ("a", "c"), ("a", "b"), ("b", "c")],
+])
+def test_levels_are_the_longest_dependency_chain(edges: list[tuple[str, str]]) -> None:
+    graph = task_graph(["a", "b", "c", "d", "e"], edges)
+    assert graph.level_of == {"a": 1, "b": 2, "c": 3, "d": 4, "e": 1}
+    assert graph.levels == (("a", "e"), ("b",), ("c",), ("d",))
+
+
+def test_a_short_branch_finished_last_does_not_pull_a_task_up() -> None:
+    graph = task_graph(["q", "r", "m", "p", "c"], [("r", "m"), ("m", "p"), ("p", "c"),
+                                                   ("q", "c")])
+    assert graph.level_of["c"] == 4 and len(graph.levels) == 4
+
+
+def test_a_dependency_cycle_is_drawn_on_a_last_level() -> None:
+    graph = task_graph(["a", "b", "c", "x"], [("a", "b"), ("b", "c"), ("c", "b"),
+                                               ("a", "missing"), ("x", "x")])
+    assert graph.cyclic == ("b", "c")
+    assert graph.level_of == {"a": 1, "x": 1, "b": 2, "c": 2}
+    assert graph.dropped_edges == 2

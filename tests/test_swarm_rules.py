@@ -73,6 +73,9 @@ def test_a_failed_task_names_its_last_error_and_the_tasks_it_blocked() -> None:
 
 
 def test_retry_storm_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storm = next(i for i in _run(SWARM / "swarm-failures").issues if i.rule == "retry_storm")
+    assert storm.description.startswith("7 retries out of 15 worker starts (47%)")
+    assert storm.severity == "medium"
     large = _run(SWARM / "swarm-large")  # 2 retries out of 20 starts
     assert "retry_storm" not in _fired(large)
     monkeypatch.setattr(swarm_rules, "RETRY_STORM_MIN", 2)

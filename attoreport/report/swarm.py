@@ -925,6 +925,8 @@ def _attempt_bars(task: TaskAnalysis, attempt: Attempt, lane: str,
     worker = attempt.worker_seconds
     verdict = attempt.seconds
     ran = worker if worker is not None else verdict
+    if ran is None and attempt.ended is not None:  # no verdict: as long as it was seen
+        ran = max(attempt.ended - attempt.started, 0.0)
     word = ATTEMPT_LOOK.get(attempt.outcome, (attempt.outcome, ""))[0]
     detail = ""
     if attempt.result is not None and not attempt.result.ok:

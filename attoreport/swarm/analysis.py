@@ -409,9 +409,8 @@ def _spend(run: SwarmRun, tasks: list[TaskAnalysis], entries: list[AgentEntry],
         cost = _total_cost(t.cost for t in from_events)
         written_costs = any(t.cost is not None for t in from_events)
         tokens_source = cost_source = "events" if from_events else ""
+    # A backend that reports no cost writes 0.0: not recorded, not a free run.
     zero_costs = written_costs and not cost
-    if zero_costs:  # a backend that reports no cost writes 0.0: not a free run
-        cost = None
     return Spend(tokens=tokens, cost=cost if cost else None,
                  tokens_source=tokens_source if tokens is not None else "",
                  cost_source=cost_source if cost else "", worker_results=result_count,

@@ -47,10 +47,12 @@ class TaskTrack:
         return last if last is not None and not last.end_recorded and last.outcome == "open" \
             else None
 
-    def close(self, at: float | None, outcome: str) -> None:
+    def close(self, at: float | None, outcome: str, recorded: bool = True) -> None:
+        """End the open attempt: at its verdict, or (`recorded` False) at the last moment
+        it is known to have been running."""
         attempt = self.open_attempt()
         if attempt is not None:
-            attempt.ended, attempt.outcome, attempt.end_recorded = at, outcome, True
+            attempt.ended, attempt.outcome, attempt.end_recorded = at, outcome, recorded
 
 
 @dataclass(slots=True)
@@ -86,6 +88,10 @@ def walk_events(events: list[SwarmEvent], known: set[str]) -> EventWalk:
             handler(walk, event, track, last_at)
         if event.timestamp is not None:
             last_at = event.timestamp
+    for track in walk.tracks.values():  # no verdict by the end: running, or killed
+        attempt = track.open_attempt()
+        if attempt is not None:
+            attempt.ended = last_at
     return walk
 
 
@@ -93,7 +99,7 @@ def _on_spawn(walk: EventWalk, e: SwarmEvent, track: TaskTrack | None, last_at: 
     walk.spawns += 1
     if track is None:
         return
-    track.close(e.timestamp, "interrupted")
+    track.close(last_at, "interrupted", recorded=False)
     track.attempts.append(Attempt(len(track.attempts) + 1, e.timestamp,
                                   serialized=e.message.rstrip().endswith("(serialized)")))
 
@@ -201,7 +207,7 @@ def _on_info(walk: EventWalk, e: SwarmEvent, track: TaskTrack | None, last_at: f
     elif message.startswith("Resumed:"):
         walk.processes += 1
         for other in walk.tracks.values():
-            other.close(last_at, "interrupted")
+            other.close(last_at, "interrupted", recorded=False)
         kind = "resume"
     elif message.startswith("Shutdown requested"):
         kind = "shutdown"

@@ -56,7 +56,7 @@ def task_graph(task_ids: Sequence[str], edges: Sequence[tuple[str, str]]) -> Tas
                 ready.append(after)
     cyclic = tuple(t for t in known if waiting[t] > 0)
     if cyclic:
-        last = max(level_of.values(), default=0) + 1
+        last = max((level_of[t] for t in known if waiting[t] == 0), default=0) + 1
         for task in cyclic:
             level_of[task] = last
     count = max(level_of.values(), default=0)

@@ -64,6 +64,7 @@ class Attempt:
 
     number: int
     started: float | None
+    #: The verdict's time; without one, the last moment it is known to have run.
     ended: float | None = None
     #: One of ATTEMPT_OUTCOMES.
     outcome: str = "open"
