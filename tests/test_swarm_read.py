@@ -254,3 +254,31 @@ def test_hostile_strings_are_bounded_and_kept_as_text(tmp_path: Path) -> None:
     assert analysis.goal.startswith("<script>") and len(analysis.goal) <= 20_000
     assert len(analysis.tasks[0].title) <= 300
     assert analysis.tasks[1].title == "Add duplicate-SKU detection to the store"  # task file
+
+
+def test_the_coordinator_log_postmortem_and_git_safety_are_read(tmp_path: Path) -> None:
+    project = copy_project("swarm-failures", tmp_path)
+    log = project / RUN_DIR / "coordinator.log"
+    log.write_text("".join(f"line {i}: working\n" for i in range(1, 5001)))
+    run = read_run(find_run_folders(project)[0])
+    assert run.diagnostics == []
+    assert run.coordinator_log is not None and run.coordinator_log.lines == 5000
+    assert run.coordinator_log.truncated
+    assert run.coordinator_log.tail.endswith("line 5000: working\n")
+    assert run.coordinator_log.tail.startswith("line ")  # cut at a whole line
+    assert run.postmortem is not None and run.postmortem.outcome == "partial"
+    assert run.postmortem.parallel_efficiency == 0.272
+    assert run.postmortem.critical_path == ("task-1", "task-2", "task-4", "task-5", "task-9")
+    assert run.git is not None and run.git.swarm_branch == "attoswarm/aa11c72f"
+
+
+def test_a_continue_run_names_its_parent(tmp_path: Path) -> None:
+    project = copy_project("swarm-clean", tmp_path)
+    child = project / ".agent" / "45d09977-child-20261127-061500-ab12"
+    shutil.copytree(run_dir("swarm-codex"), child)
+    state_file = child / "swarm.state.json"
+    state = json.loads(state_file.read_text())
+    state["lineage"].update(parent_run_id="45d09977", continuation_mode="child")
+    state_file.write_text(json.dumps(state))
+    runs = load_runs(project)
+    assert [(r.role, r.parent_run_id) for r in runs] == [("run", ""), ("child", "45d09977")]

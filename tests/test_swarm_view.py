@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from functools import cache
 from itertools import combinations
 from pathlib import Path
@@ -331,3 +332,23 @@ def test_render_markdown_puts_swarms_first() -> None:
     text = attoreport.render_markdown([], swarms=[analysis("swarm-clean")])
     assert text.startswith("## Swarm run report")
     assert "### Swarm run 45d09977" in text and "| Session |" not in text
+
+
+def test_the_view_shows_the_log_postmortem_history_and_traces(tmp_path: Path) -> None:
+    project = copy_project("swarm-failures", tmp_path)
+    (project / RUN_DIR / "coordinator.log").write_text("started\n" + "x" * 20_000 + "\ndone\n")
+    history = project / RUN_DIR / "history" / "45d09977"
+    history.parent.mkdir()
+    shutil.copytree(SWARM / "swarm-clean" / RUN_DIR, history,
+                    ignore=shutil.ignore_patterns("traces"))
+    view = swarm_view(load_runs(project)[0], "w1")
+    assert view.log_tail.endswith("done\n") and "coordinator.log has" in view.log_note
+    assert {f.label: f.value for f in view.postmortem}["Parallel efficiency"] == "27%"
+    assert view.critical_path == "task-1 → task-2 → task-4 → task-5 → task-9"
+    (earlier,) = view.history
+    assert (earlier.run_id, earlier.phase, earlier.tasks) == ("45d09977", "completed",
+                                                              "6 tasks: 6 done")
+    assert earlier.source.endswith("hybrid-swarm/history/45d09977")
+    assert view.traces == [f"{project}/.agent/hybrid-swarm/traces/trace-1795760372.jsonl"]
+    html = attoreport.render_html([], swarms=[load_runs(project)[0]])
+    assert "Earlier runs in this folder" in html and "coordinator.log" in html

@@ -310,9 +310,14 @@ class SwarmAnalysis:
     issues: list[SwarmIssue] = field(default_factory=list)
     history_folders: tuple[HistoryFolder, ...] = ()
 
+    _index: dict[str, TaskAnalysis] | None = field(default=None, repr=False, compare=False)
+
     @property
     def task_by_id(self) -> dict[str, TaskAnalysis]:
-        return {t.task_id: t for t in self.tasks}
+        """Tasks by id (built once)."""
+        if self._index is None or len(self._index) != len(self.tasks):
+            self._index = {t.task_id: t for t in self.tasks}
+        return self._index
 
     @property
     def origin(self) -> float | None:
