@@ -336,3 +336,25 @@ def test_a_dependency_cycle_is_drawn_on_a_last_level() -> None:
     assert graph.cyclic == ("b", "c")
     assert graph.level_of == {"a": 1, "x": 1, "b": 2, "c": 2}
     assert graph.dropped_edges == 2
+
+
+def test_events_and_results_of_an_earlier_run_in_the_same_files_are_left_out(
+        tmp_path: Path) -> None:
+    """Older attoswarm versions kept appending to the same files: put the whole clean
+    run (another run id) in front of the failures run's events and agent traces."""
+    project = copy_project("swarm-failures", tmp_path)
+    folder = project / RUN_DIR
+    older = (SWARM / "swarm-clean" / RUN_DIR / "swarm.events.jsonl").read_text()
+    own = (folder / "swarm.events.jsonl").read_text()
+    (folder / "swarm.events.jsonl").write_text(older + own)
+    for path in (SWARM / "swarm-clean" / RUN_DIR / "agents").glob("*.trace.jsonl"):
+        target = folder / "agents" / path.name
+        target.write_text(path.read_text() + (target.read_text() if target.exists() else ""))
+    (a,) = load_runs(project)
+    assert a.earlier_events == len(older.splitlines())
+    assert a.spend.tokens == EXPECTED["swarm-failures"]["tokens_used"]
+    assert a.spend.excluded_results == len(agent_results("swarm-clean"))
+    assert a.outcome.spawns == 15 and a.outcome.tool_calls == 265
+    assert a.diagnostics == []
+    for task in a.tasks:
+        assert task.runs == spawns_per_task("swarm-failures")[task.task_id]

@@ -654,6 +654,9 @@ def _notes(analysis: SwarmAnalysis) -> list[str]:
         shown = ", ".join(analysis.unlisted_task_ids[:10])
         notes.append(f"Events name tasks the state file does not list ({shown}); they are left "
                      "out of the counts.")
+    if analysis.earlier_events:
+        notes.append(f"{_plural(analysis.earlier_events, 'event')} in {analysis.events_file} "
+                     "belong to earlier runs in the same folder and are left out.")
     if analysis.graph.cyclic:
         notes.append("Some dependencies form a cycle (" + ", ".join(analysis.graph.cyclic[:10])
                      + "); those tasks are drawn on the last level.")

@@ -53,11 +53,13 @@ def analyse_run(run: SwarmRun) -> SwarmAnalysis:
     bases = _task_bases(run)
     task_ids = list(bases)
     graph = task_graph(task_ids, _edges(run, bases))
-    first_at, last_at = _time_range(run.events, run.agent_entries)
+    run_id = (state.run_id if state else "") or (run.manifest.run_id if run.manifest else "")
+    events, earlier_events = _current_run_events(run.events, run_id)
+    first_at, last_at = _time_range(events, run.agent_entries)
     entries, excluded = _own_entries(run, first_at, set(task_ids))
-    walk = walk_events(run.events, set(task_ids))
+    walk = walk_events(events, set(task_ids))
     results = _results(entries)
-    calls = _tool_calls(run.events, entries)
+    calls = _tool_calls(events, entries)
     agents = {a.task_id: a for a in state.agents} if state else {}
     tasks = []
     for task_id in task_ids:
@@ -74,7 +76,7 @@ def analyse_run(run: SwarmRun) -> SwarmAnalysis:
             task.cost = None
     outcome = _outcome(run, tasks, walk, first_at, last_at)
     analysis = SwarmAnalysis(
-        run_id=(state.run_id if state else "") or (run.manifest.run_id if run.manifest else ""),
+        run_id=run_id,
         name=run.folder.name, source=run.folder.source, role=run.folder.role,
         goal=(state.goal if state else "") or (run.manifest.goal if run.manifest else ""),
         parent_run_id=state.lineage.parent_run_id if state else "",
@@ -89,6 +91,7 @@ def analyse_run(run: SwarmRun) -> SwarmAnalysis:
         events_file=run.events_file, state_file=state.file if state else "",
         files_read=list(run.files_read), diagnostics=list(run.diagnostics),
         unlisted_task_ids=tuple(sorted(walk.unlisted)),
+        earlier_events=earlier_events,
         history_folders=run.folder.history,
     )
     analysis.issues = detect(analysis)
@@ -194,6 +197,22 @@ def _edges(run: SwarmRun, bases: dict[str, _Base]) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------
 # Agent traces: results and tool calls
 # ---------------------------------------------------------------------------
+
+
+#: attoswarm's first event of a fresh run (a resume starts with "Resumed: ...").
+FRESH_RUN_MESSAGE = "Clean slate"
+
+
+def _current_run_events(events: list[SwarmEvent], run_id: str) -> tuple[list[SwarmEvent], int]:
+    """The events of this run: from its last fresh start on, without events another run
+    id wrote (an events file that outlived earlier runs holds theirs too)."""
+    start = 0
+    for i, event in enumerate(events):
+        if event.event_type == "info" and event.message.startswith(FRESH_RUN_MESSAGE):
+            start = i
+    kept = [e for e in events[start:]
+            if not (run_id and e.trace_id and e.trace_id != run_id)]
+    return kept, len(events) - len(kept)
 
 
 def _time_range(events: list[SwarmEvent],

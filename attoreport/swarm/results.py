@@ -307,6 +307,8 @@ class SwarmAnalysis:
     diagnostics: list[Diagnostic]
     #: Task ids seen in events or results that the state file does not list.
     unlisted_task_ids: tuple[str, ...] = ()
+    #: Lines of the events file that belong to earlier runs (left out).
+    earlier_events: int = 0
     issues: list[SwarmIssue] = field(default_factory=list)
     history_folders: tuple[HistoryFolder, ...] = ()
 
