@@ -358,3 +358,15 @@ def test_events_and_results_of_an_earlier_run_in_the_same_files_are_left_out(
     assert a.diagnostics == []
     for task in a.tasks:
         assert task.runs == spawns_per_task("swarm-failures")[task.task_id]
+
+
+def test_a_task_without_worker_results_keeps_its_own_figures_outside_the_total(
+        tmp_path: Path) -> None:
+    project = copy_project("swarm-clean", tmp_path)
+    (project / RUN_DIR / "agents" / "agent-task-6.trace.jsonl").unlink()
+    (a,) = load_runs(project)
+    task = a.task_by_id["task-6"]
+    assert (task.tokens, task.spend_source) == (16621, "events")  # its complete event
+    assert a.spend.tokens == EXPECTED["swarm-clean"]["tokens_used"] - 16621
+    assert a.spend.unreported_tasks == ("task-6",)
+    assert len(task.tool_calls) == 36  # the events still have its tool calls

@@ -629,6 +629,11 @@ def _spend_notes(analysis: SwarmAnalysis) -> list[str]:
         notes.append("Cost is not recorded: every worker reported a cost of 0.0. attoswarm reads "
                      "a cost_usd key that the codex backend and current Claude Code do not write "
                      "(Claude Code prints total_cost_usd), so $0 would be wrong.")
+    if spend.unreported_tasks:
+        shown = ", ".join(spend.unreported_tasks[:10])
+        notes.append(f"{_plural(len(spend.unreported_tasks), 'task')} ({shown}) left no worker "
+                     "result line: their own figures (from their complete event or the state "
+                     "file) are shown with them but are not in the total.")
     if spend.excluded_results:
         notes.append(f"{_plural(spend.excluded_results, 'result line')} in agents/ belong to "
                      "another run (older trace files accumulate there) and are not counted.")

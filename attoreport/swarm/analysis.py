@@ -38,6 +38,7 @@ from attoreport.swarm.results import (
     TaskProblem,
     ToolCall,
 )
+from attoreport.swarm.rules import detect
 from attoreport.swarm.values import number, text, texts, whole
 from attoreport.swarm.worker_text import main_argument, worker_said
 
@@ -47,8 +48,6 @@ EARLIER_RUN_SLACK_S = 1.0
 
 def analyse_run(run: SwarmRun) -> SwarmAnalysis:
     """The analysis of one run folder (pure: reads only `run`)."""
-    from attoreport.swarm.rules import detect
-
     state = run.state
     bases = _task_bases(run)
     task_ids = list(bases)
@@ -70,7 +69,7 @@ def analyse_run(run: SwarmRun) -> SwarmAnalysis:
         task_calls = _placed(calls.get(task_id, []), attempts)
         tasks.append(_task(task_id, base, graph, track, attempts, task_results, task_calls,
                            agents.get(task_id), run))
-    spend = _spend(run, tasks, entries, excluded)
+    spend = _spend(run, tasks, excluded)
     if spend.cost is None:
         for task in tasks:
             task.cost = None
@@ -408,8 +407,7 @@ def _task_problems(base: _Base, track: TaskTrack, results: list[AttemptResult]) 
 # ---------------------------------------------------------------------------
 
 
-def _spend(run: SwarmRun, tasks: list[TaskAnalysis], entries: list[AgentEntry],
-           excluded: int) -> Spend:
+def _spend(run: SwarmRun, tasks: list[TaskAnalysis], excluded: int) -> Spend:
     budget = run.state.budget if run.state else Budget()
     worker_results = [t for t in tasks if t.spend_source == "workers"]
     result_count = sum(len(t.results) for t in worker_results)
@@ -435,7 +433,9 @@ def _spend(run: SwarmRun, tasks: list[TaskAnalysis], entries: list[AgentEntry],
                  cost_source=cost_source if cost else "", worker_results=result_count,
                  state_tokens=budget.tokens_used, state_cost=budget.cost_used,
                  tokens_max=budget.tokens_max, cost_max=budget.cost_max,
-                 excluded_results=excluded, zero_costs=zero_costs)
+                 excluded_results=excluded, zero_costs=zero_costs,
+                 unreported_tasks=tuple(t.task_id for t in tasks if tokens_source == "workers"
+                                        and t.spend_source in ("events", "state")))
 
 
 def _total(values: Iterable[int | None]) -> int | None:

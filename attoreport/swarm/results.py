@@ -216,6 +216,9 @@ class Spend:
     excluded_results: int = 0
     #: True when costs were written but all are 0 (backends that report no cost).
     zero_costs: bool = False
+    #: Tasks that ran but left no worker result (their own figures come from their
+    #: complete event or the state file, and are not in the workers' total).
+    unreported_tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
