@@ -77,6 +77,7 @@ def test_a_run_without_cost_says_not_recorded_never_zero() -> None:
     assert any("$0 would be wrong" in note for note in view.spend_notes)
     assert all(r.cost == "–" for r in view.rows)
     assert stats["Tool calls"].note == "not recorded by this worker backend"
+    assert all(r.tool_calls == "–" for r in view.rows)
     assert "$0" not in view.narrative
 
 
@@ -304,7 +305,7 @@ def test_the_json_document_lists_swarms_beside_sessions() -> None:
     assert len(document["sessions"]) == 1 and len(document["swarms"]) == 1
     swarm = document["swarms"][0]
     assert swarm["totals"]["cost"] is None and swarm["totals"]["tokens"] == 1397383
-    assert all(t["cost"] is None for t in swarm["tasks"])
+    assert all(t["cost"] is None and t["tool_calls"] is None for t in swarm["tasks"])
     assert "total_cost" in document["sessions"][0]["summary"]
     assert json.loads(attoreport.render_json(analyses))["swarms"] == []
 

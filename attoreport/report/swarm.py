@@ -393,7 +393,8 @@ def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
     hrefs = {t.task_id: f"{anchor}-task-{i}" for i, t in enumerate(analysis.tasks, start=1)}
     origin = analysis.origin
     working_dir = analysis.working_dir
-    rows = [_task_row(t, hrefs[t.task_id], working_dir) for t in analysis.tasks]
+    calls_recorded = analysis.outcome.tool_calls > 0
+    rows = [_task_row(t, hrefs[t.task_id], working_dir, calls_recorded) for t in analysis.tasks]
     lanes, bars, marks = _timeline(analysis, origin)
     log = analysis.coordinator_log
     return SwarmView(
@@ -752,7 +753,7 @@ def _status_class(status: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _task_row(task: TaskAnalysis, href: str, working_dir: str) -> TaskRow:
+def _task_row(task: TaskAnalysis, href: str, working_dir: str, calls_recorded: bool) -> TaskRow:
     word, glyph, tone = _look(task.status)
     failed = sum(1 for a in task.attempt_list if a.outcome in ("retried", "failed"))
     files = [_in_project(f, working_dir) for f in task.files]
@@ -767,7 +768,8 @@ def _task_row(task: TaskAnalysis, href: str, working_dir: str) -> TaskRow:
         worker=bounded(" · ".join(p for p in (task.backend, task.model) if p) or task.worker, 60),
         duration=fmt.duration_s(task.duration_s),
         duration_value=task.duration_s if task.duration_s is not None else -1.0,
-        tool_calls=fmt.count(len(task.tool_calls)) if task.runs else "–",
+        tool_calls=fmt.count(len(task.tool_calls))
+        if task.tool_calls or (task.runs and calls_recorded) else "–",
         tool_calls_value=len(task.tool_calls),
         tokens="–" if task.tokens is None else fmt.count(task.tokens),
         tokens_value=task.tokens if task.tokens is not None else -1,
@@ -1039,7 +1041,7 @@ def swarm_document(analysis: SwarmAnalysis) -> dict[str, Any]:
         "phase": o.phase,
         "shutdown_reason": o.shutdown_reason,
         "finished": o.finished,
-        "tasks": [_task_document(t) for t in analysis.tasks],
+        "tasks": [_task_document(t, calls_recorded=o.tool_calls > 0) for t in analysis.tasks],
         "edges": [[a, b] for a, b in analysis.graph.edges],
         "totals": {
             "tasks": o.total_tasks,
@@ -1073,7 +1075,9 @@ def swarm_document(analysis: SwarmAnalysis) -> dict[str, Any]:
     }
 
 
-def _task_document(task: TaskAnalysis) -> dict[str, Any]:
+def _task_document(task: TaskAnalysis, calls_recorded: bool) -> dict[str, Any]:
+    """A task's entry; `tool_calls` is null for a task that never ran, and for every task
+    of a run whose worker backend records no tool calls (codex)."""
     return {
         "task_id": task.task_id,
         "title": task.title,
@@ -1084,7 +1088,8 @@ def _task_document(task: TaskAnalysis) -> dict[str, Any]:
         "runs": task.runs,
         "retries": task.retries,
         "duration_seconds": task.duration_s,
-        "tool_calls": len(task.tool_calls) if task.runs or task.tool_calls else None,
+        "tool_calls": len(task.tool_calls) if task.tool_calls or (task.runs and calls_recorded)
+        else None,
         "tokens": task.tokens,
         "cost": task.cost,
         "deps": list(task.deps),
