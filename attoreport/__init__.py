@@ -7,6 +7,7 @@ The pipeline runs one way, each stage a plain function of the one before:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from attoreport.analysis import (
@@ -18,8 +19,10 @@ from attoreport.analysis import (
     analyse,
 )
 from attoreport.errors import AttoreportError
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
 from attoreport.model import Diagnostic, Session, TraceEvent
+from attoreport.swarm.results import SwarmAnalysis
 
 try:
     __version__ = version("attoreport")
@@ -32,6 +35,7 @@ __all__ = [
     "CacheBoundaryTracker",
     "Diagnostic",
     "InefficiencyDetector",
+    "Limits",
     "Session",
     "SessionAnalyzer",
     "TokenAnalyzer",
@@ -45,22 +49,24 @@ __all__ = [
 ]
 
 
-def render_json(analyses: list[Analysis], **options: object) -> str:
-    """The `--json` document for these analyses (`swarms=`: swarm run analyses)."""
+def render_json(analyses: list[Analysis], *, swarms: Sequence[SwarmAnalysis] = ()) -> str:
+    """The `--json` document for these analyses and swarm runs."""
     from attoreport.report.jsondoc import render_json as _render
 
-    return _render(analyses, __version__, **options)  # type: ignore[arg-type]
+    return _render(analyses, __version__, swarms=swarms)
 
 
-def render_html(analyses: list[Analysis], **options: object) -> str:
-    """The self-contained HTML report for these analyses."""
+def render_html(analyses: list[Analysis], *, title: str | None = None,
+                limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = ()) -> str:
+    """The self-contained HTML report for these analyses and swarm runs."""
     from attoreport.report.html import render_html as _render
 
-    return _render(analyses, version=__version__, **options)  # type: ignore[arg-type]
+    return _render(analyses, version=__version__, title=title, limits=limits, swarms=swarms)
 
 
-def render_markdown(analyses: list[Analysis], **options: object) -> str:
+def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS,
+                    swarms: Sequence[SwarmAnalysis] = ()) -> str:
     """A short Markdown summary for a pull request."""
     from attoreport.report.markdown import render_markdown as _render
 
-    return _render(analyses, version=__version__, **options)  # type: ignore[arg-type]
+    return _render(analyses, version=__version__, limits=limits, swarms=swarms)

@@ -9,9 +9,11 @@ import click
 
 import attoreport
 from attoreport.errors import AttoreportError
-from attoreport.inputs import find_inputs
+from attoreport.inputs import Inputs, TraceInput, find_inputs
+from attoreport.loader import load_inputs
 from attoreport.model import Diagnostic, Session
 from attoreport.output import check_outputs, write_outputs
+from attoreport.textsafe import shown
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -49,14 +51,19 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         if output is None and json_path is None and markdown_path is None:
             output = "report.html"
         targets = {"html": output, "json": json_path, "markdown": markdown_path}
-        check_outputs(targets, find_inputs(traces))
-        sessions = attoreport.load(traces, stdin=sys.stdin.buffer if "-" in traces else None)
+        inputs: Inputs[object] = find_inputs(traces)
+        check_outputs(targets, inputs.traces)
+        if not quiet:
+            _say_discovered(inputs.traces)
+        sessions = load_inputs(inputs, stdin=sys.stdin.buffer if "-" in traces else None)
         diagnostics = [d for s in sessions for d in s.diagnostics]
         _report_diagnostics(diagnostics, quiet=quiet)
-        if strict and diagnostics:
+        damaged = [d for d in diagnostics if d.line > 0]  # line 0: a note about a whole file
+        if strict and damaged:
+            lines = sum(s.damaged_lines for s in sessions)
             raise AttoreportError(
-                f"--strict: {_lines(len(diagnostics))} damaged or repaired, first at "
-                f"{diagnostics[0].file}:{diagnostics[0].line}; nothing written"
+                f"--strict: {_lines(lines)} damaged or repaired, first at "
+                f"{damaged[0].file}:{damaged[0].line}; nothing written"
             )
         analyses = [attoreport.analyse(s) for s in sessions]
         renderers = {
@@ -77,30 +84,40 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
         sys.exit(EXIT_INTERNAL)
 
 
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
-
-
 def _printable(text: str) -> str:
-    """Text from a trace, safe for a terminal: control characters shown as \\xNN."""
-    return text.translate(_CONTROL)
+    """Text from a trace, safe for a terminal: control characters shown as \\xNN, bidi and
+    other invisible characters as <U+202E>, bounded."""
+    return shown(text, 1000)
+
+
+def _say_discovered(traces: Sequence[TraceInput]) -> None:
+    """Name the trace the no-argument run picked, so the user knows what is reported."""
+    for trace in traces:
+        if trace.discovered:
+            click.echo(_printable(f"attoreport: no TRACE given; reading the newest trace, "
+                                  f"{trace.source}"), err=True)
 
 
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
     if quiet or not diagnostics:
         return
     for d in diagnostics[:SHOWN_DIAGNOSTICS]:
-        click.echo(_printable(f"{d.file}:{d.line}: {d.message}"), err=True)
+        where = f"{d.file}:{d.line}" if d.line else d.file  # line 0: about a whole input
+        click.echo(_printable(f"{where}: {d.message}"), err=True)
     if len(diagnostics) > SHOWN_DIAGNOSTICS:
         click.echo(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more "
                    "(all are listed in the report and the JSON)", err=True)
 
 
 def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
-    actions = [d.action for s in sessions for d in s.diagnostics]
+    actions = [d.action for s in sessions for d in s.diagnostics if d.line]
     skipped, repaired = actions.count("skipped"), actions.count("repaired")
+    inputs_skipped = sum(1 for s in sessions for d in s.diagnostics if not d.line)
     written = ", ".join(p for p in paths if p is not None and p != "-")
     note = "".join([f"; {_lines(skipped)} skipped" if skipped else "",
-                    f"; {_lines(repaired)} repaired" if repaired else ""])
+                    f"; {_lines(repaired)} repaired" if repaired else "",
+                    f"; {inputs_skipped} input{'' if inputs_skipped == 1 else 's'} skipped"
+                    if inputs_skipped else ""])
     if written:
         count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
         click.echo(f"attoreport: {count}{note} -> {written}", err=True)

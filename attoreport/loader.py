@@ -23,7 +23,7 @@ import orjson
 
 from attoreport import gcpause
 from attoreport.errors import AttoreportError
-from attoreport.inputs import TraceInput, find_inputs, open_binary
+from attoreport.inputs import Inputs, TraceInput, describe_os_error, find_inputs, open_input
 from attoreport.labels import event_label, preview
 from attoreport.model import (
     AGENT_TOOL_KIND,
@@ -62,9 +62,41 @@ def load(
     args: Sequence[str] = (), *, stdin: IO[bytes] | None = None, cwd: Path | None = None
 ) -> list[Session]:
     """Load every session from the given inputs (see `find_inputs`)."""
+    return load_inputs(find_inputs(args, cwd), stdin=stdin)
+
+
+def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None) -> list[Session]:
+    """Load every trace of `inputs`, in order.
+
+    A trace found by walking a folder that cannot be read (or holds no event) becomes a
+    note instead of an error, unless no trace of that folder could be read. The notes
+    (these and `inputs.notes`, each a Diagnostic with line 0) are listed first among the
+    first session's diagnostics, so they reach the report and stderr.
+    """
     sessions: list[Session] = []
-    for trace in find_inputs(args, cwd):
-        sessions.extend(load_input(trace, stdin=stdin))
+    notes = list(inputs.notes)
+    failed: dict[str, Diagnostic] = {}  # folder -> its first trace that could not be read
+    read_folders: set[str] = set()
+    for trace in inputs.traces:
+        try:
+            found = load_input(trace, stdin=stdin)
+        except AttoreportError as exc:
+            if trace.folder is None:
+                raise
+            reason = str(exc).removeprefix(f"{trace.source}: ")
+            note = Diagnostic(trace.source, 0, f"{reason}; file skipped", "skipped")
+            notes.append(note)
+            failed.setdefault(trace.folder, note)
+            continue
+        if trace.folder is not None:
+            read_folders.add(trace.folder)
+        sessions.extend(found)
+    for folder, first in failed.items():
+        if folder not in read_folders:
+            raise AttoreportError(f"{folder}: no trace in this folder could be read (first: "
+                                  f"{first.file}: {first.message})")
+    if sessions and notes:
+        sessions[0].diagnostics[:0] = notes
     return sessions
 
 
@@ -72,17 +104,15 @@ def load(
 def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None) -> list[Session]:
     """Load one input; raises AttoreportError when it cannot be read or has no events."""
     parser = _Parser(trace.source, trace.stem)
-    if trace.path is None:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        parser.feed_stream(stream)
-    else:
-        try:
-            with open_binary(trace.path) as fh:
-                parser.feed_stream(fh)
-        except OSError as exc:
-            if parser.lines_read == 0:
-                raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
-            parser.damage(f"cannot read further ({exc}); the rest of the file is lost")
+    try:
+        with open_input(trace, stdin) as stream:
+            parser.feed_stream(stream)
+    except OSError as exc:
+        if parser.lines_read == 0:
+            raise AttoreportError(f"{trace.source}: cannot read: {describe_os_error(exc)}") \
+                from exc
+        parser.damage(f"cannot read further ({describe_os_error(exc)}); the rest of the file "
+                      "is lost")
     sessions = parser.finish()
     if not sessions:
         first = parser.first_diagnostic

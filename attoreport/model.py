@@ -280,6 +280,20 @@ class Session:
     #: Format of the lines: "current" (`kind` lines), "legacy" (`type` lines) or "mixed".
     line_format: str = "current"
 
+    _table: EventTable | None = None
+
+    @property
+    def table(self) -> EventTable:
+        """The events as columns (see `EventTable`)."""
+        if self._table is None:
+            self._table = table_from_events(self.events)
+        return self._table
+
+    def details(self, rows: list[int]) -> dict[int, EventDetail]:
+        """Label, data preview, main argument and result excerpt of these rows."""
+        return {row: EventDetail(self.events[row].label, self.events[row].detail)
+                for row in rows}
+
     @property
     def goal_text(self) -> str:
         return self.goal if isinstance(self.goal, str) else "" if self.goal is None else str(self.goal)
@@ -289,6 +303,166 @@ class Session:
         return self.model if isinstance(self.model, str) else "" if self.model is None else str(self.model)
 
     @property
+    def damaged_lines(self) -> int:
+        """Distinct lines that were skipped or repaired."""
+        return len({(d.file, d.line) for d in self.diagnostics if d.line > 0})
+
+    @property
     def is_open(self) -> bool:
         """No `session_end` (or legacy `trace.end`): the writer probably stopped early."""
         return self.end_time is None
+
+
+# ---------------------------------------------------------------------------
+# The columnar event store
+# ---------------------------------------------------------------------------
+
+#: `EventTable.iterations` value of an event without an iteration.
+NO_ITERATION = -(2**63)
+#: `EventTable.parents` value of an event without a (known, earlier) parent.
+NO_ROW = -1
+#: `EventTable.tools` / `agents` value of an event without that name.
+NO_STRING = -1
+#: Kind codes: the known kinds first, in this fixed order; unknown kinds get later codes.
+KIND_ORDER: tuple[str, ...] = tuple(KIND_CATEGORIES)
+
+
+@dataclass(frozen=True, slots=True)
+class LlmColumns:
+    """Token and cost figures of the `llm_response` rows, in file order, coerced as Attocode
+    coerces them."""
+
+    rows: Any  # array('q'): the event row of each entry
+    tokens: Any  # array('q')
+    cost: Any  # array('d')
+    input_tokens: Any  # array('q')
+    output_tokens: Any  # array('q')
+    cache_read_tokens: Any  # array('q')
+    cache_write_tokens: Any  # array('q')
+    #: 1 when `output_tokens` or `tokens` was present at all (the empty-response rule).
+    has_token_keys: Any  # array('B')
+    #: Index into `EventTable.strings` of `data.model`, or NO_STRING.
+    models: Any  # array('i')
+
+
+@dataclass(frozen=True, slots=True)
+class EventDetail:
+    """What the report shows of one event, read again from its line (redacted, bounded)."""
+
+    #: One line, worded as Attocode's timeline words it.
+    label: str
+    #: The event's data as short JSON.
+    preview: str
+    #: A tool call's main argument (the command, the path, the pattern, the URL), or "".
+    subject: str = ""
+    #: The first line of a tool call's result or error, or "".
+    excerpt: str = ""
+
+
+@dataclass(slots=True)
+class EventTable:
+    """A session's events as columns, in file order: row `i` is the i-th event.
+
+    Analysis reads these columns; what only the report shows (labels, arguments, results) is
+    read again for the few rows it shows, through `Session.details`.
+    """
+
+    #: kind code -> kind name (codes below len(KIND_ORDER) are the known kinds, in that order).
+    kind_names: list[str]
+    kinds: Any  # array('H')
+    #: Epoch seconds; NaN when the line had none (legacy lines; Attocode reads them as 0.0).
+    timestamps: Any  # array('d')
+    iterations: Any  # array('q'), NO_ITERATION when none
+    lines: Any  # array('q'): 1-based line number in the source
+    #: Attocode's duration: top-level `duration_ms`, else `data.duration_ms`; NaN when none.
+    durations: Any  # array('d')
+    #: As above, else `data.metadata.duration_ms` (real agent files); NaN when none.
+    display_durations: Any  # array('d')
+    #: Row of the parent: the event named by `parent_event_id` if it came earlier in the
+    #: session, else (a tool call's end) the `tool_start` with the same `metadata.tool_id`.
+    parents: Any  # array('q'), NO_ROW when none
+    agents: Any  # array('i'): index into `strings` of `data.agent_id`, NO_STRING when none
+    tools: Any  # array('i'): index into `strings` of `data.tool` (or `tool_name`)
+    #: Interned names, each bounded in length and safe to show (no lone surrogates).
+    strings: list[str]
+    llm: LlmColumns
+    #: `data.error` of the rows that have one (bounded).
+    errors: dict[int, str] = field(default_factory=dict)
+    #: (tokens, cost) that swarm task rows report themselves (not in Attocode's totals).
+    task_spend: dict[int, tuple[int, float]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def kind(self, row: int) -> str:
+        return self.kind_names[self.kinds[row]]
+
+    def string(self, index: int) -> str | None:
+        return None if index == NO_STRING else self.strings[index]
+
+
+def table_from_events(events: list[TraceEvent]) -> EventTable:
+    """Columns of already-built events (the object loader's output)."""
+    from array import array
+
+    kind_names = list(KIND_ORDER)
+    kind_codes = {name: code for code, name in enumerate(kind_names)}
+    strings: list[str] = []
+    string_codes: dict[str, int] = {}
+
+    def intern(text: str | None) -> int:
+        if text is None:
+            return NO_STRING
+        code = string_codes.get(text)
+        if code is None:
+            code = string_codes[text] = len(strings)
+            strings.append(text)
+        return code
+
+    nan = float("nan")
+    kinds, timestamps, iterations, lines = array("H"), array("d"), array("q"), array("q")
+    durations, display, parents = array("d"), array("d"), array("q")
+    agents, tools = array("i"), array("i")
+    llm = LlmColumns(array("q"), array("q"), array("d"), array("q"), array("q"), array("q"),
+                     array("q"), array("B"), array("i"))
+    errors: dict[int, str] = {}
+    task_spend: dict[int, tuple[int, float]] = {}
+    by_id: dict[str, int] = {}
+    open_calls: dict[str, int] = {}
+    for row, e in enumerate(events):
+        code = kind_codes.get(e.kind)
+        if code is None:
+            code = kind_codes[e.kind] = len(kind_names)
+            kind_names.append(e.kind)
+        kinds.append(code)
+        timestamps.append(e.timestamp if e.has_timestamp else nan)
+        iterations.append(NO_ITERATION if e.iteration is None else e.iteration)
+        lines.append(e.line)
+        durations.append(nan if e.duration_ms is None else e.duration_ms)
+        display.append(nan if e.display_duration_ms is None else e.display_duration_ms)
+        parent = by_id.get(e.parent_id, NO_ROW) if e.parent_id else NO_ROW
+        if parent == NO_ROW and e.call_id is not None and e.kind != "tool_start":
+            parent = open_calls.pop(e.call_id, NO_ROW)
+        parents.append(parent)
+        by_id.setdefault(e.event_id, row)
+        if e.kind == "tool_start" and e.call_id is not None:
+            open_calls[e.call_id] = row
+        agents.append(intern(e.agent_id))
+        tools.append(intern(e.tool))
+        if e.error is not None:
+            errors[row] = e.error
+        u = e.usage
+        if u is not None and e.kind != "llm_response":
+            task_spend[row] = (u.tokens, u.cost)
+        elif u is not None:
+            llm.rows.append(row)
+            llm.tokens.append(u.tokens)
+            llm.cost.append(u.cost)
+            llm.input_tokens.append(u.input_tokens)
+            llm.output_tokens.append(u.output_tokens)
+            llm.cache_read_tokens.append(u.cache_read_tokens)
+            llm.cache_write_tokens.append(u.cache_write_tokens)
+            llm.has_token_keys.append(1 if u.has_token_keys else 0)
+            llm.models.append(intern(u.model))
+    return EventTable(kind_names, kinds, timestamps, iterations, lines, durations, display,
+                      parents, agents, tools, strings, llm, errors, task_spend)

@@ -109,8 +109,52 @@
           return ascending ? order : -order;
         });
         rows.forEach(function (row) { body.appendChild(row); });
+        table.dispatchEvent(new Event("sorted"));
       });
     });
+  });
+
+  /* ---- overview: filter and pages (a report may list thousands of sessions) ---- */
+  var PAGE = 100;
+  document.querySelectorAll("table[data-pageable]").forEach(function (table) {
+    var section = table.closest("section");
+    var filterBox = section.querySelector(".overview-filter");
+    var input = section.querySelector("[data-overview-filter]");
+    var count = section.querySelector("[data-overview-count]");
+    var page = 0;
+    var pager = document.createElement("nav");
+    pager.className = "pager";
+    pager.setAttribute("aria-label", "Pages of the session table");
+    var prev = document.createElement("button");
+    var next = document.createElement("button");
+    var where = document.createElement("span");
+    prev.type = next.type = "button";
+    prev.textContent = "Previous page";
+    next.textContent = "Next page";
+    pager.appendChild(prev); pager.appendChild(where); pager.appendChild(next);
+    table.parentElement.insertAdjacentElement("afterend", pager);
+    function apply() {
+      var text = (input && input.value.trim().toLowerCase()) || "";
+      var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+      var matching = rows.filter(function (row) {
+        return !text || row.textContent.toLowerCase().indexOf(text) !== -1;
+      });
+      var pages = Math.max(1, Math.ceil(matching.length / PAGE));
+      page = Math.min(page, pages - 1);
+      rows.forEach(function (row) { row.hidden = true; });
+      matching.slice(page * PAGE, (page + 1) * PAGE).forEach(function (row) { row.hidden = false; });
+      if (count) count.textContent = matching.length + " of " + rows.length + " sessions";
+      where.textContent = " Page " + (page + 1) + " of " + pages + " ";
+      prev.disabled = page === 0;
+      next.disabled = page >= pages - 1;
+      pager.hidden = pages < 2;
+    }
+    prev.addEventListener("click", function () { page -= 1; apply(); });
+    next.addEventListener("click", function () { page += 1; apply(); });
+    if (input) input.addEventListener("input", function () { page = 0; apply(); });
+    table.addEventListener("sorted", apply);
+    if (filterBox) filterBox.hidden = false;
+    apply();
   });
 
   /* ---- print: open everything ----------------------------------------- */

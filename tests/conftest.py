@@ -43,3 +43,8 @@ def event(kind: str, ts: float, iteration: int | None = None, **data: Any) -> di
 @pytest.fixture
 def trace_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-gold", action="store_true", default=False,
+                     help="Rewrite the gold files in tests/gold/ from the current output.")

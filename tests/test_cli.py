@@ -216,3 +216,14 @@ def test_summary_line_counts_skipped_and_repaired(tmp_path: Path) -> None:
     result = run(str(trace), "--json", str(tmp_path / "r.json"))
     assert "attoreport: 1 session; 22 lines repaired -> " in result.stderr
     assert "... and 2 more (all are listed in the report and the JSON)" in result.stderr
+
+
+def test_trace_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    trace = tmp_path / "gnp.\u202etxt.jsonl"  # reads as "gnp.lsonj.txt" if honoured
+    trace.write_bytes(CLEAN.read_bytes() + b"\x1b[2J\x1b]0;owned\x07 rm -rf / \xe2\x80\xae1x\n")
+    result = run(str(trace), "--json", str(tmp_path / "o.json"))
+    assert result.exit_code == 0
+    assert "not JSON" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\u202e" not in result.stderr and "<U+202E>" in result.stderr
+    assert "\\x1b[2J" in result.stderr

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from attoreport import AttoreportError, analyse, load
-from attoreport.inputs import find_inputs
 from tests.conftest import FIXTURES, event, write_trace
 
 CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
@@ -228,8 +225,8 @@ def test_file_without_events_is_an_error(tmp_path: Path) -> None:
     text.write_text("hello\n")
     with pytest.raises(AttoreportError, match="line 1: not JSON: 'hello'"):
         load([str(text)])
-    fake = tmp_path / "fake.jsonl.gz"
-    fake.write_text("not gzip\n")
+    fake = tmp_path / "fake.jsonl.gz"  # gzip by its first two bytes, then damaged
+    fake.write_bytes(b"\x1f\x8bnot gzip\n")
     with pytest.raises(AttoreportError, match="compressed data is damaged from the start"):
         load([str(fake)])
 
@@ -241,79 +238,6 @@ def test_damaged_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     [session] = load([str(path)])
     assert 0 < len(session.events) < 69
     assert "the rest of the file is lost" in session.diagnostics[-1].message
-
-
-# -- inputs ----------------------------------------------------------------------------
-
-
-def test_gzip_reads_like_plain(tmp_path: Path) -> None:
-    packed = tmp_path / "collector-clean-feature.jsonl.gz"
-    packed.write_bytes(gzip.compress(CLEAN.read_bytes()))
-    [plain] = load([str(CLEAN)])
-    [unpacked] = load([str(packed)])
-    assert unpacked.session_id == plain.session_id
-    assert analyse(unpacked).summary == analyse(plain).summary
-
-
-def test_directory_reads_every_trace_in_name_order(tmp_path: Path) -> None:
-    shutil.copy(CLEAN, tmp_path / "b.jsonl")
-    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(CLEAN.read_bytes()))
-    (tmp_path / "notes.txt").write_text("not a trace")
-    sessions = load([str(tmp_path)])
-    assert [s.session_id for s in sessions] == ["a", "b"]
-
-
-def test_empty_directory_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(AttoreportError, match="no \\*.jsonl"):
-        load([str(tmp_path)])
-
-
-def test_stdin(tmp_path: Path) -> None:
-    [session] = load(["-"], stdin=io.BytesIO(CLEAN.read_bytes()))
-    assert session.source == "-" and session.session_id == "stdin"
-    assert len(session.events) == 69
-
-
-def test_missing_file_is_an_error() -> None:
-    with pytest.raises(AttoreportError, match="nope.jsonl: no such file"):
-        load(["nope.jsonl"])
-
-
-def test_no_argument_finds_the_newest_trace(tmp_path: Path) -> None:
-    folder = tmp_path / ".attocode" / "traces"
-    folder.mkdir(parents=True)
-    old, new = folder / "old.jsonl", folder / "new.jsonl"
-    shutil.copy(CLEAN, old)
-    shutil.copy(CLEAN, new)
-    os.utime(old, (1_000, 1_000))
-    [trace] = find_inputs([], cwd=tmp_path)
-    assert trace.stem == "new"
-    [session] = load([], cwd=tmp_path)
-    assert session.session_id == "new"
-
-
-def test_no_argument_falls_back_to_dot_traces(tmp_path: Path) -> None:
-    (tmp_path / ".traces").mkdir()
-    shutil.copy(CLEAN, tmp_path / ".traces" / "only.jsonl")
-    [trace] = find_inputs([], cwd=tmp_path)
-    assert trace.source == str(Path(".traces") / "only.jsonl")
-
-
-def test_no_argument_and_no_traces_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(AttoreportError, match="none found"):
-        find_inputs([], cwd=tmp_path)
-
-
-def test_a_pipe_is_read_like_a_file(tmp_path: Path) -> None:
-    fifo = tmp_path / "trace.jsonl"
-    os.mkfifo(fifo)
-    import threading
-
-    writer = threading.Thread(target=lambda: fifo.write_bytes(CLEAN.read_bytes()))
-    writer.start()
-    [session] = load([str(fifo)])
-    writer.join()
-    assert len(session.events) == 69 and session.session_id == "trace"
 
 
 # -- found by differential fuzzing against Attocode's own loader ------------------------

@@ -16,9 +16,9 @@ def markdown(*names: str) -> str:
 def test_table_row_per_session_and_findings() -> None:
     text = markdown("collector/collector-doom-loop-tool-errors.jsonl",
                     "collector/collector-clean-feature.jsonl")
-    assert "| collector-doom-loop-tool-errors | Completed with errors | 62.9 (Fair) | $0.1155 |" in text
-    assert "| collector-clean-feature | Completed | 88.6 (Excellent) |" in text
-    assert "**high** Repeated identical tool calls: Tool 'bash' called 5 times" in text
+    assert "| collector-doom-loop-tool-errors | Completed with errors | 62.9 (some waste) | $0.1155 |" in text
+    assert "| collector-clean-feature | Completed | 88.6 (very economical) |" in text
+    assert "**high** Repeated identical tool calls `bash`: Tool 'bash' called 5 times" in text
     assert "Consider reviewing doom loop thresholds." in text  # suggestions are not cut
 
 

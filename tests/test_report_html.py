@@ -139,7 +139,8 @@ def test_open_session_and_agent_totals_are_explained() -> None:
     agent = render(FIXTURES / "agent" / "agent-normal-task.jsonl")
     assert "records only the total tokens" in agent
     assert "does not record how many tokens came from the prompt cache" in agent
-    assert 'data-chart="s1-cache"' not in agent
+    assert 'data-chart="s1-cache-chart"' not in agent
+    assert 'data-chart="s1-token-flow-chart"' in agent
     assert "does not record the goal" in agent
 
 
@@ -149,13 +150,57 @@ def test_goal_markdown_is_rendered() -> None:
     assert "&lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;" in html
 
 
-def test_overview_chart_places_sessions_by_position() -> None:
-    from attoreport.report.charts import overview_chart
-    from attoreport.report.view import build_report
+def test_overview_chart_places_sessions_by_position(tmp_path: Path) -> None:
+    from attoreport.report.page import build_report
 
-    twice = FIXTURES / "collector" / "collector-clean-feature.jsonl"
-    sessions = attoreport.load([str(twice), str(twice)])
+    source = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+    copies = []
+    for folder in ("a", "b"):  # two traces with the same session id
+        (tmp_path / folder).mkdir()
+        copies.append(tmp_path / folder / source.name)
+        copies[-1].write_bytes(source.read_bytes())
+    sessions = attoreport.load([str(c) for c in copies])
     report = build_report([attoreport.analyse(s) for s in sessions], version="x")
-    figure = overview_chart(report.overview)
-    assert figure["data"][0]["x"] == [0, 1]  # two bars, even with one session id
-    assert figure["layout"]["xaxis"]["ticktext"] == ["collector-clean-feature"] * 2
+    assert report.overview is not None
+    figure = report.overview.charts[0].figure
+    assert figure["data"][0]["y"] == [0, 1]  # two bars, even with one session id
+    assert figure["layout"]["yaxis"]["ticktext"] == ["collector-clean-feature"] * 2
+
+
+def test_the_html_shows_what_the_views_say() -> None:
+    """Template-level checks: each column shows its own number, each group its suggestion."""
+    trace = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
+    [session] = attoreport.load([str(trace)])
+    analysis = attoreport.analyse(session)
+    html = attoreport.render_html([analysis])
+    issues_html = html.split('data-view="issues"', 1)[1].split('data-view="efficiency"', 1)[0]
+    for issue in analysis.issues:
+        assert f"What to do: {issue.suggestion}" in issues_html
+    points = re.findall(r"<strong data-points>([\d.]+)</strong> of <span data-weight>(\d+)", html)
+    assert points == [(f"{c.points:.1f}", f"{c.weight:g}") for c in analysis.efficiency.components]
+    for column, key in (("input", "input_tokens"), ("output", "output_tokens"),
+                        ("cache-read", "cache_read_tokens"), ("cache-write", "cache_write_tokens")):
+        shown = re.findall(rf'data-col="{column}" data-value="([\d.]+)"', html)
+        assert [float(v) for v in shown] == [float(getattr(p, key)) for p in
+                                            analysis.tokens.token_flow], column
+    p95 = re.findall(r'data-col="p95">([^<]+)<', html)
+    assert p95[0] == "47.9 s"  # bash: 6 calls, the 95th percentile is the longest
+
+
+def test_plotly_is_packed_once_per_plotly_version(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from attoreport.report import html as html_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    html_module.plotly_gzip_base64.cache_clear()
+    first = html_module.plotly_gzip_base64()
+    [cached] = (tmp_path / "attoreport").glob("plotly-*.min.js.gz.b64")
+    assert cached.read_text() == first
+
+    def no_compressing(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("plotly.js compressed again")
+
+    monkeypatch.setattr(html_module.gzip, "compress", no_compressing)
+    html_module.plotly_gzip_base64.cache_clear()
+    assert html_module.plotly_gzip_base64() == first  # read from the cache, not recompressed
+    html_module.plotly_gzip_base64.cache_clear()

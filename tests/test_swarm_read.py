@@ -282,3 +282,15 @@ def test_a_continue_run_names_its_parent(tmp_path: Path) -> None:
     state_file.write_text(json.dumps(state))
     runs = load_runs(project)
     assert [(r.role, r.parent_run_id) for r in runs] == [("run", ""), ("child", "45d09977")]
+
+
+def test_invisible_and_control_characters_are_made_visible(tmp_path: Path) -> None:
+    project = copy_project("swarm-clean", tmp_path)
+    state_file = project / RUN_DIR / "swarm.state.json"
+    state = json.loads(state_file.read_text())
+    state["dag"]["nodes"][0]["title"] = "rm -rf \u202e/ \x1b[31mred\x00"
+    state_file.write_text(json.dumps(state))
+    (project / RUN_DIR / "agents" / "agent-task-1.prompt.txt").write_text("a\u200bb\x07\n")
+    (analysis,) = load_runs(project)
+    assert analysis.tasks[0].title == "rm -rf <U+202E>/ \\x1b[31mred\\x00"
+    assert analysis.tasks[0].prompt == "a<U+200B>b\\x07\n"

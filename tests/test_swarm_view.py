@@ -207,7 +207,7 @@ def test_the_timeline_has_a_lane_per_task_attempt_bars_and_marks() -> None:
     retries = [m for m in view.marks if m.kind == "retry"]
     assert len(retries) == 7 and all(m.lane.startswith("task-") for m in retries)
     assert [m.kind for m in view.marks if m.lane == "Coordinator"].count("decision") == 10
-    figure = swarm_charts(view)["w1-timeline"]
+    figure = swarm_charts(view)["w1-timeline-chart"]
     assert figure["layout"]["yaxis"]["categoryarray"][0] == "Coordinator"
     names = [trace["name"] for trace in figure["data"]]
     assert names.count("Waiting for the verdict") >= 1
@@ -251,7 +251,7 @@ def test_hostile_strings_are_escaped_in_the_html(hostile: SwarmAnalysis) -> None
                       re.S)
     assert chart is not None and "<" not in chart.group(1)
     figures = json.loads(chart.group(1))
-    labels = json.dumps(figures["w1-timeline"])
+    labels = json.dumps(figures["w1-timeline-chart"])
     assert "<script>" not in labels and "&lt;script&gt;" in labels
 
 
@@ -265,8 +265,8 @@ def test_hostile_strings_are_escaped_in_markdown_and_kept_in_json(
 
 
 def test_markdown_cell() -> None:
-    assert markdown_cell("a|b *c* `d` [e](f) <g> #h @i") == \
-        "a\\|b \\*c\\* \\`d\\` \\[e\\](f) \\<g\\> \\#h @\u2060i"
+    assert markdown_cell("a|b *c* `d` [e](f) <g> #h @i ~~j~~") == \
+        "a\\|b \\*c\\* \\`d\\` \\[e\\](f) \\<g\\> \\#h @\u2060i \\~\\~j\\~\\~"
     assert markdown_cell("one\ntwo   three") == "one two three"
     assert len(markdown_cell("x" * 500, 50)) == 50
 

@@ -14,6 +14,8 @@ from attoreport import gcpause
 from attoreport.analysis.cache import CacheBoundary, CacheBoundaryTracker, CacheStats, track_cache
 from attoreport.analysis.detectors import RULES, DetectedIssue, detect
 from attoreport.analysis.facts import SessionFacts, ToolStats, collect_facts
+from attoreport.analysis.iterations import iteration_stats
+from attoreport.analysis.outcome import Outcome, decide
 from attoreport.analysis.summary import (
     Efficiency,
     EfficiencyComponent,
@@ -21,8 +23,9 @@ from attoreport.analysis.summary import (
     efficiency,
     summarize,
 )
+from attoreport.analysis.timeline import TimelineEntry, attocode_timeline
 from attoreport.analysis.tokens import TokenFlowPoint, TokenTotals, token_totals
-from attoreport.analysis.tree import TimelineEntry, Tree, TreeNode, build_tree, timeline
+from attoreport.analysis.tree import Tree, TreeNode, build_tree
 from attoreport.model import Session
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "Efficiency",
     "EfficiencyComponent",
     "InefficiencyDetector",
+    "Outcome",
     "SessionAnalyzer",
     "SessionSummaryView",
     "TimelineEntry",
@@ -58,6 +62,7 @@ class Analysis:
     tokens: TokenTotals
     cache: CacheBoundary
     issues: list[DetectedIssue]
+    outcome: Outcome
 
     @property
     def event_counts(self) -> dict[str, int]:
@@ -78,6 +83,7 @@ def analyse(session: Session) -> Analysis:
         tokens=tokens,
         cache=track_cache(facts.llm_responses),
         issues=detect(facts),
+        outcome=decide(session, facts),
     )
 
 
@@ -98,10 +104,11 @@ class SessionAnalyzer:
         return self.analysis.summary
 
     def timeline(self) -> list[TimelineEntry]:
-        return timeline(self._session)
+        return attocode_timeline(self._session)
 
     def tree(self) -> list[TreeNode]:
-        return build_tree(self._session).roots
+        table = self._session.table
+        return build_tree(table, iteration_stats(table)).roots
 
     def token_flow(self) -> list[TokenFlowPoint]:
         return self.analysis.tokens.token_flow

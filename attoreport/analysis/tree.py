@@ -1,137 +1,102 @@
-"""The iteration tree (events nested under their parents) and the timeline."""
+"""The iteration tree: iterations, each event nested under the event that started it.
+
+An event sits under its parent (`EventTable.parents`: the `parent_event_id` seen earlier in
+the session, or a tool call's start with the same tool-call id); otherwise under its
+iteration; events without an iteration follow at the top level in file order. Links to
+missing or later events and cycles cannot break it: parents always come earlier.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
-from attoreport import gcpause
-from attoreport.model import ERROR_KINDS, Session, TraceEvent
+from attoreport.analysis.iterations import IterationStats
+from attoreport.analysis.timeline import MAIN_LANE, Lanes
+from attoreport.model import ERROR_KINDS, NO_ITERATION, NO_ROW, EventTable
 
-MAIN_LANE = "main agent"
 
-
+@dataclass(slots=True)
 class TreeNode:
-    """An iteration (`event` is None) or an event, with the events nested under it.
+    """An iteration (`row` is -1) or an event, with what is nested under it."""
 
-    A plain class rather than a dataclass: one is made per event, so its constructor is
-    on the report's hot path.
-    """
-
-    __slots__ = ("node_id", "kind", "iteration", "event", "duration_ms", "lane", "children",
-                 "tokens", "cost", "failures")
-
-    def __init__(self, node_id: str, kind: str, iteration: int | None,
-                 event: TraceEvent | None = None, duration_ms: float | None = None,
-                 lane: str = MAIN_LANE) -> None:
-        self.node_id = node_id
-        self.kind = kind
-        self.iteration = iteration
-        self.event = event
-        self.duration_ms = duration_ms
-        self.lane = lane
-        self.children: list[TreeNode] = []
-        self.tokens = 0
-        self.cost = 0.0
-        self.failures = 0
+    row: int
+    iteration: int | None
+    kind: str
+    lane: str = MAIN_LANE
+    duration_ms: float | None = None
+    tokens: int = 0
+    cost: float = 0.0
+    #: Errors in it: the event's own (0 or 1) or, for an iteration, all of its errors.
+    failures: int = 0
+    children: list[TreeNode] = field(default_factory=list)
 
     @property
-    def label(self) -> str:
-        return self.event.label if self.event is not None else f"Iteration {self.iteration}"
-
-    def __repr__(self) -> str:
-        return f"TreeNode({self.node_id!r}, {self.kind!r}, children={len(self.children)})"
+    def is_iteration(self) -> bool:
+        return self.row < 0
 
 
-@dataclass(slots=True)
-class TimelineEntry:
-    """One row of Attocode's chronological timeline."""
-
-    timestamp: float
-    event_kind: str
-    iteration: int | None
-    summary: str
-    duration_ms: float | None
-
-
-def timeline(session: Session) -> list[TimelineEntry]:
-    """Events sorted by timestamp (stable: file order breaks ties), as Attocode sorts them."""
-    events = sorted(session.events, key=lambda e: e.timestamp)
-    return [TimelineEntry(e.timestamp, e.kind, e.iteration, e.label, e.duration_ms)
-            for e in events]
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Tree:
-    """The iteration tree, its size, and the lane (agent) of every event off the main lane."""
-
     roots: list[TreeNode]
-    size: int
-    #: event line -> subagent lane; events not listed run in the main agent's lane.
-    lanes: dict[int, str]
+    #: Nodes in the tree, and nodes the whole trace would give (events + iterations).
+    shown: int
+    total: int
+    #: Iterations that have a node (links to others need a stand-in anchor).
+    iterations: frozenset[int]
 
-    def lane_of(self, event: TraceEvent) -> str:
-        return self.lanes.get(event.line, MAIN_LANE)
 
-
-@gcpause.pausing
-def build_tree(session: Session) -> Tree:
-    """Iteration nodes (sorted), then events without iteration, in file order.
-
-    An event sits under its `parent_event_id` when that parent appeared earlier in
-    the file (a tool call's end without one sits under the start with the same tool-call
-    id, as the real agent writes them); otherwise under its iteration. Parent links to
-    missing events, to later events or in cycles therefore cannot break the tree.
-    """
-    open_calls: dict[str, TreeNode] = {}
-    by_id: dict[str, TreeNode] = {}
-    iterations: dict[int, TreeNode] = {}
+def build_tree(table: EventTable, stats: dict[int, IterationStats],
+               rows: Collection[int] | None = None, max_depth: int = 1_000_000) -> Tree:
+    """The tree of the given rows (all events when None; pass rows closed under parents, see
+    `select.with_ancestors`). Nesting deeper than `max_depth` is flattened under the last level."""
+    names, kinds, iterations = table.kind_names, table.kinds, table.iterations
+    parents, durations = table.parents, table.display_durations
+    error_codes = {c for c, n in enumerate(names) if n in ERROR_KINDS}
+    spend = dict(zip(table.llm.rows, zip(table.llm.tokens, table.llm.cost, strict=True),
+                     strict=True))
+    spend.update(table.task_spend)
+    lane_of = Lanes(table)
+    nodes: dict[int, TreeNode] = {}
+    depth: dict[int, int] = {}
+    groups: dict[int, TreeNode] = {}
     ungrouped: list[TreeNode] = []
-    starts: dict[int, float] = {}
-    lanes: dict[int, str] = {}
-    size = 0
-    for event in session.events:
-        parent = by_id.get(event.parent_id) if event.parent_id else None
-        if parent is None and event.call_id is not None and event.kind != "tool_start":
-            parent = open_calls.pop(event.call_id, None)
-        lane = event.agent_id or (parent.lane if parent is not None else MAIN_LANE)
-        if lane != MAIN_LANE:
-            lanes[event.line] = lane
-        node = TreeNode(f"event-{event.line}", event.kind, event.iteration, event,
-                        event.display_duration_ms, lane)
-        by_id.setdefault(event.event_id, node)
-        if event.kind == "tool_start" and event.call_id is not None:
-            open_calls[event.call_id] = node
-        group = None
-        if event.iteration is not None:
-            group = iterations.get(event.iteration)
+    selected = range(len(table)) if rows is None else sorted(rows)
+    for row in selected:
+        number = iterations[row]
+        iteration = None if number == NO_ITERATION else number
+        ms = durations[row]
+        tokens, cost = spend.get(row, (0, 0.0))
+        node = TreeNode(row, iteration, names[kinds[row]], lane_of(row),
+                        None if math.isnan(ms) else ms, tokens, cost,
+                        1 if kinds[row] in error_codes else 0)
+        nodes[row] = node
+        parent = parents[row]
+        holder = nodes.get(parent) if parent != NO_ROW else None
+        if holder is not None:
+            level = depth[parent] + 1
+            while level > max_depth:  # too deep: hang it on an ancestor at the last level
+                parent = parents[parent]
+                holder = nodes[parent]
+                level = depth[parent] + 1
+            depth[row] = level
+            holder.children.append(node)
+            continue
+        depth[row] = 1
+        if iteration is not None:
+            group = groups.get(iteration)
             if group is None:
-                size += 1
-                group = iterations[event.iteration] = TreeNode(
-                    f"iter-{event.iteration}", "iteration",
-                    event.iteration)
-            # Iterations count LLM spend only, like Attocode's token flow.
-            _account(group, event, usage=event.kind == "llm_response")
-            if event.kind == "iteration_start":
-                starts[event.iteration] = event.timestamp
-            elif event.kind == "iteration_end":
-                if event.duration_ms is not None:
-                    group.duration_ms = event.duration_ms
-                elif event.iteration in starts:
-                    group.duration_ms = (event.timestamp - starts[event.iteration]) * 1000.0
-        if parent is not None:
-            parent.children.append(node)
-        elif group is not None:
+                group = groups[iteration] = _iteration_node(iteration, stats.get(iteration))
             group.children.append(node)
         else:
             ungrouped.append(node)
-        _account(node, event)
-        size += 1
-    return Tree([iterations[i] for i in sorted(iterations)] + ungrouped, size, lanes)
+    roots = [groups[i] for i in sorted(groups)] + ungrouped
+    return Tree(roots, len(nodes) + len(groups), len(table) + len(stats), frozenset(groups))
 
 
-def _account(node: TreeNode, event: TraceEvent, usage: bool = True) -> None:
-    if usage and event.usage is not None:
-        node.tokens += event.usage.tokens
-        node.cost += event.usage.cost
-    if event.kind in ERROR_KINDS:  # the summary's definition of an error
-        node.failures += 1
+def _iteration_node(iteration: int, stats: IterationStats | None) -> TreeNode:
+    if stats is None:
+        return TreeNode(-1, iteration, "iteration")
+    return TreeNode(-1, iteration, "iteration", MAIN_LANE, stats.duration_ms, stats.tokens,
+                    stats.cost, stats.errors)

@@ -1,17 +1,17 @@
-"""Plotly figure specs (plain dicts) from the view model.
+"""Plotly figure specs (plain dicts) for the sections.
 
-Plotly renders a little HTML in labels and hover text, so every string that may come
-from a trace goes through `_text` (HTML-escaped) before plotly sees it. Colours are
-chosen to read in both themes; the page script sets fonts and grid colours per theme.
+Plotly renders a little HTML in labels and hover text, so every string that may come from a
+trace goes through `_text` (HTML-escaped) before plotly sees it. Colours read in both themes;
+the page script sets fonts and grid colours per theme.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from attoreport.report.view import OverviewRow, SessionView
+from attoreport.analysis.series import CacheSeries, TokenSeries
 
 Figure = dict[str, Any]
 
@@ -34,12 +34,35 @@ PALETTE = {
     "swarm": "#76b7b2",
     "compaction": "#edc948",
     "error": "#e15759",
+    "tokens": "#4e79a7",
+    "score": "#59a14f",
 }
 
 #: Drawn in this order: long spans first (faint), the calls inside them on top.
 GROUP_NAMES = {"iteration": "Iteration", "subagent": "Subagent run", "swarm": "Swarm task",
-               "compaction": "Compaction", "llm": "LLM call", "tool": "Tool call"}
+               "compaction": "Compaction", "llm": "Model call", "tool": "Tool call"}
 FAINT_GROUPS = {"iteration": 1.0, "subagent": 0.45, "swarm": 0.6}
+#: A bar is drawn at least this share of the timeline wide, so short calls stay visible.
+MIN_BAR_SHARE = 0.002
+TOKEN_SERIES = (("input", "Input"), ("output", "Output"), ("cache_read", "Cache read"),
+                ("cache_write", "Cache write"))
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    lane: str
+    start: float
+    seconds: float
+    group: str
+    label: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    lane: str
+    at: float
+    label: str
 
 
 def _text(value: str) -> str:
@@ -47,7 +70,7 @@ def _text(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def _base_layout(**extra: Any) -> dict[str, Any]:
+def _layout(**extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "margin": {"l": 60, "r": 60, "t": 40, "b": 50},
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -60,68 +83,64 @@ def _base_layout(**extra: Any) -> dict[str, Any]:
     return layout
 
 
-def session_charts(view: SessionView) -> dict[str, Figure]:
-    """Chart id suffix -> figure, for one session."""
-    charts = {"efficiency": efficiency_chart(view)}
-    if view.series.flow_iterations:
-        charts["token-flow"] = token_flow_chart(view)
-    if view.series.cache_calls:
-        charts["cache"] = cache_chart(view)
-    if view.bars or view.markers:
-        charts["timeline"] = timeline_chart(view)
-    return charts
+def money_format(largest: float) -> str:
+    """A d3 tick format that tells small amounts apart ($0.004, $0.012, not $0.01 twice)."""
+    if largest < 0.01:
+        return ",.4~f"
+    if largest < 1:
+        return ",.3~f"
+    return ",.2f"
 
 
-def efficiency_chart(view: SessionView) -> Figure:
-    names = [_text(name) for name, _, _ in view.component_series]
-    earned = [points for _, points, _ in view.component_series]
-    missing = [max(weight - points, 0.0) for _, points, weight in view.component_series]
+def efficiency_chart(names: list[str], points: list[float], weights: list[float]) -> Figure:
+    labels = [_text(n) for n in names]
+    missing = [max(w - p, 0.0) for p, w in zip(points, weights, strict=True)]
     return {
         "data": [
-            {"type": "bar", "orientation": "h", "y": names, "x": earned, "name": "Points earned",
+            {"type": "bar", "orientation": "h", "y": labels, "x": points, "name": "Points earned",
              "marker": {"color": PALETTE["earned"]},
              "hovertemplate": "%{y}: %{x:.1f} points<extra></extra>"},
-            {"type": "bar", "orientation": "h", "y": names, "x": missing, "name": "Points missed",
-             "marker": {"color": PALETTE["missing"]},
+            {"type": "bar", "orientation": "h", "y": labels, "x": missing,
+             "name": "Points missed", "marker": {"color": PALETTE["missing"]},
              "hovertemplate": "%{y}: %{x:.1f} points missed<extra></extra>"},
         ],
-        "layout": _base_layout(barmode="stack", height=260,
-                               margin={"l": 170, "r": 20, "t": 40, "b": 40},
-                               xaxis={"title": {"text": "points"}, "range": [0, 30]},
-                               yaxis={"autorange": "reversed"}),
+        "layout": _layout(barmode="stack", height=260,
+                          margin={"l": 170, "r": 20, "t": 40, "b": 40},
+                          xaxis={"title": {"text": "points"}, "range": [0, 30]},
+                          yaxis={"autorange": "reversed"}),
     }
 
 
-def token_flow_chart(view: SessionView) -> Figure:
-    x = view.series.flow_iterations
-    series = view.series.flow_series
-    if view.has_breakdown:
+def token_flow_chart(series: TokenSeries, has_breakdown: bool) -> Figure:
+    x = series.iterations
+    values = {"input": series.input, "output": series.output, "cache_read": series.cache_read,
+              "cache_write": series.cache_write}
+    if has_breakdown:
         data: list[dict[str, Any]] = [
-            {"type": "bar", "x": x, "y": series[key], "name": label,
+            {"type": "bar", "x": x, "y": values[key], "name": label,
              "marker": {"color": PALETTE[key]},
              "hovertemplate": f"Iteration %{{x}}: %{{y:,}} {label.lower()} tokens<extra></extra>"}
-            for key, label in (("input", "Input"), ("output", "Output"),
-                               ("cache_read", "Cache read"), ("cache_write", "Cache write"))
+            for key, label in TOKEN_SERIES
         ]
     else:
-        data = [{"type": "bar", "x": x, "y": series["total"], "name": "Total tokens",
+        data = [{"type": "bar", "x": x, "y": series.total, "name": "Total tokens",
                  "marker": {"color": PALETTE["total"]},
                  "hovertemplate": "Iteration %{x}: %{y:,} tokens<extra></extra>"}]
     data.append({"type": "scatter", "mode": "lines+markers", "x": x,
-                 "y": series["cumulative_cost"], "name": "Cost so far ($)", "yaxis": "y2",
+                 "y": series.cumulative_cost, "name": "Cost so far ($)", "yaxis": "y2",
                  "line": {"color": PALETTE["cost"]},
                  "hovertemplate": "Iteration %{x}: $%{y:.4f} so far<extra></extra>"})
-    layout: dict[str, Any] = _base_layout(
+    largest = max(series.cumulative_cost, default=0.0)
+    layout: dict[str, Any] = _layout(
         barmode="stack", height=460,
         xaxis={"title": {"text": "iteration"}, "anchor": "y3"},
         yaxis={"title": {"text": "tokens"}, "domain": [0.34, 1.0]},
         yaxis2={"title": {"text": "cost so far"}, "overlaying": "y", "side": "right",
                 "rangemode": "tozero", "showgrid": False, "tickmode": "auto",
-                "tickprefix": "$", "tickformat": ",.2~f"},
+                "tickprefix": "$", "tickformat": money_format(largest)},
     )
-    hit = view.series.cache_series["flow_hit_rate"]
-    if view.has_breakdown and any(h is not None for h in hit):
-        data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": hit,
+    if has_breakdown and any(h is not None for h in series.hit_rate):
+        data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": series.hit_rate,
                      "name": "Cache hit rate", "yaxis": "y3", "connectgaps": False,
                      "line": {"color": PALETTE["hit"]},
                      "hovertemplate": "Iteration %{x}: %{y:.1%} from cache<extra></extra>"})
@@ -134,24 +153,23 @@ def token_flow_chart(view: SessionView) -> Figure:
     return {"data": data, "layout": layout}
 
 
-def cache_chart(view: SessionView) -> Figure:
-    series = view.series.cache_series
-    calls = view.series.cache_calls
+def cache_chart(series: CacheSeries) -> Figure:
+    calls = series.calls
     return {
         "data": [
-            {"type": "scatter", "mode": "markers", "x": calls, "y": series["hit_rate"],
+            {"type": "scatter", "mode": "markers", "x": calls, "y": series.hit_rate,
              "name": "Hit rate of the call", "marker": {"color": PALETTE["hit"], "size": 7},
              "hovertemplate": "Call %{x}: %{y:.1%} from cache<extra></extra>"},
-            {"type": "scatter", "mode": "lines", "x": calls, "y": series["moving_average"],
+            {"type": "scatter", "mode": "lines", "x": calls, "y": series.moving_average,
              "name": "Moving average (last 50)", "line": {"color": PALETTE["average"]},
              "hovertemplate": "Call %{x}: average %{y:.1%}<extra></extra>"},
-            {"type": "scatter", "mode": "lines", "x": calls, "y": series["boundary"],
+            {"type": "scatter", "mode": "lines", "x": calls, "y": series.boundary,
              "name": "Cached prefix estimate (tokens)", "yaxis": "y2",
              "line": {"color": PALETTE["boundary"], "dash": "dot"},
              "hovertemplate": "Call %{x}: ~%{y:,} cached tokens<extra></extra>"},
         ],
-        "layout": _base_layout(
-            xaxis={"title": {"text": "LLM call"}},
+        "layout": _layout(
+            xaxis={"title": {"text": "model call"}},
             yaxis={"title": {"text": "cache hit rate"}, "range": [0, 1.05], "tickformat": ".0%"},
             yaxis2={"title": {"text": "cached prefix (tokens)"}, "overlaying": "y",
                     "side": "right", "rangemode": "tozero", "showgrid": False,
@@ -160,73 +178,79 @@ def cache_chart(view: SessionView) -> Figure:
     }
 
 
-def timeline_chart(view: SessionView) -> Figure:
-    lanes = [_text(lane) for lane in view.lanes]
+def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
+                   length: float) -> Figure:
+    """Lanes are placed by number (each name appears once, in the axis); failed bars of every
+    kind form one red "Failed" series, so each legend swatch has one colour."""
+    position = {lane: i for i, lane in enumerate(lanes)}
+    floor = max(length, 1e-9) * MIN_BAR_SHARE
     data: list[dict[str, Any]] = []
-    for group, name in GROUP_NAMES.items():
-        bars = [b for b in view.bars if b.group == group]
-        if not bars:
-            continue
+
+    def series(name: str, chosen: list[Bar], color: str, opacity: float) -> None:
+        if not chosen:
+            return
         data.append({
             "type": "bar", "orientation": "h", "name": name,
-            "y": [_text(b.lane_label) for b in bars], "x": [b.seconds for b in bars],
-            "base": [b.start for b in bars],
-            "text": [_text(b.label) for b in bars],
-            "marker": {"color": [PALETTE["error"] if b.failed else PALETTE[group]
-                                 for b in bars],
-                       "line": {"width": 1, "color": "rgba(255,255,255,0.8)"}},
-            "textposition": "none", "opacity": FAINT_GROUPS.get(group, 1.0),
-            "hovertemplate": "%{text}<br>from %{base:.1f} s, %{x:.2f} s<extra></extra>",
+            "y": [position[b.lane] for b in chosen],
+            "x": [max(b.seconds, floor) for b in chosen],
+            "base": [b.start for b in chosen],
+            "customdata": [b.seconds for b in chosen],
+            "text": [_text(b.label) for b in chosen],
+            "marker": {"color": color, "line": {"width": 1, "color": "rgba(255,255,255,0.8)"}},
+            "textposition": "none", "opacity": opacity,
+            "hovertemplate": "%{text}<br>from %{base:.1f} s, took %{customdata:.2f} s"
+                             "<extra></extra>",
         })
-    if any(b.failed for b in view.bars):  # a legend entry for the red bars
-        data.append({"type": "bar", "orientation": "h", "name": "Failed", "x": [None],
-                     "y": [lanes[0]] if lanes else [None],
-                     "marker": {"color": PALETTE["error"]}, "hoverinfo": "skip"})
-    if view.markers:
+
+    for group, name in GROUP_NAMES.items():
+        series(name, [b for b in bars if b.group == group and not b.failed], PALETTE[group],
+               FAINT_GROUPS.get(group, 1.0))
+    series("Failed", [b for b in bars if b.failed], PALETTE["error"], 1.0)
+    if marks:
         data.append({
             "type": "scatter", "mode": "markers", "name": "Error",
-            "y": [_text(m.lane) for m in view.markers], "x": [m.at for m in view.markers],
-            "text": [_text(m.label) for m in view.markers],
+            "y": [position[m.lane] for m in marks], "x": [m.at for m in marks],
+            "text": [_text(m.label) for m in marks],
             "marker": {"symbol": "x", "size": 11, "color": PALETTE["error"]},
             "hovertemplate": "%{text}<br>at %{x:.1f} s<extra></extra>",
         })
     return {
         "data": data,
-        "layout": _base_layout(
-            barmode="overlay", height=max(220, 70 * len(lanes) + 120),
-            margin={"l": 140, "r": 20, "t": 40, "b": 50},
-            xaxis={"title": {"text": "seconds since the session started"}, "rangemode": "tozero"},
-            yaxis={"type": "category", "categoryorder": "array", "categoryarray": lanes,
-                   "autorange": "reversed"},
+        "layout": _layout(
+            barmode="overlay", height=max(220, 46 * len(lanes) + 140),
+            margin={"l": 20, "r": 20, "t": 40, "b": 50},
+            xaxis={"title": {"text": "seconds since the first event"}, "rangemode": "tozero"},
+            yaxis={"tickmode": "array", "tickvals": list(range(len(lanes))),
+                   "ticktext": [_text(lane) for lane in lanes], "autorange": "reversed",
+                   "automargin": True, "range": [len(lanes) - 0.5, -0.5]},
         ),
     }
 
 
-def overview_chart(rows: Sequence[OverviewRow]) -> Figure:
-    # Sessions are placed by position (two traces may share a session id), named by ticks.
-    slots = list(range(len(rows)))
-    names = [_text(r.session_id if len(r.session_id) <= 28 else r.session_id[:27] + "…")
-             for r in rows]
-    axis = {"tickmode": "array", "tickvals": slots, "ticktext": names, "tickangle": -30,
-            "automargin": True}
-
-    def bars(values: list[float], name: str, color: str, n: str, hover: str) -> dict[str, Any]:
-        return {"type": "bar", "x": slots, "y": values, "name": name, "customdata": names,
-                "marker": {"color": PALETTE[color]}, "xaxis": f"x{n}", "yaxis": f"y{n}",
-                "hovertemplate": "%{customdata}: " + hover + "<extra></extra>"}
-
+def overview_bars(names: list[str], values: list[float], kind: str, more: int,
+                  title: str) -> Figure:
+    """One horizontal bar per session (names on the axis, readable at any count)."""
+    labels = [_text(n if len(n) <= 40 else n[:39] + "…") for n in names]
+    slots = list(range(len(names)))
+    hover = {"cost": "$%{x:.4f}", "tokens": "%{x:,} tokens", "score": "%{x:.1f} / 100"}[kind]
+    axis: dict[str, Any] = {"rangemode": "tozero"}
+    if kind == "cost":
+        axis.update(tickprefix="$", tickformat=money_format(max(values, default=0.0)))
+    elif kind == "tokens":
+        axis.update(tickformat="~s")
+    else:
+        axis.update(range=[0, 100])
+    suffix = f" (and {more:,} more)" if more else ""
     return {
-        "data": [
-            bars([r.cost_value for r in rows], "Cost ($)", "cost", "", "$%{y:.4f}"),
-            bars([float(r.tokens_value) for r in rows], "Tokens", "total", "2", "%{y:,} tokens"),
-            bars([r.score_value for r in rows], "Efficiency score", "hit", "3", "%{y:.1f} / 100"),
-        ],
-        "layout": _base_layout(
-            height=400, showlegend=False, margin={"l": 90, "r": 20, "t": 40, "b": 40},
-            grid={"rows": 1, "columns": 3, "pattern": "independent"},
-            xaxis=axis, xaxis2=axis, xaxis3=axis,
-            yaxis={"title": {"text": "cost"}, "rangemode": "tozero", "tickprefix": "$"},
-            yaxis2={"title": {"text": "tokens"}, "rangemode": "tozero", "tickformat": "~s"},
-            yaxis3={"title": {"text": "score"}, "range": [0, 100]},
+        "data": [{"type": "bar", "orientation": "h", "y": slots, "x": values,
+                  "customdata": labels, "marker": {"color": PALETTE[kind]},
+                  "hovertemplate": "%{customdata}: " + hover + "<extra></extra>"}],
+        "layout": _layout(
+            height=max(200, 24 * len(names) + 90), showlegend=False,
+            title={"text": _text(title + suffix), "x": 0, "font": {"size": 14}},
+            margin={"l": 20, "r": 20, "t": 40, "b": 40},
+            xaxis=axis,
+            yaxis={"tickmode": "array", "tickvals": slots, "ticktext": labels,
+                   "autorange": "reversed", "automargin": True},
         ),
     }

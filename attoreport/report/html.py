@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,8 @@ from markupsafe import Markup
 
 from attoreport import gcpause
 from attoreport.analysis import Analysis
-from attoreport.report import charts
-from attoreport.report.swarm import swarm_charts
-from attoreport.report.view import ReportView, build_report
+from attoreport.limits import DEFAULT_LIMITS, Limits
+from attoreport.report.page import ReportView, build_report
 from attoreport.swarm.results import SwarmAnalysis
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
@@ -29,31 +30,24 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 @gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                swarms: Sequence[SwarmAnalysis] = ()) -> str:
+                limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = ()) -> str:
     """The report for these analyses (and swarm runs), as one HTML document with
     everything inlined."""
-    view = build_report(analyses, version=version, title=title, swarms=swarms)
+    view = build_report(analyses, version=version, title=title, limits=limits, swarms=swarms)
     return render_view(view)
 
 
 def render_view(view: ReportView) -> str:
-    figures: dict[str, Any] = {}
-    for session in view.sessions:
-        for name, figure in charts.session_charts(session).items():
-            figures[f"{session.anchor}-{name}"] = figure
-    if view.overview:
-        figures["overview"] = charts.overview_chart(view.overview)
-    for swarm in view.swarms:
-        figures.update(swarm_charts(swarm))
+    """The HTML of a built view model."""
+    figures = {chart.dom_id: chart.figure for chart in view.charts}
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=view,
         nonce=secrets.token_urlsafe(18),
         css=Markup(_asset("report.css")),
         js=Markup(_asset("report.js")),
-        plotly_gz=_plotly_gzip_base64(),
+        plotly_gz=plotly_gzip_base64(),
         chart_json=Markup(script_json(figures)),
-        chart_ids=set(figures),
     )
 
 
@@ -127,11 +121,45 @@ def _asset(name: str) -> str:
 
 
 @cache
-def _plotly_gzip_base64() -> str:
+def plotly_gzip_base64() -> str:
     """plotly.min.js from the plotly package, gzip-compressed and base64-encoded.
 
-    The plain bundle is 4.8 MB; compressed it keeps a report under 2.5 MB. The page
-    unpacks it with the browser's DecompressionStream.
+    The plain bundle is 4.8 MB; compressed it keeps a report near 2 MB. The page unpacks it
+    with the browser's DecompressionStream. Compressing takes a noticeable fraction of a
+    second, so the result is kept in the user's cache folder, one file per plotly version.
     """
-    bundle = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
-    return base64.b64encode(gzip.compress(bundle, compresslevel=9, mtime=0)).decode("ascii")
+    bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
+    cached = _cache_dir() / f"plotly-{_plotly_version()}.min.js.gz.b64"
+    try:
+        text = cached.read_text(encoding="ascii")
+        if text:
+            return text
+    except OSError:
+        pass
+    text = base64.b64encode(gzip.compress(bundle.read_bytes(), compresslevel=9,
+                                          mtime=0)).decode("ascii")
+    _store(cached, text)
+    return text
+
+
+def _plotly_version() -> str:
+    try:
+        return version("plotly")
+    except PackageNotFoundError:  # pragma: no cover - plotly is a dependency
+        return "unknown"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "attoreport"
+
+
+def _store(path: Path, text: str) -> None:
+    """Write the cache file atomically; a cache that cannot be written is simply skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temp.write_text(text, encoding="ascii")
+        os.replace(temp, path)
+    except OSError:
+        pass

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from attoreport.report import format as fmt
+from attoreport.report.common import Chart
 from attoreport.swarm.layout import GraphLayout, layout_graph
 from attoreport.swarm.results import (
     Attempt,
@@ -383,9 +384,12 @@ class SwarmView:
     diagnostics: list[DiagnosticRow]
     notes: list[str] = field(default_factory=list)
 
+    #: The timeline (a plotly figure), or None when the run records no times.
+    chart: Chart | None = None
+
     @property
-    def chart_id(self) -> str:
-        return f"{self.anchor}-timeline"
+    def charts(self) -> list[Chart]:
+        return [self.chart] if self.chart is not None else []
 
 
 def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
@@ -397,7 +401,7 @@ def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
     rows = [_task_row(t, hrefs[t.task_id], working_dir, calls_recorded) for t in analysis.tasks]
     lanes, bars, marks = _timeline(analysis, origin)
     log = analysis.coordinator_log
-    return SwarmView(
+    view = SwarmView(
         anchor=anchor,
         heading=_heading(analysis),
         run_id=analysis.run_id,
@@ -444,6 +448,11 @@ def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
                      for d in analysis.diagnostics],
         notes=_notes(analysis),
     )
+    if view.bars or view.marks:
+        view.chart = Chart(f"{anchor}-timeline-chart", timeline_figure(view),
+                           "Timeline of the swarm's attempts per task, with the coordinator's "
+                           "decisions, batches and retries as markers")
+    return view
 
 
 # ---------------------------------------------------------------------------
@@ -962,9 +971,7 @@ def _mark_label(mark: Mark) -> str:
 
 def swarm_charts(view: SwarmView) -> dict[str, dict[str, Any]]:
     """Chart id -> plotly figure (a plain dict) for one swarm view."""
-    if not view.bars and not view.marks:
-        return {}
-    return {view.chart_id: timeline_figure(view)}
+    return {chart.dom_id: chart.figure for chart in view.charts}
 
 
 def _chart_text(value: str) -> str:
@@ -1097,7 +1104,7 @@ def _task_document(task: TaskAnalysis, calls_recorded: bool) -> dict[str, Any]:
     }
 
 
-_MD_SPECIAL = "\\|`*_[]<>#"
+_MD_SPECIAL = "\\|`*_[]<>#~"
 
 
 def markdown_cell(text: str, limit: int = 120) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from attoreport.model import Diagnostic
+from attoreport.textsafe import clean
 
 #: A longer line is skipped and reported (attoswarm's lines are a few KB at most).
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -159,7 +160,8 @@ class TextFile:
 def read_text(path: Path, source: str, notes: FileNotes, limit: int = MAX_TEXT_BYTES,
               tail: bool = False) -> TextFile | None:
     """The first (or, with `tail`, the last) `limit` bytes of a text file, decoded with
-    replacement characters; None (with a diagnostic) when unreadable."""
+    replacement characters and cleaned for showing; None (with a diagnostic) when
+    unreadable."""
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, 2)
@@ -174,7 +176,7 @@ def read_text(path: Path, source: str, notes: FileNotes, limit: int = MAX_TEXT_B
     truncated = size > len(data)
     if tail and truncated:  # start at a whole line
         data = data.split(b"\n", 1)[1] if b"\n" in data else data
-    text = data.decode("utf-8", "replace")
+    text = clean(data.decode("utf-8", "replace"))
     return TextFile(text=text, lines=text.count("\n"), truncated=truncated)
 
 

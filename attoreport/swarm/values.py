@@ -1,8 +1,10 @@
 """Coerce untrusted JSON values into the types the swarm model holds.
 
 Each helper returns the field's empty value (or None for numbers: "not recorded") when the
-value has the wrong type, and bounds every string, so nothing later can crash on a run
-folder or be flooded by one.
+value has the wrong type, bounds every string, and makes it honest to show
+(`attoreport.textsafe.clean`: no lone surrogates, invisible bidi tricks shown, control
+characters escaped), so nothing later can crash on a run folder, be flooded by one, or show
+text that reads differently from what it is.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from typing import Any
+
+from attoreport.textsafe import clean
 
 #: Bounds for strings from run folders (characters).
 ID_CHARS = 200
@@ -28,10 +32,15 @@ def bounded(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def safe_text(value: str, limit: int) -> str:
+    """A string from a run folder: bounded, then cleaned for showing."""
+    return clean(bounded(value, limit))
+
+
 def text(value: Any, limit: int = TEXT_CHARS) -> str:
-    """A string value, bounded; numbers as their text; anything else ''."""
+    """A string value, bounded and cleaned; numbers as their text; anything else ''."""
     if isinstance(value, str):
-        return bounded(value, limit)
+        return safe_text(value, limit)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return bounded(str(value), limit)
     return ""

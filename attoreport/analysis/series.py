@@ -1,0 +1,83 @@
+"""Chart series, binned when long: tokens summed, rates averaged, running totals sampled."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from attoreport.analysis.cache import CacheCall
+from attoreport.analysis.tokens import TokenFlowPoint
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSeries:
+    """Per iteration (or per bin of iterations): x is the bin's last iteration."""
+
+    iterations: list[float]
+    input: list[float]
+    output: list[float]
+    cache_read: list[float]
+    cache_write: list[float]
+    total: list[float]
+    cumulative_cost: list[float]
+    #: cache read ÷ (input + cache read) of the bin; None without input.
+    hit_rate: list[float | None]
+    binned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSeries:
+    """Per LLM call (or per bin of calls): x is the bin's last call."""
+
+    calls: list[float]
+    hit_rate: list[float | None]
+    moving_average: list[float | None]
+    boundary: list[float]
+    binned: bool
+
+
+def bins(n: int, max_points: int) -> list[tuple[int, int]]:
+    """[start, end) index ranges that cut n points into at most `max_points` bins."""
+    size = max(1, math.ceil(n / max(1, max_points)))
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def rate(cache_read: float, uncached: float) -> float | None:
+    total = cache_read + uncached
+    return cache_read / total if total else None
+
+
+def token_series(flow: list[TokenFlowPoint], max_points: int) -> TokenSeries:
+    ranges = bins(len(flow), max_points)
+    sums: dict[str, list[float]] = {k: [] for k in ("input", "output", "cache_read",
+                                                   "cache_write", "total")}
+    for a, b in ranges:
+        part = flow[a:b]
+        sums["input"].append(float(sum(p.input_tokens for p in part)))
+        sums["output"].append(float(sum(p.output_tokens for p in part)))
+        sums["cache_read"].append(float(sum(p.cache_read_tokens for p in part)))
+        sums["cache_write"].append(float(sum(p.cache_write_tokens for p in part)))
+        sums["total"].append(float(sum(p.total_tokens for p in part)))
+    return TokenSeries(
+        iterations=[float(flow[b - 1].iteration) for _, b in ranges],
+        cumulative_cost=[flow[b - 1].cumulative_cost for _, b in ranges],
+        hit_rate=[rate(r, i) for r, i in zip(sums["cache_read"], sums["input"], strict=True)],
+        binned=len(ranges) < len(flow),
+        **sums,
+    )
+
+
+def cache_series(calls: list[CacheCall], max_points: int) -> CacheSeries:
+    ranges = bins(len(calls), max_points)
+
+    def mean(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return sum(present) / len(present) if present else None
+
+    return CacheSeries(
+        calls=[float(calls[b - 1].index) for _, b in ranges],
+        hit_rate=[mean([c.hit_rate for c in calls[a:b]]) for a, b in ranges],
+        moving_average=[calls[b - 1].moving_average for _, b in ranges],
+        boundary=[float(calls[b - 1].boundary) for _, b in ranges],
+        binned=len(ranges) < len(calls),
+    )

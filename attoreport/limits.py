@@ -1,0 +1,53 @@
+"""How much of a trace the outputs show: one place, passed down, never module globals.
+
+Every number here bounds what a report, JSON or Markdown file can contain, so no input can
+push an output past its budget; the summary figures always cover the whole trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what the outputs show. The defaults keep a report under a few megabytes."""
+
+    #: Rows of the event log (errors, issue events, slowest calls, first and last events).
+    event_rows: int = 3000
+    #: Nodes of the iteration tree.
+    tree_nodes: int = 3000
+    #: Nesting depth of the tree; deeper events are listed flat under the last level.
+    tree_depth: int = 24
+    #: Bars and markers of the timeline.
+    bars: int = 3000
+    #: Rows of the per-iteration and per-call tables.
+    table_rows: int = 1000
+    #: Tools listed in the tools table.
+    tool_rows: int = 200
+    #: Points of a chart series; longer series are binned.
+    chart_points: int = 1500
+    #: Sessions with a section of their own; the overview lists all of them.
+    session_sections: int = 50
+    #: Sessions drawn in the overview charts (the most expensive first).
+    overview_bars: int = 30
+    #: Overview table rows rendered (the table says how many more there are).
+    overview_rows: int = 2000
+    #: Issue groups (category and subject) listed per session.
+    issue_groups: int = 60
+    #: Instances shown per issue group (the worst first); the rest are counted.
+    issue_instances: int = 5
+    #: Diagnostics listed one by one; the rest are grouped by kind with counts.
+    diagnostics: int = 200
+    #: Characters of a name (tool, agent, kind, session id, file) where it is shown.
+    name_chars: int = 80
+    #: Characters of a one-line label, argument or excerpt.
+    label_chars: int = 240
+    #: Characters of an event's data preview and of the goal.
+    detail_chars: int = 2000
+    goal_chars: int = 20_000
+    #: Characters of the Markdown output (a GitHub comment holds 65,536).
+    markdown_chars: int = 65_000
+
+
+DEFAULT_LIMITS = Limits()

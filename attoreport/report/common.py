@@ -1,0 +1,83 @@
+"""What every section of the report shares: the per-session context, charts, links, words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from attoreport.analysis import Analysis
+from attoreport.analysis.detectors import SEVERITIES
+from attoreport.analysis.insights import Insights
+from attoreport.limits import Limits
+from attoreport.model import EventDetail
+from attoreport.report import format as fmt
+from attoreport.textsafe import shown
+
+Figure = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A plotly figure and the DOM id of the element it is drawn into (decided here, once)."""
+
+    dom_id: str
+    figure: Figure
+    #: Said to screen readers and shown when scripts are off.
+    description: str
+
+
+@dataclass(slots=True)
+class Context:
+    """One session's inputs to its sections, and the iteration links they hand out."""
+
+    anchor: str
+    analysis: Analysis
+    insights: Insights
+    limits: Limits
+    #: Label, preview, main argument and excerpt of every event row the report shows.
+    details: dict[int, EventDetail]
+    #: Iterations some section links to; the tree gives each an anchor.
+    linked: set[int] = field(default_factory=set)
+
+    def iteration_link(self, iteration: int | None) -> str:
+        """The fragment of an iteration's node (`s1-iter-12`), registered so it resolves."""
+        if iteration is None:
+            return ""
+        self.linked.add(iteration)
+        return f"{self.anchor}-iter-{iteration}"
+
+    def chart_id(self, name: str) -> str:
+        return f"{self.anchor}-{name}-chart"
+
+    def name(self, value: object) -> str:
+        """A name from the trace (tool, agent, kind, id) as shown: bounded, one line."""
+        return shown(value, self.limits.name_chars)
+
+    def label(self, value: object) -> str:
+        """A one-line text from the trace (a label, an argument), bounded."""
+        return shown(value, self.limits.label_chars)
+
+    def text(self, value: object) -> str:
+        """A longer text from the trace (a description, a preview), bounded."""
+        return shown(value, self.limits.detail_chars, one_line=False)
+
+    def detail(self, row: int) -> EventDetail:
+        found = self.details.get(row)
+        return found if found is not None else EventDetail(self.analysis.session.table.kind(row),
+                                                           "")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 tool call', '12 tool calls', with thousands separators."""
+    return f"{fmt.count(n)} {word if n == 1 else (many or word + 's')}"
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def showing(shown_count: int, total: int, what: str) -> str:
+    """'' when everything is shown, else 'Showing 3,000 of 1,000,000 events: …' start."""
+    if shown_count >= total:
+        return ""
+    return f"Showing {fmt.count(shown_count)} of {fmt.count(total)} {what}"

@@ -1,0 +1,267 @@
+"""The section views: what the report says, worded and formatted for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from attoreport import analyse, load
+from attoreport.limits import Limits
+from attoreport.report import format as fmt
+from attoreport.report.charts import TOKEN_SERIES
+from attoreport.report.page import build_report, session_view
+from attoreport.report.timeline import EventRow, Gap
+from tests.conftest import FIXTURES, event, write_trace
+
+COLLECTOR = FIXTURES / "collector"
+
+
+def view_of(trace: Path, limits: Limits | None = None):
+    [session] = load([str(trace)])
+    return session_view(analyse(session), "s1", limits or Limits())
+
+
+def stat(view, label: str):
+    return next(s for s in view.summary.stats if s.label == label)
+
+
+def test_formatting() -> None:
+    assert fmt.duration_s(0.25) == "250 ms"
+    assert fmt.duration_s(12.34) == "12.3 s"
+    assert fmt.duration_s(252) == "4 min 12 s"
+    assert fmt.duration_s(7500) == "2 h 5 min"
+    assert fmt.cost(0.13569) == "$0.1357" and fmt.cost(12.5) == "$12.50" and fmt.cost(0) == "$0"
+    assert fmt.tokens(950) == "950" and fmt.tokens(12_345) == "12k" and fmt.tokens(4_500_000) == "4.5M"
+    assert fmt.percent(0.9750035) == "97.5%" and fmt.percent(None) == "–"
+    assert fmt.offset(252.5) == "+4:12.5"
+
+
+def test_outcomes_in_plain_words() -> None:
+    def word(path: Path) -> str:
+        return view_of(path).summary.outcome.word
+
+    assert word(COLLECTOR / "collector-clean-feature.jsonl") == "Completed"
+    assert word(COLLECTOR / "collector-crashed-open-session.jsonl") == "Did not finish"
+    assert word(COLLECTOR / "collector-context-pressure.jsonl") == "Out of budget"
+    assert word(FIXTURES / "agent" / "agent-llm-auth-error.jsonl") == "Failed"
+    assert word(COLLECTOR / "collector-swarm-run.jsonl") == "Ended: partial"
+    assert word(COLLECTOR / "collector-doom-loop-tool-errors.jsonl") == "Completed with errors"
+    every_tool_failed = view_of(FIXTURES / "agent" / "agent-tool-errors.jsonl").summary.outcome
+    assert every_tool_failed.tone == "bad"
+    assert "every one of its tool calls" in every_tool_failed.sentence
+
+
+def test_score_is_labelled_as_efficiency_with_its_ceiling() -> None:
+    v = view_of(COLLECTOR / "collector-clean-feature.jsonl")
+    score = v.summary.score
+    assert (score.score, score.word, score.ceiling) == ("88.6", "very economical", "100")
+    assert "not whether it did the job" in score.caveat
+    assert [p.name for p in score.parts] == [
+        "cache_hit_rate", "error_rate", "compaction_frequency", "tool_success_rate",
+        "token_efficiency"]
+    agent = view_of(FIXTURES / "agent" / "agent-normal-task.jsonl").summary.score
+    assert agent.ceiling == "65" and "highest score it can reach is 65" in agent.caveat
+    assert agent.parts[0].measured == "not recorded"
+    failed = view_of(FIXTURES / "agent" / "agent-llm-auth-error.jsonl").summary.score
+    assert "did not end normally" in failed.caveat
+
+
+def test_score_parts_show_points_earned_not_the_weight() -> None:
+    a = analyse(load([str(COLLECTOR / "collector-doom-loop-tool-errors.jsonl")])[0])
+    v = session_view(a, "s1")
+    for part, row in zip(a.efficiency.components, v.efficiency.score.parts, strict=True):
+        assert row.points == f"{part.points:.1f}" and row.weight == f"{part.weight:g}"
+    assert any(row.points != row.weight for row in v.efficiency.score.parts)
+
+
+def test_issues_grouped_by_category_and_subject_most_severe_first() -> None:
+    v = view_of(COLLECTOR / "collector-context-pressure.jsonl")
+    groups = v.issues.groups
+    assert groups[0].category == "context_overflow"
+    spikes = next(g for g in groups if g.category == "token_spike")
+    assert spikes.count > 1 and spikes.name == "Token usage spikes"
+    assert v.summary.findings == groups[:3]
+    linked = [i for g in groups for i in g.instances if i.iteration is not None]
+    assert all(i.link == f"s1-iter-{i.iteration}" for i in linked)
+    assert all(i.involved.startswith(f"Iteration {i.iteration} used") for i in linked)
+    assert all(g.suggestion for g in groups)
+    doom = view_of(COLLECTOR / "collector-doom-loop-tool-errors.jsonl").issues.groups
+    assert {(g.category, g.subject) for g in doom} >= {("doom_loop", "bash"),
+                                                      ("long_tool", "bash")}
+
+
+def test_issue_instances_are_capped_per_group(tmp_path: Path) -> None:
+    events = [event("context_overflow", float(i), i) for i in range(1, 30)]
+    v = view_of(write_trace(tmp_path / "t.jsonl", events), Limits(issue_instances=3))
+    group = next(g for g in v.issues.groups if g.category == "context_overflow")
+    assert (group.count, len(group.instances), group.hidden) == (29, 3, 26)
+
+
+def test_tools_table_shows_the_95th_percentile(tmp_path: Path) -> None:
+    calls = [event("tool_end", float(i), 1, tool="t", args={"i": i}, duration_ms=float(ms))
+             for i, ms in enumerate(list(range(1, 40)) + [10_000])]
+    [row] = view_of(write_trace(tmp_path / "t.jsonl", calls)).tools.rows
+    assert (row.p95, row.longest) == ("38 ms", "10.0 s")
+    doom = view_of(COLLECTOR / "collector-doom-loop-tool-errors.jsonl")
+    bash = next(t for t in doom.tools.rows if t.name == "bash")
+    assert bash.failing and bash.failures == "4"
+    assert doom.summary.tools_used.startswith("bash ×")
+
+
+def test_iteration_table_columns_hold_their_own_numbers() -> None:
+    a = analyse(load([str(COLLECTOR / "collector-clean-feature.jsonl")])[0])
+    v = session_view(a, "s1")
+    flow = {p.iteration: p for p in a.tokens.token_flow}
+    assert v.tokens.rows
+    for row in v.tokens.rows:
+        p = flow[row.iteration]
+        assert row.input.value == p.input_tokens and row.output.value == p.output_tokens
+        assert row.cache_read.value == p.cache_read_tokens
+        assert row.cache_write.value == p.cache_write_tokens
+        assert row.cache_read.text == fmt.count(p.cache_read_tokens)
+        assert row.cost.value == a.tokens.cost_by_iteration[row.iteration]
+    assert v.tokens.costliest.startswith("The most expensive iteration was ")
+
+
+def test_token_chart_series_are_the_right_series() -> None:
+    a = analyse(load([str(COLLECTOR / "collector-clean-feature.jsonl")])[0])
+    v = session_view(a, "s1")
+    assert v.tokens.chart is not None
+    traces = {t["name"]: t["y"] for t in v.tokens.chart.figure["data"]}
+    flow = a.tokens.token_flow
+    expected = {"Input": [p.input_tokens for p in flow], "Output": [p.output_tokens for p in flow],
+                "Cache read": [p.cache_read_tokens for p in flow],
+                "Cache write": [p.cache_write_tokens for p in flow]}
+    assert [label for _, label in TOKEN_SERIES] == list(expected)
+    for name, values in expected.items():
+        assert traces[name] == [float(x) for x in values], name
+
+
+def test_cache_table_columns_hold_their_own_numbers() -> None:
+    a = analyse(load([str(COLLECTOR / "collector-context-pressure.jsonl")])[0])
+    v = session_view(a, "s1")
+    assert v.cache.state == "recorded"
+    for row, call in zip(v.cache.rows, a.cache.calls, strict=False):
+        assert row.input == fmt.count(call.input_tokens)
+        assert row.cache_read == fmt.count(call.cache_read_tokens)
+    assert any(r.input != r.cache_read for r in v.cache.rows)
+    agent = view_of(FIXTURES / "agent" / "agent-normal-task.jsonl")
+    assert agent.cache.state == "not recorded" and agent.cache.chart is None
+
+
+def test_event_log_is_bounded_and_says_so(tmp_path: Path) -> None:
+    events = []
+    for i in range(1, 101):
+        events += [event("iteration_start", i * 10.0, i),
+                   event("llm_response", i * 10.0 + 1, i, tokens=100 + i, cost=0.01,
+                         input_tokens=50, output_tokens=50 + i, cache_read_tokens=10)]
+    v = view_of(write_trace(tmp_path / "t.jsonl", events),
+                Limits(event_rows=40, tree_nodes=30, table_rows=20, chart_points=10))
+    rows = [r for r in v.timeline.rows if isinstance(r, EventRow)]
+    gaps = [r for r in v.timeline.rows if isinstance(r, Gap)]
+    assert len(rows) == 40 and sum(g.hidden for g in gaps) == 160
+    assert v.timeline.log_note.startswith("Showing 40 of 200 events")
+    assert len(v.tokens.rows) == 20 and v.tokens.table_note
+    assert v.tokens.chart_note
+    assert v.tree.note.startswith("Showing ")
+
+
+def test_every_iteration_link_resolves(tmp_path: Path) -> None:
+    events = []
+    for i in range(1, 81):
+        events += [event("iteration_start", i * 10.0, i),
+                   event("llm_response", i * 10.0 + 1, i, tokens=100, cost=0.01 * (i % 7))]
+    events.append(event("context_overflow", 805.0, 77))
+    v = view_of(write_trace(tmp_path / "t.jsonl", events),
+                Limits(event_rows=20, tree_nodes=10, table_rows=15))
+
+    def ids(items):
+        for item in items:
+            yield item.dom_id
+            yield from ids(item.children)
+
+    targets = set(ids(v.tree.items)) | {s.dom_id for s in v.tree.stubs}
+    links = {r.link for r in v.tokens.rows if r.link}
+    links |= {r.link for r in v.timeline.rows if isinstance(r, EventRow) and r.link}
+    links |= {i.link for g in v.issues.groups for i in g.instances if i.link}
+    assert links and links <= targets
+    assert v.tree.stubs  # some linked iterations are not in the capped tree
+
+
+def test_report_title_and_overview() -> None:
+    sessions = load([str(COLLECTOR / "collector-clean-feature.jsonl"),
+                     str(COLLECTOR / "collector-swarm-run.jsonl")])
+    report = build_report([analyse(s) for s in sessions], version="9.9")
+    assert report.title == "Agent session report: 2 sessions"
+    assert report.overview is not None
+    assert [r.session_id for r in report.overview.rows] == ["collector-clean-feature",
+                                                             "collector-swarm-run"]
+    assert [c.dom_id for c in report.overview.charts] == [
+        "overview-cost-chart", "overview-tokens-chart", "overview-score-chart"]
+    single = build_report([analyse(sessions[0])], version="9.9", title="Mine")
+    assert single.title == "Mine" and single.overview is None
+
+
+def test_swarm_spend_is_the_headline_with_its_parts() -> None:
+    v = view_of(COLLECTOR / "collector-swarm-run.jsonl")
+    cost = stat(v, "Cost")
+    assert cost.value == "$2.03"  # $0.0403 model calls + $1.99 reported by swarm tasks
+    assert cost.note == "$0.0403 model calls (Attocode's total) + $1.99 reported by swarm tasks"
+    tokens = stat(v, "Tokens")
+    assert "+ 471,390 reported by swarm tasks" in tokens.note
+    assert "spent $2.03 ($0.0403 on its own model calls, $1.99 reported by its swarm tasks)" \
+        in v.summary.narrative
+
+
+def test_narrative_and_tiles_use_the_same_counts() -> None:
+    v = view_of(COLLECTOR / "collector-doom-loop-tool-errors.jsonl")
+    narrative = v.summary.narrative
+    assert narrative.startswith("The agent worked for 3 min 16 s over 11 iterations, made ")
+    assert "11 model calls (and 1 more that failed) and 10 tool calls (5 failed)" in narrative
+    assert stat(v, "Model calls").value == "11" and stat(v, "Model calls").note == \
+        "plus 1 that failed"
+    assert stat(v, "Tool calls").value == "10" and stat(v, "Tool calls").note == "5 failed"
+    assert stat(v, "Errors").value == "7"
+    assert stat(v, "Errors").note == "5 failed tool calls, 1 model error, 1 error event"
+    assert "the most serious rated high" in narrative
+    doom = next(g for g in v.issues.groups if g.category == "doom_loop")
+    assert doom.meaning.startswith("The agent repeated exactly the same action")
+    clean = view_of(COLLECTOR / "collector-clean-feature.jsonl")
+    assert clean.summary.narrative.endswith("Attocode's checks found no issues.")
+
+
+def test_duration_says_what_it_measures(tmp_path: Path) -> None:
+    trace = write_trace(tmp_path / "t.jsonl", [event("llm_request", 1000.0, 1),
+                                               event("session_end", 1030.0, status="completed")])
+    [session] = load([str(trace)])
+    analysis = analyse(session)
+    assert analysis.summary.duration_seconds == 1030.0  # Attocode's number: from 1970
+    duration = stat(session_view(analysis, "s1"), "Duration")
+    assert (duration.value, duration.note) == ("30.0 s", "first event to the end")
+
+
+def test_many_sessions_get_sections_up_to_a_limit(tmp_path: Path) -> None:
+    events = [{**event("llm_response", float(i), 1, tokens=10), "session_id": f"run-{i}"}
+              for i in range(5)]
+    sessions = load([str(write_trace(tmp_path / "many.jsonl", events))])
+    report = build_report([analyse(s) for s in sessions], version="x",
+                          limits=Limits(session_sections=2, overview_bars=3))
+    assert len(report.sessions) == 2 and report.overview is not None
+    assert [r.anchor for r in report.overview.rows] == ["s1", "s2", "", "", ""]
+    assert "first 2 of 5 sessions" in report.overview.note
+    bars = report.overview.charts[0].figure
+    assert len(bars["data"][0]["x"]) == 3 and "(and 2 more)" in bars["layout"]["title"]["text"]
+
+
+def test_long_hostile_names_are_bounded_where_shown(tmp_path: Path) -> None:
+    agent = '"' * 10_000
+    events = [event("subagent_spawn", 1.0, 1, agent_id=agent)]
+    events += [{**event("tool_end", 2.0 + i, 1, tool="t\u202eevil", duration_ms=5.0),
+                "parent_event_id": "e1.0"} for i in range(50)]
+    v = view_of(write_trace(tmp_path / "t.jsonl", events))
+    rows = [r for r in v.timeline.rows if isinstance(r, EventRow)]
+    assert all(len(r.lane) < 120 for r in rows)
+    assert any("(10,000 characters)" in r.lane for r in rows)
+    assert all("\u202e" not in r.label for r in rows)
+    assert v.timeline.chart is not None
+    ticks = v.timeline.chart.figure["layout"]["yaxis"]["ticktext"]
+    assert all(len(t) < 300 for t in ticks)  # 40 characters, each escaped
