@@ -23,15 +23,17 @@ from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report.page import ReportView, build_report
+from attoreport.swarm.results import SwarmAnalysis
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 @gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> str:
-    """The report for these analyses, as one HTML document with everything inlined."""
-    view = build_report(analyses, version=version, title=title, limits=limits)
+                limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = ()) -> str:
+    """The report for these analyses (and swarm runs), as one HTML document with
+    everything inlined."""
+    view = build_report(analyses, version=version, title=title, limits=limits, swarms=swarms)
     return render_view(view)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 
 from attoreport.analysis import Analysis
+from attoreport.report.swarm import swarm_document
+from attoreport.swarm.results import SwarmAnalysis
 
 
 def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, Any]:
@@ -51,11 +53,13 @@ def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, A
     }
 
 
-def render_json(analyses: Sequence[Analysis], version: str) -> str:
+def render_json(analyses: Sequence[Analysis], version: str,
+                swarms: Sequence[SwarmAnalysis] = ()) -> str:
     """The whole document as indented JSON text."""
     document = {
         "tool": {"name": "attoreport", "version": version},
         "sessions": [session_document(a, native=True) for a in analyses],
+        "swarms": [swarm_document(s) for s in swarms],
     }
     return dumps(document)
 

@@ -12,6 +12,8 @@ from attoreport.report.common import severity_rank
 from attoreport.report.efficiency import score_view
 from attoreport.report.issues import CATEGORY_NAMES
 from attoreport.report.summary import outcome_view
+from attoreport.report.swarm import swarm_markdown
+from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import shown
 
 
@@ -25,8 +27,13 @@ def _cell(text: str, limit: int = 120) -> str:
 
 
 def render_markdown(analyses: Sequence[Analysis], *, version: str,
-                    limits: Limits = DEFAULT_LIMITS) -> str:
-    lines = ["## Agent session report", ""]
+                    limits: Limits = DEFAULT_LIMITS,
+                    swarms: Sequence[SwarmAnalysis] = ()) -> str:
+    lines = ["## Swarm run report" if swarms and not analyses else "## Agent session report", ""]
+    for swarm in swarms:
+        lines += [swarm_markdown(swarm, limits.markdown_chars // (len(swarms) + 1)), ""]
+    if not analyses:
+        return "\n".join(lines + [f"<sub>Made by attoreport {version}.</sub>", ""])
     lines += ["| Session | Outcome | Efficiency | Cost | Duration | Iterations | Tool calls | "
               "Errors | Issues |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for a in analyses:

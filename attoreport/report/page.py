@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from attoreport.analysis import Analysis
@@ -24,6 +24,8 @@ from attoreport.report import (
 )
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart, Context, plural
+from attoreport.report.swarm import SwarmView, swarm_view
+from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import shown
 
 
@@ -66,19 +68,23 @@ class ReportView:
     sources: list[str]
     overview: overview.OverviewView | None
     sessions: list[SessionView]
+    #: One view per attoswarm run folder, shown first.
+    swarms: list[SwarmView] = field(default_factory=list)
 
     @property
     def charts(self) -> list[Chart]:
-        found = list(self.overview.charts) if self.overview is not None else []
+        found = [chart for swarm in self.swarms for chart in swarm.charts]
+        found += list(self.overview.charts) if self.overview is not None else []
         for session in self.sessions:
             found.extend(session.charts)
         return found
 
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                 now: datetime | None = None, limits: Limits = DEFAULT_LIMITS) -> ReportView:
+                 now: datetime | None = None, limits: Limits = DEFAULT_LIMITS,
+                 swarms: Sequence[SwarmAnalysis] = ()) -> ReportView:
     """A section for each of the first `limits.session_sections` sessions and, with several
-    sessions, an overview listing them all."""
+    sessions, an overview listing them all; before them a view of each swarm run."""
     shown_analyses = analyses[: limits.session_sections]
     sessions = [session_view(a, f"s{i}", limits) for i, a in enumerate(shown_analyses, start=1)]
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -86,7 +92,12 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         default_title = "Agent session report: " + sessions[0].session_id
     else:
         default_title = f"Agent session report: {fmt.count(len(analyses))} sessions"
-    sources = list(dict.fromkeys(a.session.source for a in analyses))
+    swarm_views = [swarm_view(a, f"w{i}") for i, a in enumerate(swarms, start=1)]
+    if swarm_views:
+        default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
+                         else f"Swarm run report: {fmt.count(len(swarms))} runs")
+    sources = list(dict.fromkeys([*(s.source for s in swarms),
+                                  *(a.session.source for a in analyses)]))
     listed = [shown(s, limits.name_chars) for s in sources[:20]]
     if len(sources) > 20:
         listed.append(f"{plural(len(sources) - 20, 'more file')}")
@@ -97,6 +108,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         sources=listed,
         overview=overview.build(analyses, len(shown_analyses), limits),
         sessions=sessions,
+        swarms=swarm_views,
     )
 
 
