@@ -74,6 +74,8 @@ from typing import Any
 
 MARKER_PREFIX = "[redacted:"
 
+#: Rescans of a redacted string (each removes text, so it ends; one is the rule, two are rare).
+_MAX_PASSES = 8
 #: Strings that needed a full scan are cached up to this many entries, each at most this long.
 CACHE_ENTRIES = 4096
 CACHE_MAX_CHARS = 4096
@@ -153,7 +155,7 @@ _QUALIFIERS_AFTER = _words(
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_PASSWORD_WORD = re.compile(r"pass(?:word|wd|phrase)|(?<!old).pwd$")
+_PASSWORD_WORD = re.compile(r"pass(?:word|wd|phrase)|^(?!oldpwd$).+pwd$")
 
 
 def _name_words(name: str) -> list[str]:
@@ -191,7 +193,7 @@ def _classify_name(name: str) -> tuple[str, int] | None:
         return None
     if words[-1] in ("authorization", "cookie") and len(words) <= 2:
         return "auth-header", ANY_VALUE
-    if any(_PASSWORD_WORD.search(w) for w in words):
+    if any(_PASSWORD_WORD.search(w) for w in words) or (len(words) > 1 and words[-1] == "pwd"):
         return "password", ANY_VALUE
     joined = "".join(words)
     if "secret" in joined and "secretary" not in joined:
@@ -441,14 +443,23 @@ def _command_password(f: Found) -> str | None:
     return "url-password"
 
 
+def _query_parameter(f: Found) -> str | None:
+    """`?access_token=…&page=2`: the value ends at `&`."""
+    start = f.match.start()
+    named = _classify_name(f.group("name") or "")
+    if named is None or not start or f.text[start - 1] not in "?&":
+        return None
+    return named[0] if value_is_secret(f.secret, named[0], "env", named[1]) else None
+
+
 def _assignment(f: Found) -> str | None:
     """`NAME = value` and friends: the name must hold a secret and the value must be one."""
     named = _classify_name(f.group("name") or "")
-    if named is None:
-        return None
+    start = f.match.start()
+    if named is None or (start and f.text[start - 1] in "?&"):
+        return None  # not a secret's name; a URL's query parameter (`_query_parameter`)
     kind, strictness = named
     name, value = f.group("name") or "", f.secret
-    start = f.match.start()
     if f.group("nq") and (not start or f.text[start - 1] not in "\"'"):
         return None  # the quoted key is longer than the name: `"AWS::AppSync::ApiKey": "…"`
     if len(name) >= 6 and name.lower() in value.lower():
@@ -484,10 +495,9 @@ def _flag(f: Found) -> str | None:
     if named is None or value.startswith("-"):
         return None
     kind, strictness = named
-    bare = value.strip("'\"")
-    if bare == value and bare.isalpha() and bare.islower():
+    if f.group("v_raw") is not None and value.isalpha() and value.islower():
         return None
-    return kind if value_is_secret(bare, kind, "env", strictness) else None
+    return kind if value_is_secret(value, kind, "env", strictness) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,7 +548,7 @@ _VALUE = (
     r"(?:\\\"(?P<secret>(?:[^\"\\\n]|\\[^\"\n]){1,2000})\\\""  # \"value\" (escaped JSON)
     r"|\"(?P<v_dq>(?:[^\"\\\n]|\\.){1,2000})\""  # "value"
     r"|'(?P<v_sq>[^'\n]{1,2000})'"  # 'value'
-    r"|(?P<v_raw>[^\s\"'`,;&|()\[\]{}<>\\]{1,2000})(?P<end>[\s\"'`,;&|()\[\]{}<>\\]|$))"  # value
+    r"|(?P<v_raw>[^\s\"'`,;|()\[\]{}<>\\]{1,2000})(?P<end>[\s\"'`,;|()\[\]{}<>\\]|$))"  # value
 )
 
 # Where matches overlap, the union is redacted and named by the earliest rule.
@@ -658,15 +668,27 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "url-password",
         "ysql",
-        r"mysql(?:dump|admin)?\b[^\n]*?[ \t]-p(?P<secret>[^\s\"']+)",
+        r"mysql(?:dump|admin)?\b[^\n]*?[ \t]-p[\"']?(?P<secret>[^\s\"']+)",
         _command_password,
     ),
-    _rule("url-password", "sshp", r"sshpass\b[^\n]*?[ \t]-p[ \t]*(?P<secret>[^\s\"']+)", _command_password),
+    _rule(
+        "url-password",
+        "sshp",
+        r"sshpass\b[^\n]*?[ \t]-p[ \t]*[\"']?(?P<secret>[^\s\"']+)",
+        _command_password,
+    ),
     _rule(
         "url-password",
         "passw",
         r"machine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+(?P<secret>\S+)",
         _command_password,
+    ),
+    _rule(
+        "secret",
+        _KEYWORDS,
+        r"(?P<name>[A-Za-z0-9_.\-]{1,130})=(?P<secret>[^&#\s\"'<>]{1,2000})",
+        _query_parameter,
+        at_names=True,
     ),
     _rule(
         "secret",
@@ -679,7 +701,7 @@ RULES: tuple[Rule, ...] = (
         "secret",
         _KEYWORDS,
         r"--?(?P<name>[A-Za-z0-9_.\-]{1,130})[ \t]+"
-        r"(?P<secret>\"[^\"\n]{1,2000}\"|'[^'\n]{1,2000}'|[^\s\"'`;&|()<>]{1,2000})",
+        r"(?:\"(?P<secret>[^\"\n]{1,2000})\"|'(?P<v_sq>[^'\n]{1,2000})'|(?P<v_raw>[^\s\"'`;|()<>]{1,2000}))",
         _flag,
         at_names=True,
     ),
@@ -788,7 +810,31 @@ def _scan(text: str) -> list[Hit] | None:
             start, end = found_match.secret_span
             if kind is not None and end > start:
                 found.append((start, end, index, kind))
+    if MARKER_PREFIX in text:
+        found = _outside_markers(text, found)
     return _merge(found)
+
+
+_MARKER = re.compile(r"\[redacted:[a-z0-9-]{1,40}\]")
+
+
+def _outside_markers(text: str, found: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+    """The found spans without the parts that are markers already: a rule never redacts a
+    marker's own text (`…/services/[redacted:slack-webhook]` read as `user:password`), which
+    keeps redacting idempotent, and text next to a marker is still redacted."""
+    markers = [m.span() for m in _MARKER.finditer(text)]
+    kept: list[tuple[int, int, int, str]] = []
+    for start, end, index, kind in found:
+        pieces = [(start, end)]
+        for m_start, m_end in markers:
+            pieces = [
+                part
+                for p_start, p_end in pieces
+                for part in ((p_start, min(p_end, m_start)), (max(p_start, m_end), p_end))
+                if part[1] > part[0]
+            ]
+        kept.extend((p_start, p_end, index, kind) for p_start, p_end in pieces)
+    return kept
 
 
 def _selected_rules(lowered: str) -> list[int]:
@@ -896,7 +942,14 @@ class Redactor:
         hits = _scan(s)
         if hits is None:
             return s  # clean strings are cheap to re-check: no need to cache them
-        out = self._replace(s, hits)
+        out = s
+        for _ in range(_MAX_PASSES):
+            if not hits:
+                break
+            out = self._replace(out, hits)
+            # Again over the result, until nothing changes: a marker can complete a pattern
+            # around it, and the output must be one that redacting leaves as it is.
+            hits = _scan(out) or []
         if len(s) <= CACHE_MAX_CHARS:
             if len(self._cache) >= CACHE_ENTRIES:
                 del self._cache[next(iter(self._cache))]
@@ -951,10 +1004,8 @@ class Redactor:
         if not isinstance(key, str):
             return key
         redacted = self.text(key)
-        if redacted == key:
-            return key
         candidate, n = redacted, 2
-        while candidate in target:
+        while candidate in target:  # two secrets became the same marker
             candidate, n = f"{redacted} #{n}", n + 1
         return candidate
 
@@ -970,6 +1021,19 @@ class Redactor:
         if not isinstance(item, str):
             return item
         if name_kind is not None:
-            self._record(name_kind, item)
-            return marker(name_kind)
+            return self._named_secret(item, name_kind)
         return self.text(item)
+
+    def _named_secret(self, value: str, kind: str) -> str:
+        """The marker for a whole value held by a secret's name (`{"password": "…"}`), counted as
+        the same secret the text rules would find: without its `Bearer ` scheme, and of the
+        pattern's kind when one matches it whole (`{"api_key": "sk-ant-…"}` is an
+        anthropic-key)."""
+        scheme = _AUTH_SCHEME.match(value) if kind == "auth-header" else None
+        prefix = scheme.group() if scheme else ""
+        secret = value[len(prefix) :]
+        hits = _scan(secret) or []
+        if len(hits) == 1 and (hits[0].start, hits[0].end) == (0, len(secret)):
+            kind = hits[0].kind
+        self._record(kind, secret)
+        return prefix + marker(kind)
