@@ -193,8 +193,11 @@ def _classify_name(name: str) -> tuple[str, int] | None:
         return None
     if words[-1] in ("authorization", "cookie") and len(words) <= 2:
         return "auth-header", ANY_VALUE
-    if any(_PASSWORD_WORD.search(w) for w in words) or (len(words) > 1 and words[-1] == "pwd"):
-        return "password", ANY_VALUE
+    last_word_says_password = words[-1] == "pass" or (words[-1] == "pwd" and len(words) > 1)
+    if last_word_says_password or any(_PASSWORD_WORD.search(w) for w in words):
+        return "password", ANY_VALUE  # DB_PASSWORD, db_passwd, SMTP_PASS, MYSQL_PWD (not PWD)
+    if words == ["auth"]:
+        return "auth-header", CREDENTIAL  # Docker's config.json: {"auth": base64("user:password")}
     joined = "".join(words)
     if "secret" in joined and "secretary" not in joined:
         if "secretaccesskey" in joined or ("aws" in words and "secret" in joined):
@@ -273,7 +276,7 @@ def value_is_secret(value: str, kind: str, style: str = "quoted", strictness: in
     if _DOTTED_IDENTIFIER.fullmatch(value) and not has_digit:
         return False  # `token = request.token`
     if strictness >= CREDENTIAL:
-        return looks_like_credential(value)
+        return looks_like_credential(value) or is_basic_credential(value)
     return strictness < NOT_A_WORD or not (value.isalpha() and value.islower())
 
 
@@ -292,6 +295,18 @@ def looks_like_credential(text: str) -> bool:
     has_digit = any(c.isdigit() for c in text)
     mixed = text.lower() != text and text.upper() != text
     return has_digit or (len(text) >= 32 and mixed)
+
+
+def is_basic_credential(text: str) -> bool:
+    """Base64 of `user:password` (HTTP Basic, Docker's `auth`)."""
+    if len(text) < 8 or len(text) > 1000:
+        return False
+    try:
+        decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and password) and decoded.isprintable()
 
 
 def _is_a_name(part: str) -> bool:
@@ -316,6 +331,7 @@ _NAME_PARTS = re.compile(r"[A-Z]*[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+|_")
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _NAME_CHAR_STRING = "".join(sorted(_TOKEN_CHARS | {"."}))
+_URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 class Found:
@@ -348,11 +364,14 @@ class Found:
         return self.match.span()
 
     def stands_alone(self) -> bool:
-        """Not part of a longer token: no letter, digit, `_` or `-` right before or after."""
+        """Not part of a longer token: no letter, digit, `_` or `-` right before or after (a
+        URL escape before it, `%3D`, is a boundary too)."""
         start, end = self.match.span()
         before = self.text[start - 1] if start else ""
         after = self.text[end] if end < len(self.text) else ""
-        return before not in _TOKEN_CHARS and after not in _TOKEN_CHARS
+        if before in _TOKEN_CHARS and not _URL_ESCAPE.fullmatch(self.text, max(0, start - 3), start):
+            return False
+        return after not in _TOKEN_CHARS
 
 
 Check = Callable[[Found], "str | None"]
@@ -420,12 +439,7 @@ def _bearer_value(f: Found) -> str | None:
 
 def _basic_value(f: Found) -> str | None:
     """`Basic …` outside a header: only when it decodes to `user:password`."""
-    blob = f.secret
-    try:
-        decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    return "auth-header" if ":" in decoded and decoded.isprintable() else None
+    return "auth-header" if is_basic_credential(f.secret) else None
 
 
 def _url_password(f: Found) -> str | None:
@@ -517,6 +531,7 @@ class Rule:
     case-insensitive keywords; the secret is still read from the original.
     `at_names`: the pattern is matched at the start of every name (`[A-Za-z0-9_.-]+`) that
     holds an anchor, instead of searched: assignments, found from their keywords.
+    `tail`: only the last `tail` characters are searched (tokens cut off at the end).
     """
 
     kind: str
@@ -525,6 +540,7 @@ class Rule:
     check: Check
     lowered: bool = False
     at_names: bool = False
+    tail: int = 0
 
 
 def _rule(
@@ -536,14 +552,94 @@ def _rule(
     flags: int = 0,
     lowered: bool = False,
     at_names: bool = False,
+    tail: int = 0,
 ) -> Rule:
     compiled = re.compile(pattern, flags)
-    return Rule(kind, tuple(anchors.split()), compiled, check or _standalone(kind), lowered, at_names)
+    return Rule(kind, tuple(anchors.split()), compiled, check or _standalone(kind), lowered, at_names, tail)
 
 
 # Every pattern starts with a literal where it can: Python's engine then finds candidates with a
 # fast substring search instead of trying every position (50x faster on clean text).
-_KEYWORDS = "key ken cret passw passp pwd"  # KEY, TOKEN, SECRET, PASSWORD / PASSWD / PASSPHRASE, PWD
+_KEYWORDS = "key ken cret pass pwd auth"  # KEY, TOKEN, SECRET, PASS(WORD), PWD; AUTH (Docker)
+#: Attocode cuts every string in a trace event to this many characters.
+ATTOCODE_CUT = 500
+#: Prefixes of tokens, for a token that Attocode cut off at the end of a string: too short for
+#: its own pattern, and still part of a secret.
+_CUT_OFF_KINDS = {
+    "sk-ant-": "anthropic-key",
+    "sk-proj-": "openai-key",
+    "sk-svcacct-": "openai-key",
+    "sk-admin-": "openai-key",
+    "sk-": "ai-key",
+    "xai-": "ai-key",
+    "gsk_": "ai-key",
+    "hf_": "ai-key",
+    "AIza": "google-api-key",
+    "ya29.": "google-oauth",
+    "GOCSPX-": "google-oauth",
+    "sk_live_": "stripe-key",
+    "sk_test_": "stripe-key",
+    "rk_live_": "stripe-key",
+    "rk_test_": "stripe-key",
+    "pk_live_": "stripe-key",
+    "pk_test_": "stripe-key",
+    "whsec_": "stripe-key",
+    "ghp_": "github-token",
+    "gho_": "github-token",
+    "ghu_": "github-token",
+    "ghs_": "github-token",
+    "ghr_": "github-token",
+    "github_pat_": "github-token",
+    "glpat-": "gitlab-token",
+    "npm_": "api-token",
+    "pypi-AgE": "api-token",
+    "hvs.": "api-token",
+    "SG.": "api-token",
+    "shpat_": "api-token",
+    "dop_v1_": "api-token",
+    "AKIA": "aws-access-key",
+    "ASIA": "aws-access-key",
+    "xoxb-": "slack-token",
+    "xoxp-": "slack-token",
+    "xoxa-": "slack-token",
+    "xoxe": "slack-token",
+    "xapp-": "slack-token",
+    "eyJ": "jwt",
+}
+_CUT_OFF_PATTERN = (
+    r"(?P<secret>(?P<prefix>"
+    + "|".join(re.escape(prefix) for prefix in sorted(_CUT_OFF_KINDS, key=len, reverse=True))
+    + r")[A-Za-z0-9_.\-]{4,})(?:\.\.\.|…)?\Z"
+)
+
+
+def _cut_off_token(f: Found) -> str | None:
+    """A token prefix at the very end of a string as long as Attocode's cut (500 characters):
+    the rest of the token was cut off."""
+    if len(f.text) < ATTOCODE_CUT - 10:
+        return None
+    start = f.match.start()
+    before = f.text[start - 1] if start else ""
+    if before in _TOKEN_CHARS and not _URL_ESCAPE.fullmatch(f.text, max(0, start - 3), start):
+        return None
+    return _CUT_OFF_KINDS.get(f.group("prefix") or "")
+
+
+def _env_line(f: Found) -> str | None:
+    """`export DB_PASSWORD=p@ss(word)` in a shell or a .env file: the value is the whole word,
+    whatever characters it holds."""
+    start = f.match.start()
+    named = _classify_name(f.group("name") or "")
+    if named is None or (start and f.text[start - 1] not in " \t\n\r\"';&|(`"):
+        return None
+    value = f.secret
+    if _CODE_EXPRESSION.match(value):
+        return None  # `API_KEY=os.environ["API_KEY"]`
+    return named[0] if value_is_secret(value, named[0], "env", min(named[1], NOT_A_WORD)) else None
+
+
+_CODE_EXPRESSION = re.compile(r"[A-Za-z_][\w.]*[(\[]")
+
 _VALUE = (
     r"(?:\\\"(?P<secret>(?:[^\"\\\n]|\\[^\"\n]){1,2000})\\\""  # \"value\" (escaped JSON)
     r"|\"(?P<v_dq>(?:[^\"\\\n]|\\.){1,2000})\""  # "value"
@@ -679,9 +775,17 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "url-password",
-        "passw",
+        "pass",
         r"machine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+(?P<secret>\S+)",
         _command_password,
+    ),
+    _rule("secret", " ".join(p.lower() for p in _CUT_OFF_KINDS), _CUT_OFF_PATTERN, _cut_off_token, tail=300),
+    _rule(
+        "secret",
+        _KEYWORDS,
+        r"(?P<name>[A-Z][A-Z0-9_]{0,80})=(?P<secret>[^\s\"'`]{1,2000})",
+        _env_line,
+        at_names=True,
     ),
     _rule(
         "secret",
@@ -801,7 +905,8 @@ def _scan(text: str) -> list[Hit] | None:
             name_starts = name_starts or _keyword_name_starts(text, lowered)
             matches = (rule.pattern.match(text, start) for start in name_starts)
         else:
-            matches = _searches(rule.pattern, lowered if rule.lowered else text)
+            start = max(0, len(text) - rule.tail) if rule.tail else 0
+            matches = _searches(rule.pattern, lowered if rule.lowered else text, start)
         for m in matches:
             if m is None:
                 continue
@@ -845,10 +950,9 @@ def _selected_rules(lowered: str) -> list[int]:
     return sorted(selected)
 
 
-def _searches(pattern: re.Pattern[str], text: str) -> Iterable[re.Match[str]]:
-    """Every match of `pattern`, each retried one character after its start (not after its
-    end), so a secret inside a rejected match (`"tokens": "API_KEY=…"`) is still found."""
-    pos = 0
+def _searches(pattern: re.Pattern[str], text: str, pos: int = 0) -> Iterable[re.Match[str]]:
+    """Every match of `pattern` from `pos`, each retried one character after its start (not
+    after its end), so a secret inside a rejected match (`"tokens": "API_KEY=…"`) is found."""
     while (m := pattern.search(text, pos)) is not None:
         yield m
         pos = m.start() + 1

@@ -315,6 +315,26 @@ def test_a_private_key_inside_json_text_with_escaped_newlines() -> None:
     _assert_gone(out, key.replace("\n", "\\n")[:380])
 
 
+@pytest.mark.parametrize(("kind", "secret"), _all_tokens(), ids=lambda v: v if len(v) < 20 else v[:12])
+def test_a_token_cut_off_at_the_end_of_a_500_character_string_is_redacted(kind: str, secret: str) -> None:
+    """Attocode cuts every string at 500 characters, so a token can end the string half-written."""
+    if kind == "private-key":
+        return  # see test_a_private_key_cut_off_before_its_end_is_redacted_to_the_end
+    prefix = "$ ./deploy.sh --verbose\n" + "log line\n" * 60
+    known = max((p for p in redact._CUT_OFF_KINDS if secret.startswith(p)), key=len)
+    for keep in (len(known) + 4, len(known) + 10, len(secret) // 2):
+        cut = (prefix + secret)[: len(prefix) + keep]
+        cut = ("x" * (500 - len(cut)) + cut) if len(cut) < 500 else cut[-500:]
+        out, _ = _redacted(cut)
+        cut_kind = redact._CUT_OFF_KINDS[known]  # a legacy OpenAI key cut before its middle is an sk- key
+        assert out.endswith(marker(cut_kind)), (keep, out[-60:])
+        assert cut_kind == kind or (kind, cut_kind) == ("openai-key", "ai-key")
+
+
+def test_a_token_like_word_at_the_end_of_a_short_string_is_not_cut_off() -> None:
+    assert _redacted("python -m sk-learn-demo")[0] == "python -m sk-learn-demo"
+
+
 def test_passwords_in_urls_keep_user_and_host() -> None:
     out, _ = _redacted(f"postgresql://orders_app:{PASSWORD}@db-1.internal:5432/orders?sslmode=require")
     assert (
@@ -438,6 +458,9 @@ ORDINARY = [
     "the --password option and the --token flag",
     "model: claude-sonnet-4-20250514, stop_reason: end_turn",
     "Exit code: 3\nFAILED tests/test_auth.py::test_token_refresh - AssertionError",
+    "5 passed, 1 skipped in 0.42s",
+    "    except KeyError:\n        pass\n",
+    "PWD=/home/dev/projects/app OLDPWD=/home/dev",
     "user@example.com",
     "http://localhost:8080/health",
 ]
