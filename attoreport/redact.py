@@ -776,7 +776,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "url-password",
         "pass",
-        r"machine[ \t]+\S+[ \t]+login[ \t]+\S+[ \t]+password[ \t]+(?P<secret>\S+)",
+        r"machine\s+\S+\s+(?:login\s+\S+\s+)?password\s+(?P<secret>\S+)",
         _command_password,
     ),
     _rule("secret", " ".join(p.lower() for p in _CUT_OFF_KINDS), _CUT_OFF_PATTERN, _cut_off_token, tail=300),

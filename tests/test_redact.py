@@ -255,6 +255,12 @@ CONTEXTUAL: list[tuple[str, str, str, str]] = [
     ("password", f"conn = connect(host='db', password='{PASSWORD}')", PASSWORD, "host='db'"),
     ("password", f"Server=db;Database=app;User Id=sa;Password={PASSWORD};", PASSWORD, "User Id=sa;"),
     ("password", f"  - POSTGRES_PASSWORD={PASSWORD}", PASSWORD, "POSTGRES_PASSWORD="),
+    ("password", "export DB_PASSWORD=p@ss(w0rd);x&y env=prod", "p@ss(w0rd);x&y", " env=prod"),
+    ("password", "SMTP_PASS=" + PASSWORD, PASSWORD, "SMTP_PASS="),
+    ("password", json.dumps({"user": "bob", "pass": PASSWORD}), PASSWORD, '"user": "bob"'),
+    ("url-password", f"machine github.com\n  login bob\n  password {PASSWORD}\n", PASSWORD, "login bob"),
+    ("secret", f"https://api.example.com/v1?api_key={VALUE}&format=json", VALUE, "&format=json"),
+    ("openai-key", f"next=%2Fcb%3Fkey%3D{ONE_OF_EACH['openai-key']}", ONE_OF_EACH["openai-key"], "%3Fkey%3D"),
     ("secret", f"API_KEY={VALUE}", VALUE, "API_KEY="),
     ("secret", f"export GITHUB_TOKEN={VALUE}", VALUE, "export GITHUB_TOKEN="),
     ("secret", f'export OPENAI_API_KEY="{VALUE}"', VALUE, "export OPENAI_API_KEY="),
@@ -358,6 +364,7 @@ def test_slack_webhook_keeps_the_host_and_hides_the_path() -> None:
         ({"aws_secret_access_key": AWS_SECRET}, "aws-secret-key", None),
         ({"env": {"GITHUB_TOKEN": VALUE, "HOME": "/home/dev"}}, "secret", "/home/dev"),
         ({"client_secret": "abc"}, "secret", None),
+        ({"auths": {"ghcr.io": {"auth": BASIC}}}, "auth-header", "ghcr.io"),
         ({"config": [{"db_password": PASSWORD}]}, "password", None),
     ],
 )
@@ -367,7 +374,7 @@ def test_values_under_secret_names_are_redacted_whole(
     r = Redactor()
     dumped = json.dumps(r.value(data))
     assert marker(kind) in dumped
-    for secret in (VALUE, BEARER, AWS_SECRET, PASSWORD, "hunter2!", '"abc"'):
+    for secret in (VALUE, BEARER, AWS_SECRET, PASSWORD, BASIC, "hunter2!", '"abc"'):
         if secret in json.dumps(data):
             assert secret not in dumped
     if survives:
@@ -461,6 +468,9 @@ ORDINARY = [
     "5 passed, 1 skipped in 0.42s",
     "    except KeyError:\n        pass\n",
     "PWD=/home/dev/projects/app OLDPWD=/home/dev",
+    "mount /dev/disk-0123456789abcdef0123456789abcdef",
+    "SERIAL=AKIAIOSFODNN7EXAMPLEABCDEF0",  # longer than an access key id
+    "See the Basic Configuration section.",
     "user@example.com",
     "http://localhost:8080/health",
 ]
@@ -485,6 +495,7 @@ def test_ordinary_values_survive(text: str) -> None:
         {"password": None, "api_key": True, "secret": 0, "token": ["x"]},
         {"password": "", "api_key": "${API_KEY}", "secret": "***", "token": "<token>"},
         {"Token": "#d8dee9", "next_token": "abc", "eos_token": "</s>"},
+        {"password_count": "many", "max_secret_size": "large", "token_limit": "none"},
     ],
 )
 def test_ordinary_json_values_survive(data: dict[str, Any]) -> None:
@@ -787,6 +798,29 @@ def test_characters_that_lowercase_to_two_do_not_shift_the_redaction() -> None:
     text = f"İİİ Authorization: Bearer {BEARER} İ"
     out, _ = _redacted(text)
     assert out == f"İİİ Authorization: Bearer {marker('auth-header')} İ"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "curl -u-----BEGIN RSA PRIVATE KEY-----keyA1b2C3d4E5API_KEY",  # found by hypothesis
+        "curl -uhooks.slack.com/services/keytoken",  # a marker's own ':' read as user:password
+    ],
+)
+def test_redacting_is_idempotent_where_a_marker_completes_a_pattern(text: str) -> None:
+    r = Redactor()
+    once = r.text(text)
+    assert once != text
+    assert r.text(once) == once and Redactor().text(once) == once
+    assert redact._MARKER.findall(once) and "[redacted:[" not in once and "]]" not in once
+
+
+def test_an_anchor_that_starts_inside_another_still_selects_its_rules() -> None:
+    """`risk-----BEGIN`: the pre-filter reports `sk-` and, without looking again, would never
+    see `-----begin`; its table says `sk-` may hide it."""
+    key = _pem()
+    out, _ = _redacted("RISK" + key)
+    _assert_gone(out, key)
 
 
 def test_two_secret_keys_that_become_the_same_marker_are_both_kept() -> None:
