@@ -4,16 +4,18 @@ Traces hold every command, file and header the agent touched, so API keys, token
 passwords are the normal case, not an edge case. `Redactor.text` replaces each secret in a
 string by a marker naming its kind, `[redacted:KIND]`; `Redactor.value` does the same for any
 JSON value (strings, dictionary keys and values, list items). `Redactor.receipt` counts what was
-removed, per kind, counting each distinct secret once however often it is shown.
+removed, per kind, counting each distinct secret once however often it is shown. Redact a
+string before cutting it short for display: a cut can split a secret from what identifies it.
 
 Kinds (the marker names):
 
 =================  ==================================================================
 kind               what
 =================  ==================================================================
-private-key        `-----BEGIN … PRIVATE KEY-----` blocks, to END or, when Attocode cut
-                   the string before END, to the end of the key text; PuTTY key files
-jwt                JSON Web Tokens (`eyJ….eyJ….sig`)
+private-key        `-----BEGIN … PRIVATE KEY-----` blocks (RSA, EC, OPENSSH, PGP …), to
+                   END or, when Attocode cut the string before END, to the end of the key
+                   text; PuTTY key files
+jwt                JSON Web Tokens (`eyJ….….sig`)
 anthropic-key      `sk-ant-…`
 openai-key         `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, legacy `sk-…T3BlbkFJ…`
 ai-key             other AI-provider keys: `sk-…` (DeepSeek, OpenRouter, …), `xai-`,
@@ -24,41 +26,53 @@ stripe-key         `sk_live_`, `sk_test_`, `rk_…`, `pk_…`, `whsec_…`
 github-token       `ghp_ gho_ ghu_ ghs_ ghr_` (classic), `github_pat_` (fine-grained)
 gitlab-token       `glpat-`, `gldt-`, `glrt-`, … (GitLab)
 api-token          other vendor tokens with a known prefix: npm, PyPI, SendGrid, Shopify,
-                   DigitalOcean, Vault, Doppler, Databricks, Linear, Notion, Telegram bots,
-                   Mailgun, Square
+                   DigitalOcean, Vault, Doppler, Linear, Telegram bots, Mailgun, Square
 aws-access-key     AWS access key ids `AKIA…`, `ASIA…` (also ABIA, ACCA, A3T…)
 aws-secret-key     the value of `aws_secret_access_key = …`, `"SecretAccessKey": "…"`
 slack-token        `xoxb-`, `xoxp-`, `xoxa-`, `xoxe.xoxp-`, `xapp-` …
 slack-webhook      the secret path of `https://hooks.slack.com/services/…` (the host stays)
 discord-webhook    the secret path of `https://discord.com/api/webhooks/…`
 auth-header        the value of `Authorization:` / `Proxy-Authorization:` (headers, JSON,
-                   `curl -H`), of `Bearer …` and of `Basic …` (when it decodes to user:pass)
+                   `curl -H`), of `Bearer …`, of `Basic …` and of Docker's `"auth"` (when
+                   they decode to user:password)
 url-password       the password in `scheme://user:PASS@host` (user and host stay); `curl -u
                    user:PASS`, `mysql -pPASS`, `sshpass -p PASS`, `.netrc` passwords
-password           values assigned to names that say PASSWORD / PASSWD / PASSPHRASE / …PWD
-secret             values assigned to names that say KEY, TOKEN or SECRET (`API_KEY=…`,
+password           values of names that say PASSWORD, PASSWD, PASSPHRASE, …_PASS, …_PWD
+secret             values of names that say KEY, TOKEN or SECRET (`API_KEY=…`,
                    `export GITHUB_TOKEN=…`, `"client_secret": "…"`, `--api-key …`,
-                   YAML `secret: …`, `X-Api-Key: …`)
+                   YAML `secret: …`, `X-Api-Key: …`, `?access_token=…`)
 =================  ==================================================================
+
+A token that Attocode cut off at 500 characters, at the end of a string, is still redacted
+(by its prefix). A value held by a secret's name is found in `NAME=value` (.env, shell),
+`NAME = value`, `"name": "value"` (JSON, also escaped), `name: value` (YAML, headers),
+`--name value` / `--name=value` (flags), `?name=value` (URLs) and as a dictionary value.
 
 What is NOT a secret (and survives): event ids, uuids, git SHAs and other hashes, paths, tool
 names, URLs without credentials, token counts (`"tokens": 4243`, `input_tokens`,
 `max_tokens=4096`, "tokens saved": plural names, counters and numbers are not secrets), names
 that say what a key is for rather than holding it (`cache_key`, `primary_key`, `public_key`,
-`token_type`, `api_key_env`, `password_policy`), placeholders (`$API_KEY`, `${{ secrets.X }}`,
-`<token>`, `***`) and code (`api_key = os.environ["API_KEY"]`, `password: str`).
+`token_type`, `api_key_env`, `password_policy`, `TOKEN_URL`), placeholders (`$API_KEY`,
+`${{ secrets.X }}`, `<token>`, `***`, `None`) and code (`api_key = os.environ["API_KEY"]`,
+`password: str`, `token = self._token`, `"Authorization": f"Bearer {token}"`). A KEY or TOKEN
+whose name does not say it is a credential (`xml_key`, a bare `token`) needs a value that looks
+like one, since in code those are lookup keys and lexer tokens.
 
-How it works: one table, `RULES`, of (kind, anchors, pattern, secret group, check). A string
-is first tested for any anchor (a lowercase literal every match of the rule contains) with one
-compiled search over its lowercased text, so a clean string costs about a microsecond; only the
-rules whose anchors occur are run. Matches of all rules are merged where they overlap (the
-union is redacted, named by the earliest rule in the table), so nothing any rule found leaks
-beside a marker. Redacting is idempotent: markers match no rule. Strings that needed a scan
-are cached (bounded), so a string shown many times is scanned once.
+How it works: one table, `RULES`, of (kind, anchors, pattern with its `secret` group, check).
+A string is first searched once, lowercased, for every rule's anchors (a literal each match
+contains); a clean string stops there, in about a microsecond. Only the rules whose anchors
+occur are run, each starting with a literal so Python's engine can skip to candidates; rules
+on names (assignments, flags) start from the names holding a keyword. Matches of all rules are
+merged where they overlap (the union is redacted, named by the earliest rule in the table), so
+nothing any rule found leaks beside a marker. Markers are opaque to the rules, and the result
+is rescanned until nothing changes, so redacting is idempotent. Strings that needed a scan are
+cached (bounded), so a string shown many times is scanned once.
 
-The detection rules are our own: detect-secrets (Yelp) and its Bridgecrew fork only flag lines
-(they report values, not spans), miss most of the kinds above and cost ~100 µs per string;
-see the project's notes for the evaluation.
+The rules are our own, after evaluating the libraries: detect-secrets (Yelp, 1.5.0) and its
+Bridgecrew fork (bc-detect-secrets 1.5.52) scan lines and report values, not spans, found 22
+and 21 of our 51 test secrets and cost ~100 µs per short string; redact-secret (0.1.0b15,
+Rust, beta) found 37 (no `sk-proj-` keys, Slack webhooks or cut-off private keys, and takes no
+custom rules); redact-transcripts (0.1.0) found 45 at ~20 µs per short string and 2 MB/s.
 """
 
 from __future__ import annotations
@@ -248,6 +262,7 @@ _TOKEN_TEXT = re.compile(r"[A-Za-z0-9._~+/=:\-]+")
 _FIELD_NAME = re.compile(r"(?i)[a-z_][a-z_.\-]*(?:key|token|secret|passw|passphrase|pwd)[a-z_.\-]*")
 
 
+@functools.lru_cache(maxsize=4096)
 def value_is_secret(value: str, kind: str, style: str = "quoted", strictness: int = ANY_VALUE) -> bool:
     """Whether `value`, assigned to a name holding a `kind` secret, is one.
 
@@ -283,6 +298,7 @@ def value_is_secret(value: str, kind: str, style: str = "quoted", strictness: in
 _AUTH_SCHEME = re.compile(r"(?i)^(?:bearer|basic|token|bot)\s+")
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_credential(text: str) -> bool:
     """A credential by its look alone: 8+ token characters (letters, digits, `._~+/=:-`) with a
     digit, or 32+ in mixed case; not a snake_case or dotted name, not CamelCase words, not a
@@ -297,6 +313,7 @@ def looks_like_credential(text: str) -> bool:
     return has_digit or (len(text) >= 32 and mixed)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_basic_credential(text: str) -> bool:
     """Base64 of `user:password` (HTTP Basic, Docker's `auth`)."""
     if len(text) < 8 or len(text) > 1000:
@@ -893,12 +910,21 @@ def _lowercase(text: str) -> str:
 
 def _scan(text: str) -> list[Hit] | None:
     """Like `find_secrets`, but None when no anchor occurs (the string is clean, cheaply)."""
-    lowered = _lowercase(text)
-    if _PREFILTER.search(lowered) is None:
+    markers = [m.span() for m in _MARKER.finditer(text)] if MARKER_PREFIX in text else []
+    if markers:  # markers are opaque: their letters select no rule, their `:` splits nothing
+        text = "".join(_blanked(text, markers))
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = _lowercase(text)
+    anchors = _PREFILTER.findall(lowered)
+    if not anchors:
         return None
+    selected: set[int] = set()
+    for anchor in anchors:
+        selected.update(_RULES_BY_GATE_ANCHOR[anchor])
     found: list[tuple[int, int, int, str]] = []  # start, end, rule index, kind
     name_starts: list[int] = []
-    for index in _selected_rules(lowered):
+    for index in sorted(selected):
         rule = RULES[index]
         matches: Iterable[re.Match[str] | None]
         if rule.at_names:
@@ -915,19 +941,29 @@ def _scan(text: str) -> list[Hit] | None:
             start, end = found_match.secret_span
             if kind is not None and end > start:
                 found.append((start, end, index, kind))
-    if MARKER_PREFIX in text:
-        found = _outside_markers(text, found)
+    if markers:
+        found = _outside_markers(markers, found)
     return _merge(found)
 
 
 _MARKER = re.compile(r"\[redacted:[a-z0-9-]{1,40}\]")
 
 
-def _outside_markers(text: str, found: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
-    """The found spans without the parts that are markers already: a rule never redacts a
-    marker's own text (`…/services/[redacted:slack-webhook]` read as `user:password`), which
-    keeps redacting idempotent, and text next to a marker is still redacted."""
-    markers = [m.span() for m in _MARKER.finditer(text)]
+def _blanked(text: str, spans: list[tuple[int, int]]) -> Iterable[str]:
+    """`text` in pieces, with each span replaced by as many NUL characters."""
+    pos = 0
+    for start, end in spans:
+        yield text[pos:start]
+        yield "\0" * (end - start)
+        pos = end
+    yield text[pos:]
+
+
+def _outside_markers(
+    markers: list[tuple[int, int]], found: list[tuple[int, int, int, str]]
+) -> list[tuple[int, int, int, str]]:
+    """The found spans without the parts that are markers already: a marker is never redacted
+    again (which keeps redacting idempotent), and text next to one still is."""
     kept: list[tuple[int, int, int, str]] = []
     for start, end, index, kind in found:
         pieces = [(start, end)]
@@ -944,10 +980,7 @@ def _outside_markers(text: str, found: list[tuple[int, int, int, str]]) -> list[
 
 def _selected_rules(lowered: str) -> list[int]:
     """The rules (indexes, in table order) one of whose anchors occurs in `lowered`."""
-    selected: set[int] = set()
-    for anchor in _PREFILTER.findall(lowered):
-        selected.update(_RULES_BY_GATE_ANCHOR[anchor])
-    return sorted(selected)
+    return sorted({i for anchor in _PREFILTER.findall(lowered) for i in _RULES_BY_GATE_ANCHOR[anchor]})
 
 
 def _searches(pattern: re.Pattern[str], text: str, pos: int = 0) -> Iterable[re.Match[str]]:
