@@ -805,6 +805,7 @@ def test_characters_that_lowercase_to_two_do_not_shift_the_redaction() -> None:
     [
         "curl -u-----BEGIN RSA PRIVATE KEY-----keyA1b2C3d4E5API_KEY",  # found by hypothesis
         "curl -uhooks.slack.com/services/keytoken",  # a marker's own ':' read as user:password
+        "mysql -pAPI_KEY-----BEGIN RSA PRIVATE KEY-----" + "x" * 30,  # a name, until its key is gone
     ],
 )
 def test_redacting_is_idempotent_where_a_marker_completes_a_pattern(text: str) -> None:
@@ -813,6 +814,15 @@ def test_redacting_is_idempotent_where_a_marker_completes_a_pattern(text: str) -
     assert once != text
     assert r.text(once) == once and Redactor().text(once) == once
     assert redact._MARKER.findall(once) and "[redacted:[" not in once and "]]" not in once
+
+
+def test_markers_are_opaque_to_the_rules() -> None:
+    """A marker's letters and `:` are no text to match: `[redacted:private-key]` is not
+    `user:password` for `curl -u`, nor a KEY name."""
+    text = "curl -u-----BEGIN RSA PRIVATE KEY-----keyA1b2C3d4E5API_KEY"
+    out, r = _redacted(text)
+    assert out == "curl -u" + marker("private-key") + "_KEY"
+    assert r.receipt.by_kind == {"private-key": 1}
 
 
 def test_an_anchor_that_starts_inside_another_still_selects_its_rules() -> None:
