@@ -380,15 +380,11 @@ class Found:
                 return self.match.span(name)
         return self.match.span()
 
-    def stands_alone(self) -> bool:
-        """Not part of a longer token: no letter, digit, `_` or `-` right before or after (a
-        URL escape before it, `%3D`, is a boundary too)."""
-        start, end = self.match.span()
-        before = self.text[start - 1] if start else ""
-        after = self.text[end] if end < len(self.text) else ""
-        if before in _TOKEN_CHARS and not _URL_ESCAPE.fullmatch(self.text, max(0, start - 3), start):
-            return False
-        return after not in _TOKEN_CHARS
+    def ends_a_word(self) -> bool:
+        """No letter, digit, `_` or `-` right after the match (`_token` patterns check the
+        character before themselves)."""
+        end = self.match.end()
+        return end == len(self.text) or self.text[end] not in _TOKEN_CHARS
 
 
 Check = Callable[[Found], "str | None"]
@@ -401,7 +397,7 @@ def _always(kind: str) -> Check:
 
 def _standalone(kind: str) -> Check:
     """Vendor tokens with a fixed prefix: a secret when not part of a longer word."""
-    return lambda f: kind if f.stands_alone() else None
+    return lambda f: kind if f.ends_a_word() else None
 
 
 def _key_material(f: Found) -> str | None:
@@ -418,7 +414,7 @@ def _alnum_run(kind: str) -> Check:
     digits with both, so `sk-feature-login-page-v2` stays."""
 
     def check(f: Found) -> str | None:
-        if not f.stands_alone():
+        if not f.ends_a_word():
             return None
         for run in _ALNUM_RUN.findall(f.secret):
             if any(c.isdigit() for c in run) and any(c.isalpha() for c in run):
@@ -476,9 +472,8 @@ def _command_password(f: Found) -> str | None:
 
 def _query_parameter(f: Found) -> str | None:
     """`?access_token=…&page=2`: the value ends at `&`."""
-    start = f.match.start()
     named = _classify_name(f.group("name") or "")
-    if named is None or not start or f.text[start - 1] not in "?&":
+    if named is None:
         return None
     return named[0] if value_is_secret(f.secret, named[0], "env", named[1]) else None
 
@@ -499,7 +494,8 @@ def _assignment(f: Found) -> str | None:
         if _next_char(f.text, f.match.end()) in _EXPRESSION_NEXT and not looks_like_credential(value):
             return None  # `key = "yaxis{0}".format(n)`: part of an expression
         return kind if value_is_secret(value, kind, "quoted", strictness) else None
-    sep, end, quoted_name = f.group("sep") or "", f.group("end") or "", bool(f.group("nq"))
+    sep, quoted_name = f.group("sep") or "", bool(f.group("nq"))
+    end = _next_char(f.text, f.match.end(), skip="")  # what ends the value: `(` makes it a call
     if end in ("(", "[") or (sep.strip() == ":" and not (sep.endswith((" ", "\t")) or quoted_name)):
         return None  # a call or an index (`token=len(x)`); `a:b` is a slice or a port, not YAML
     env_style = sep == "=" and not quoted_name and end not in (",", ")")
@@ -511,9 +507,9 @@ def _assignment(f: Found) -> str | None:
 _EXPRESSION_NEXT = frozenset(".([%+")
 
 
-def _next_char(text: str, pos: int) -> str:
-    """The first character at or after `pos` that is not a space or tab ('' at the end)."""
-    while pos < len(text) and text[pos] in " \t":
+def _next_char(text: str, pos: int, skip: str = " \t") -> str:
+    """The first character at or after `pos` that is not in `skip` ('' at the end)."""
+    while pos < len(text) and text[pos] in skip:
         pos += 1
     return text[pos] if pos < len(text) else ""
 
@@ -573,6 +569,23 @@ def _rule(
 ) -> Rule:
     compiled = re.compile(pattern, flags)
     return Rule(kind, tuple(anchors.split()), compiled, check or _standalone(kind), lowered, at_names, tail)
+
+
+#: Inserted after a token's first character: the character before the token is no letter,
+#: digit, `_` or `-` (a URL escape, `%3D`, may be). Checked there, not after the match, so that
+#: inside a long run (`eyJeyJeyJ…`) each start fails at once instead of scanning the run.
+_WORD_START = r"(?:(?<![A-Za-z0-9_\-].)|(?<=%[0-9A-Fa-f]{2}.))"
+
+
+def _token(kind: str, anchors: str, pattern: str, check: Check | None = None) -> Rule:
+    """A token with a prefix of its own: `pattern` starts with a literal character."""
+    assert pattern[0].isalnum(), pattern
+    return _rule(kind, anchors, pattern[0] + _WORD_START + pattern[1:], check)
+
+
+def _after_token(f: Found) -> str | None:
+    """Telegram: the token follows its bot id (`123456789:AA…`), and ends a word."""
+    return "api-token" if f.ends_a_word() else None
 
 
 # Every pattern starts with a literal where it can: Python's engine then finds candidates with a
@@ -645,9 +658,8 @@ def _cut_off_token(f: Found) -> str | None:
 def _env_line(f: Found) -> str | None:
     """`export DB_PASSWORD=p@ss(word)` in a shell or a .env file: the value is the whole word,
     whatever characters it holds."""
-    start = f.match.start()
     named = _classify_name(f.group("name") or "")
-    if named is None or (start and f.text[start - 1] not in " \t\n\r\"';&|(`"):
+    if named is None:
         return None
     value = f.secret
     if _CODE_EXPRESSION.match(value):
@@ -661,7 +673,7 @@ _VALUE = (
     r"(?:\\\"(?P<secret>(?:[^\"\\\n]|\\[^\"\n]){1,2000})\\\""  # \"value\" (escaped JSON)
     r"|\"(?P<v_dq>(?:[^\"\\\n]|\\.){1,2000})\""  # "value"
     r"|'(?P<v_sq>[^'\n]{1,2000})'"  # 'value'
-    r"|(?P<v_raw>[^\s\"'`,;|()\[\]{}<>\\]{1,2000})(?P<end>[\s\"'`,;|()\[\]{}<>\\]|$))"  # value
+    r"|(?P<v_raw>[^\s\"'`,;|()\[\]{}<>\\]{1,2000}))"  # value (ends at a space, quote, bracket …)
 )
 
 # Where matches overlap, the union is redacted and named by the earliest rule.
@@ -671,66 +683,68 @@ RULES: tuple[Rule, ...] = (
         "private-key",
         "-----begin",
         r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:.*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.\-]*)",
+        r"(?:(?:(?!-----BEGIN).){0,20000}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+        r"|(?:(?!-----)[A-Za-z0-9+/=\s\\:,.\-]){0,20000})",
         _key_material,
         flags=re.DOTALL,
     ),
     _rule(
         "private-key",
         "key-file",
-        r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC:[ \t]*[0-9a-fA-F]+|\Z)",
+        r"PuTTY-User-Key-File-\d+:(?:(?!PuTTY-User-Key-File).){0,20000}?"
+        r"(?:Private-MAC:[ \t]*[0-9a-fA-F]+|\Z)",
         _always("private-key"),
         flags=re.DOTALL,
     ),
-    _rule("jwt", "yj", r"eyJ[A-Za-z0-9_\-]{10,}=*\.[A-Za-z0-9_\-]{10,}=*(?:\.[A-Za-z0-9_\-]*=*){1,3}"),
-    _rule("anthropic-key", "sk-ant-", r"sk-ant-[A-Za-z0-9_\-]{20,}"),
-    _rule(
+    _token("jwt", "yj", r"eyJ[A-Za-z0-9_\-]{10,}=*\.[A-Za-z0-9_\-]{10,}=*(?:\.[A-Za-z0-9_\-]*=*){1,3}"),
+    _token("anthropic-key", "sk-ant-", r"sk-ant-[A-Za-z0-9_\-]{20,}"),
+    _token(
         "openai-key",
         "sk-",
         r"sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,}|[A-Za-z0-9_\-]{0,100}T3BlbkFJ[A-Za-z0-9_\-]{10,})",
     ),
-    _rule("ai-key", "sk-", r"sk-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "xai-", r"xai-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "pplx-", r"pplx-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "vapi-", r"nvapi-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "sk_", r"gsk_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "8_", r"r8_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
-    _rule("ai-key", "hf_", r"hf_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
-    _rule("google-api-key", "za", r"AIza[0-9A-Za-z_\-]{35}"),
-    _rule("google-oauth", "ya29.", r"ya29\.[0-9A-Za-z_\-]{20,}"),
-    _rule("google-oauth", "gocspx-", r"GOCSPX-[0-9A-Za-z_\-]{20,}"),
-    _rule("stripe-key", "sk_", r"sk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
-    _rule("stripe-key", "rk_", r"rk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
-    _rule("stripe-key", "pk_", r"pk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
-    _rule("stripe-key", "whsec_", r"whsec_[A-Za-z0-9]{20,}", _alnum_run("stripe-key")),
-    _rule(
+    _token("ai-key", "sk-", r"sk-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "xai-", r"xai-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "pplx-", r"pplx-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "vapi-", r"nvapi-[A-Za-z0-9_\-]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "sk_", r"gsk_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "8_", r"r8_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
+    _token("ai-key", "hf_", r"hf_[A-Za-z0-9]{20,}", _alnum_run("ai-key")),
+    _token("google-api-key", "za", r"AIza[0-9A-Za-z_\-]{35}"),
+    _token("google-oauth", "ya29.", r"ya29\.[0-9A-Za-z_\-]{20,}"),
+    _token("google-oauth", "gocspx-", r"GOCSPX-[0-9A-Za-z_\-]{20,}"),
+    _token("stripe-key", "sk_", r"sk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
+    _token("stripe-key", "rk_", r"rk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
+    _token("stripe-key", "pk_", r"pk_(?:live|test)_[A-Za-z0-9]{10,}", _alnum_run("stripe-key")),
+    _token("stripe-key", "whsec_", r"whsec_[A-Za-z0-9]{20,}", _alnum_run("stripe-key")),
+    _token(
         "github-token",
         "ghp_ gho_ ghu_ ghs_ ghr_ github_pat_",
         r"g(?:h[pousr]_[A-Za-z0-9]{30,}|ithub_pat_[A-Za-z0-9_]{30,})",
     ),
-    _rule(
+    _token(
         "gitlab-token",
         "glpat- gldt- glrt- glptt- glcbt- glsoat- glft- glimt- glagent-",
         r"gl(?:pat|dt|rt|ptt|cbt|soat|ft|imt|agent)-[A-Za-z0-9_\-]{20,}",
     ),
-    _rule("api-token", "pm_", r"npm_[A-Za-z0-9]{36}"),  # npm
-    _rule("api-token", "pypi-", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),  # PyPI
-    _rule("api-token", "sg.", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),  # SendGrid
-    _rule("api-token", "pat_ pca_ ppa_ pss_", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),  # Shopify
-    _rule("api-token", "v1_", r"do[opr]_v1_[a-f0-9]{64}"),  # DigitalOcean
-    _rule("api-token", "hvs. hvb.", r"hv[sb]\.[A-Za-z0-9_\-]{24,}"),  # HashiCorp Vault
-    _rule(  # Doppler
+    _token("api-token", "pm_", r"npm_[A-Za-z0-9]{36}"),  # npm
+    _token("api-token", "pypi-", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),  # PyPI
+    _token("api-token", "sg.", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),  # SendGrid
+    _token("api-token", "pat_ pca_ ppa_ pss_", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),  # Shopify
+    _token("api-token", "v1_", r"do[opr]_v1_[a-f0-9]{64}"),  # DigitalOcean
+    _token("api-token", "hvs. hvb.", r"hv[sb]\.[A-Za-z0-9_\-]{24,}"),  # HashiCorp Vault
+    _token(  # Doppler
         "api-token",
         "p.st. p.pt. p.ct. p.sa. p.scim. p.audit.",
         r"dp\.(?:st|pt|ct|sa|scim|audit)\.[A-Za-z0-9_\-]{40,}",
     ),
-    _rule("api-token", "lin_api_", r"lin_api_[A-Za-z0-9]{40}"),  # Linear
-    _rule("api-token", "key-", r"key-[a-f0-9]{32}"),  # Mailgun
-    _rule("api-token", "q0", r"sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}"),  # Square
-    _rule("api-token", ":aa", r":(?P<secret>AA(?<=\d:AA)[A-Za-z0-9_\-]{33})"),  # Telegram bot (after its id)
-    _rule("aws-access-key", "kia sia bia cca 3t", r"A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}"),
-    _rule("slack-token", "xox", r"xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9\-]{10,}"),
-    _rule("slack-token", "xapp-", r"xapp-\d-[A-Za-z0-9\-]{10,}"),
+    _token("api-token", "lin_api_", r"lin_api_[A-Za-z0-9]{40}"),  # Linear
+    _token("api-token", "key-", r"key-[a-f0-9]{32}"),  # Mailgun
+    _token("api-token", "q0", r"sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}"),  # Square
+    _rule("api-token", ":aa", r":(?P<secret>AA(?<=\d:AA)[A-Za-z0-9_\-]{33})", _after_token),  # Telegram bot
+    _token("aws-access-key", "kia sia bia cca 3t", r"A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[A-Z0-9]{16}"),
+    _token("slack-token", "xox", r"xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9\-]{10,}"),
+    _token("slack-token", "xapp-", r"xapp-\d-[A-Za-z0-9\-]{10,}"),
     _rule(
         "slack-webhook",
         "ks.slack",
@@ -775,19 +789,19 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "url-password",
         "curl",
-        r"curl\b[^\n]*?[ \t](?:-u|--user)[ \t=]*[\"']?[^\s:\"']+:(?P<secret>[^\s\"']+)",
+        r"curl\b[^\n|;&]{0,300}?[ \t](?:-u|--user)[ \t=]*[\"']?[^\s:\"']+:(?P<secret>[^\s\"']+)",
         _command_password,
     ),
     _rule(
         "url-password",
         "ysql",
-        r"mysql(?:dump|admin)?\b[^\n]*?[ \t]-p[\"']?(?P<secret>[^\s\"']+)",
+        r"mysql(?:dump|admin)?\b[^\n|;&]{0,300}?[ \t]-p[\"']?(?P<secret>[^\s\"']+)",
         _command_password,
     ),
     _rule(
         "url-password",
         "sshp",
-        r"sshpass\b[^\n]*?[ \t]-p[ \t]*[\"']?(?P<secret>[^\s\"']+)",
+        r"sshpass\b[^\n|;&]{0,300}?[ \t]-p[ \t]*[\"']?(?P<secret>[^\s\"']+)",
         _command_password,
     ),
     _rule(
@@ -800,14 +814,14 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "secret",
         _KEYWORDS,
-        r"(?P<name>[A-Z][A-Z0-9_]{0,80})=(?P<secret>[^\s\"'`]{1,2000})",
+        r"(?<![^\s\"';&|(`])(?P<name>[A-Z][A-Z0-9_]{0,80})=(?P<secret>[^\s\"'`]{1,2000})",
         _env_line,
         at_names=True,
     ),
     _rule(
         "secret",
         _KEYWORDS,
-        r"(?P<name>[A-Za-z0-9_.\-]{1,130})=(?P<secret>[^&#\s\"'<>]{1,2000})",
+        r"(?<=[?&])(?P<name>[A-Za-z0-9_.\-]{1,130})=(?P<secret>[^&#\s\"'<>]{1,2000})",
         _query_parameter,
         at_names=True,
     ),
@@ -923,19 +937,16 @@ def _scan(text: str) -> list[Hit] | None:
     for anchor in anchors:
         selected.update(_RULES_BY_GATE_ANCHOR[anchor])
     found: list[tuple[int, int, int, str]] = []  # start, end, rule index, kind
-    name_starts: list[int] = []
+    name_starts: list[int] | None = None
     for index in sorted(selected):
         rule = RULES[index]
-        matches: Iterable[re.Match[str] | None]
         if rule.at_names:
-            name_starts = name_starts or _keyword_name_starts(text, lowered)
-            matches = (rule.pattern.match(text, start) for start in name_starts)
-        else:
-            start = max(0, len(text) - rule.tail) if rule.tail else 0
-            matches = _searches(rule.pattern, lowered if rule.lowered else text, start)
-        for m in matches:
-            if m is None:
-                continue
+            if name_starts is None:
+                name_starts = _secret_name_starts(text, lowered)
+            found.extend(_matches_at_names(index, text, name_starts))
+            continue
+        start = max(0, len(text) - rule.tail) if rule.tail else 0
+        for m in _searches(rule.pattern, lowered if rule.lowered else text, start):
             found_match = Found(m, text)
             kind = rule.check(found_match)
             start, end = found_match.secret_span
@@ -991,16 +1002,41 @@ def _searches(pattern: re.Pattern[str], text: str, pos: int = 0) -> Iterable[re.
         pos = m.start() + 1
 
 
-def _keyword_name_starts(text: str, lowered: str) -> list[int]:
-    """Start of each name (`[A-Za-z0-9_.-]+`, at most 64 characters before its keyword) that
-    holds a keyword: where assignments and flags may begin."""
+def _secret_name_starts(text: str, lowered: str) -> list[int]:
+    """Start of each name (`[A-Za-z0-9_.-]+`, from at most 64 characters before its keyword)
+    that holds a secret (`_classify_name`): where assignments and flags may begin."""
     starts: list[int] = []
     for m in _KEYWORD.finditer(lowered):
         floor = max(0, m.start() - 64)
         start = floor + len(text[floor : m.start()].rstrip(_NAME_CHAR_STRING))
-        if not starts or starts[-1] != start:
+        if starts and starts[-1] == start:
+            continue
+        name = _NAME_RUN.match(text, start)
+        if name and _classify_name(name.group()) is not None:
             starts.append(start)
     return starts
+
+
+_NAME_RUN = re.compile(r"[A-Za-z0-9_.\-]{1,130}")
+
+
+def _matches_at_names(index: int, text: str, starts: list[int]) -> list[tuple[int, int, int, str]]:
+    """Rule `index` matched at each name start, except inside a value it already redacted (so
+    `api_key=api_key=…` is read once, not once per name)."""
+    rule, found, covered = RULES[index], [], -1
+    for start in starts:
+        if start < covered:
+            continue
+        m = rule.pattern.match(text, start)
+        if m is None:
+            continue
+        found_match = Found(m, text)
+        kind = rule.check(found_match)
+        secret_start, secret_end = found_match.secret_span
+        if kind is not None and secret_end > secret_start:
+            found.append((secret_start, secret_end, index, kind))
+            covered = secret_end
+    return found
 
 
 def _merge(found: list[tuple[int, int, int, str]]) -> list[Hit]:

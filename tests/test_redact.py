@@ -178,6 +178,8 @@ VALUE = _random(24)
 BEARER = _random(40, URLSAFE + ".")
 BASIC = base64.b64encode(b"alice:" + _random(12).encode()).decode()
 
+TELEGRAM = "123456789:AA" + _random(33, URLSAFE)
+
 CONTEXTUAL: list[tuple[str, str, str, str]] = [
     # kind, text, the secret, what must survive
     ("aws-secret-key", f"aws_secret_access_key = {AWS_SECRET}", AWS_SECRET, "aws_secret_access_key = "),
@@ -261,6 +263,7 @@ CONTEXTUAL: list[tuple[str, str, str, str]] = [
     ("url-password", f"machine github.com\n  login bob\n  password {PASSWORD}\n", PASSWORD, "login bob"),
     ("secret", f"https://api.example.com/v1?api_key={VALUE}&format=json", VALUE, "&format=json"),
     ("openai-key", f"next=%2Fcb%3Fkey%3D{ONE_OF_EACH['openai-key']}", ONE_OF_EACH["openai-key"], "%3Fkey%3D"),
+    ("api-token", f"https://api.telegram.org/bot{TELEGRAM}/getMe", TELEGRAM[10:], "/bot123456789:"),
     ("secret", f"API_KEY={VALUE}", VALUE, "API_KEY="),
     ("secret", f"export GITHUB_TOKEN={VALUE}", VALUE, "export GITHUB_TOKEN="),
     ("secret", f'export OPENAI_API_KEY="{VALUE}"', VALUE, "export OPENAI_API_KEY="),
@@ -794,6 +797,31 @@ def test_untrusted_shapes_do_not_break_it() -> None:
     assert r.text(big).endswith(marker("github-token"))
 
 
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "curl -x ",
+        "mysql ",
+        "eyJ",
+        "sk-",
+        "key=",
+        "api_key=",
+        '"password": "',
+        "Authorization: ",
+        "http://a:",
+        "AKIA",
+    ],
+)
+def test_long_runs_of_pattern_starts_are_handled(unit: str) -> None:
+    """Untrusted text built to make patterns retry at every position (it ran for minutes before
+    each pattern checked its word start first and scanned a bounded span)."""
+    text = unit * (50_000 // len(unit))
+    r = Redactor()
+    once = r.text(text)
+    assert r.text(once) == once
+
+
 def test_characters_that_lowercase_to_two_do_not_shift_the_redaction() -> None:
     text = f"İİİ Authorization: Bearer {BEARER} İ"
     out, _ = _redacted(text)
@@ -857,6 +885,12 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         r.text(f"API_KEY={VALUE}{i}")
     assert len(r._cache) == 3
     assert r.receipt.total == 10
+
+
+def test_only_names_that_hold_secrets_start_assignments() -> None:
+    text = "max_tokens=1 cache_key=2 api_key=3 token_count=4 DB_PASSWORD=5"
+    starts = redact._secret_name_starts(text, text.lower())
+    assert [text[s : text.index("=", s)] for s in starts] == ["api_key", "DB_PASSWORD"]
 
 
 def test_find_secrets_reports_spans_and_kinds() -> None:
