@@ -86,7 +86,41 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = [
+    "KINDS",
+    "MARKER_PREFIX",
+    "Hit",
+    "Receipt",
+    "Redactor",
+    "find_secrets",
+    "marker",
+    "secret_name_kind",
+]
+
 MARKER_PREFIX = "[redacted:"
+#: Every kind a marker can name, as listed above.
+KINDS = (
+    "private-key",
+    "jwt",
+    "anthropic-key",
+    "openai-key",
+    "ai-key",
+    "google-api-key",
+    "google-oauth",
+    "stripe-key",
+    "github-token",
+    "gitlab-token",
+    "api-token",
+    "aws-access-key",
+    "aws-secret-key",
+    "slack-token",
+    "slack-webhook",
+    "discord-webhook",
+    "auth-header",
+    "url-password",
+    "password",
+    "secret",
+)
 
 #: Rescans of a redacted string (each removes text, so it ends; one is the rule, two are rare).
 _MAX_PASSES = 8
@@ -180,7 +214,7 @@ def _name_words(name: str) -> list[str]:
     return [w for w in _NON_ALNUM.split(spaced.lower()) if w]
 
 
-#: How much a value assigned to a name must look like a secret (see `value_is_secret`).
+#: How much a value assigned to a name must look like a secret (see `_value_is_secret`).
 ANY_VALUE, NOT_A_WORD, CREDENTIAL = 0, 1, 2
 
 
@@ -263,7 +297,7 @@ _FIELD_NAME = re.compile(r"(?i)[a-z_][a-z_.\-]*(?:key|token|secret|passw|passphr
 
 
 @functools.lru_cache(maxsize=4096)
-def value_is_secret(value: str, kind: str, style: str = "quoted", strictness: int = ANY_VALUE) -> bool:
+def _value_is_secret(value: str, kind: str, style: str = "quoted", strictness: int = ANY_VALUE) -> bool:
     """Whether `value`, assigned to a name holding a `kind` secret, is one.
 
     Never: placeholders (`$API_KEY`, `<token>`, `***`, `None`), paths, numbers (but a 4+ digit
@@ -291,7 +325,7 @@ def value_is_secret(value: str, kind: str, style: str = "quoted", strictness: in
     if _DOTTED_IDENTIFIER.fullmatch(value) and not has_digit:
         return False  # `token = request.token`
     if strictness >= CREDENTIAL:
-        return looks_like_credential(value) or is_basic_credential(value)
+        return _looks_like_credential(value) or _is_basic_credential(value)
     return strictness < NOT_A_WORD or not (value.isalpha() and value.islower())
 
 
@@ -299,7 +333,7 @@ _AUTH_SCHEME = re.compile(r"(?i)^(?:bearer|basic|token|bot)\s+")
 
 
 @functools.lru_cache(maxsize=4096)
-def looks_like_credential(text: str) -> bool:
+def _looks_like_credential(text: str) -> bool:
     """A credential by its look alone: 8+ token characters (letters, digits, `._~+/=:-`) with a
     digit, or 32+ in mixed case; not a snake_case or dotted name, not CamelCase words, not a
     uuid (an id: a key that is a uuid is found by its name, `api_key`, not by its look)."""
@@ -314,7 +348,7 @@ def looks_like_credential(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def is_basic_credential(text: str) -> bool:
+def _is_basic_credential(text: str) -> bool:
     """Base64 of `user:password` (HTTP Basic, Docker's `auth`)."""
     if len(text) < 8 or len(text) > 1000:
         return False
@@ -352,7 +386,7 @@ _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 class Found:
-    """A rule's match, read from the original string (a rule may run on its lowercased copy,
+    """A rule's match, read from the scanned string (a rule may run on its lowercased copy,
     which has the same length, so spans are the same)."""
 
     def __init__(self, match: re.Match[str], text: str) -> None:
@@ -443,16 +477,16 @@ def _auth_value(f: Found) -> str | None:
     secret = f.secret
     if f.group("scheme"):
         return "auth-header" if len(secret) >= 6 else None
-    return "auth-header" if looks_like_credential(secret) else None
+    return "auth-header" if _looks_like_credential(secret) else None
 
 
 def _bearer_value(f: Found) -> str | None:
-    return "auth-header" if looks_like_credential(f.secret) else None
+    return "auth-header" if _looks_like_credential(f.secret) else None
 
 
 def _basic_value(f: Found) -> str | None:
     """`Basic …` outside a header: only when it decodes to `user:password`."""
-    return "auth-header" if is_basic_credential(f.secret) else None
+    return "auth-header" if _is_basic_credential(f.secret) else None
 
 
 def _url_password(f: Found) -> str | None:
@@ -465,7 +499,7 @@ def _url_password(f: Found) -> str | None:
 
 def _command_password(f: Found) -> str | None:
     secret = f.secret
-    if secret.startswith("-") or not value_is_secret(secret.strip("'\""), "password", "env"):
+    if secret.startswith("-") or not _value_is_secret(secret.strip("'\""), "password", "env"):
         return None
     return "url-password"
 
@@ -475,7 +509,7 @@ def _query_parameter(f: Found) -> str | None:
     named = _classify_name(f.group("name") or "")
     if named is None:
         return None
-    return named[0] if value_is_secret(f.secret, named[0], "env", named[1]) else None
+    return named[0] if _value_is_secret(f.secret, named[0], "env", named[1]) else None
 
 
 def _assignment(f: Found) -> str | None:
@@ -491,9 +525,9 @@ def _assignment(f: Found) -> str | None:
     if len(name) >= 6 and name.lower() in value.lower():
         return None  # `"IAMUserChangePassword": "arn:…:policy/IAMUserChangePassword"`
     if f.group("v_raw") is None:  # quoted
-        if _next_char(f.text, f.match.end()) in _EXPRESSION_NEXT and not looks_like_credential(value):
+        if _next_char(f.text, f.match.end()) in _EXPRESSION_NEXT and not _looks_like_credential(value):
             return None  # `key = "yaxis{0}".format(n)`: part of an expression
-        return kind if value_is_secret(value, kind, "quoted", strictness) else None
+        return kind if _value_is_secret(value, kind, "quoted", strictness) else None
     sep, quoted_name = f.group("sep") or "", bool(f.group("nq"))
     end = _next_char(f.text, f.match.end(), skip="")  # what ends the value: `(` makes it a call
     if end in ("(", "[") or (sep.strip() == ":" and not (sep.endswith((" ", "\t")) or quoted_name)):
@@ -501,7 +535,7 @@ def _assignment(f: Found) -> str | None:
     env_style = sep == "=" and not quoted_name and end not in (",", ")")
     if env_style and name.lstrip("-").isupper():
         strictness = min(strictness, NOT_A_WORD)  # `OPENAI_KEY=abc` in a .env file is a key
-    return kind if value_is_secret(value, kind, "env" if env_style else "code", strictness) else None
+    return kind if _value_is_secret(value, kind, "env" if env_style else "code", strictness) else None
 
 
 _EXPRESSION_NEXT = frozenset(".([%+")
@@ -524,7 +558,7 @@ def _flag(f: Found) -> str | None:
     kind, strictness = named
     if f.group("v_raw") is not None and value.isalpha() and value.islower():
         return None
-    return kind if value_is_secret(value, kind, "env", strictness) else None
+    return kind if _value_is_secret(value, kind, "env", strictness) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,7 +577,8 @@ class Rule:
     `lowered`: the pattern runs on the lowercased string (it is written in lowercase), for
     case-insensitive keywords; the secret is still read from the original.
     `at_names`: the pattern is matched at the start of every name (`[A-Za-z0-9_.-]+`) that
-    holds an anchor, instead of searched: assignments, found from their keywords.
+    holds a secret (found from its keyword, `_secret_name_starts`) instead of searched:
+    assignments and flags.
     `tail`: only the last `tail` characters are searched (tokens cut off at the end).
     """
 
@@ -664,7 +699,7 @@ def _env_line(f: Found) -> str | None:
     value = f.secret
     if _CODE_EXPRESSION.match(value):
         return None  # `API_KEY=os.environ["API_KEY"]`
-    return named[0] if value_is_secret(value, named[0], "env", min(named[1], NOT_A_WORD)) else None
+    return named[0] if _value_is_secret(value, named[0], "env", min(named[1], NOT_A_WORD)) else None
 
 
 _CODE_EXPRESSION = re.compile(r"[A-Za-z_][\w.]*[(\[]")
@@ -1082,7 +1117,7 @@ def _value_kind(key: Any, item: Any) -> str | None:
     if not isinstance(key, str) or not isinstance(item, str):
         return None
     named = _classify_name(key)
-    if named is None or not value_is_secret(item, named[0], "quoted", named[1]):
+    if named is None or not _value_is_secret(item, named[0], "quoted", named[1]):
         return None
     return named[0]
 

@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import random
+import re
 import string
 from collections.abc import Callable
 from pathlib import Path
@@ -891,6 +892,16 @@ def test_only_names_that_hold_secrets_start_assignments() -> None:
     text = "max_tokens=1 cache_key=2 api_key=3 token_count=4 DB_PASSWORD=5"
     starts = redact._secret_name_starts(text, text.lower())
     assert [text[s : text.index("=", s)] for s in starts] == ["api_key", "DB_PASSWORD"]
+
+
+def test_every_kind_a_rule_can_report_is_listed_and_documented() -> None:
+    reported = {rule.kind for rule in redact.RULES} | set(redact._CUT_OFF_KINDS.values())
+    reported |= {"password", "aws-secret-key", "auth-header", "url-password"}  # by names and checks
+    assert reported == set(redact.KINDS)
+    lines = (redact.__doc__ or "").splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith("=" * 17 + "  =")]
+    table = "\n".join(lines[rules[1] + 1 : rules[2]])
+    assert re.findall(r"^([a-z0-9-]+) {2,}", table, re.M) == list(redact.KINDS)
 
 
 def test_find_secrets_reports_spans_and_kinds() -> None:
