@@ -9,8 +9,9 @@ from typing import IO
 
 from attoreport.errors import AttoreportError
 from attoreport.inputs import Inputs, TraceInput, display_path, find_inputs
-from attoreport.loader import Redactor, load_inputs
+from attoreport.loader import load_inputs
 from attoreport.model import Session
+from attoreport.redact import Redactor, redact_tree
 from attoreport.swarm import analyse_run, read_run
 from attoreport.swarm.folders import RunFolder, recognise_run_folder
 from attoreport.swarm.results import FINAL_PHASES, SwarmAnalysis
@@ -36,6 +37,8 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
     """Load the traces and read the run folders of `inputs`. A run folder's TraceCollector
     trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view."""
     swarms = [analyse_run(read_run(folder)) for folder in inputs.claimed]
+    if redactor is not None:  # after the analysis, so no two secrets merge two tasks
+        swarms = [redact_tree(swarm, redactor) for swarm in swarms]
     beside = [TraceInput(source, path, path.name.removesuffix(".jsonl"))
               for folder in inputs.claimed
               for source, path in zip(folder.trace_sources, folder.trace_paths, strict=True)]

@@ -79,6 +79,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import hashlib
 import re
@@ -1245,3 +1246,31 @@ class Redactor:
             kind = hits[0].kind
         self._record(kind, secret)
         return prefix + marker(kind)
+
+
+def redact_tree(value: Any, redactor: Redactor) -> Any:
+    """A copy of one of attoreport's own result objects (dataclasses, lists, tuples, dicts)
+    with every string in it passed through `redactor.text`; dict keys too. For results read
+    from other formats (attoswarm run folders), redacted once before any view sees them."""
+    if not redactor.enabled:
+        return value
+    return _tree(value, redactor, 0)
+
+
+def _tree(value: Any, redactor: Redactor, depth: int) -> Any:
+    if isinstance(value, str):
+        return redactor.text(value)
+    if depth > 64 or value is None or isinstance(value, (bool, int, float, bytes)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _tree(getattr(value, f.name), redactor, depth + 1)
+                   for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, list):
+        return [_tree(v, redactor, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_tree(v, redactor, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return {_tree(k, redactor, depth + 1): _tree(v, redactor, depth + 1)
+                for k, v in value.items()}
+    return value
