@@ -819,6 +819,10 @@ class SessionWriter:
                 error = "Permission denied by user"
             else:
                 error = rng.choice(_ERRORS_TOOL[tool]).format(path=args.get("path", ""))
+                if "timed out" in error:  # the MCP request waited its 30 s out
+                    waited = 30_000 + rng.uniform(0, 300)
+                    self.now += (waited - duration) / 1000
+                    duration = waited
             data["error"] = error
             self._record("tool_error", self.now, iteration=it, parent=start_id,
                          duration_ms=round(duration, 1), data=data)
