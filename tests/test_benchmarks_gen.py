@@ -90,6 +90,8 @@ def test_every_line_is_exactly_what_the_collector_writes(trace: Path) -> None:
         assert isinstance(event.get("iteration", 0), int)
         assert isinstance(event.get("duration_ms", 0.0), float)
         assert all(len(s) <= generate.STRING_LIMIT for s in strings(event.get("data", {})))
+    cut = [s for e in parsed for s in strings(e.get("data", {})) if len(s) == generate.STRING_LIMIT]
+    assert cut  # long tool results were cut, as the collector cuts them
 
 
 @pytest.mark.parametrize("count", [12, 13, 14, 15, 16, 17, 50, 999, 2_345])
