@@ -439,6 +439,11 @@ class Result:
     def best(self) -> Sample:
         return min(self.samples, key=lambda s: s.wall_s)
 
+    @property
+    def cpu_s(self) -> float:
+        """The least CPU time over the repeats: less disturbed by a busy machine than wall time."""
+        return min(s.cpu_s for s in self.samples)
+
     def peak(self, attribute: str) -> int:
         """The largest memory figure over the repeats (memory does not get luckier)."""
         return max(int(getattr(s, attribute)) for s in self.samples)
@@ -515,10 +520,10 @@ def _mb(kib: int) -> str:
 
 def table(results: Sequence[Result]) -> list[str]:
     """The results as an aligned text table, one line per run."""
-    header = ("input", "events", "in MB", "run", "wall s", "x floor", "CPU s", "RSS MB",
-              "worker MB", "tree MB", "out MB")
+    header = ("input", "events", "in MB", "run", "wall s", "x floor", "CPU s", "CPU x",
+              "RSS MB", "worker MB", "tree MB", "out MB")
     rows: list[tuple[str, ...]] = []
-    floors = {r.source.label: r.best.wall_s for r in results if r.kind == "floor" and r.samples}
+    floors = {r.source.label: r for r in results if r.kind == "floor" and r.samples}
     previous = None
     for r in results:
         first = r.source.label != previous
@@ -526,13 +531,14 @@ def table(results: Sequence[Result]) -> list[str]:
         lead = ((r.source.label, f"{r.source.events:,}", f"{r.source.megabytes:.1f}") if first
                 else ("", "", ""))
         if not r.samples:
-            rows.append((*lead, r.kind, "failed", "", "", "", "", "", ""))
+            rows.append((*lead, r.kind, "failed", "", "", "", "", "", "", ""))
             continue
         best = r.best
         floor = floors.get(r.source.label)
-        ratio = f"{best.wall_s / floor:.2f}" if floor else "-"
+        ratio = f"{best.wall_s / floor.best.wall_s:.2f}" if floor else "-"
+        cpu_ratio = f"{r.cpu_s / floor.cpu_s:.2f}" if floor and floor.cpu_s > 0 else "-"
         out = f"{best.output_bytes / 1e6:.2f}" if best.output_bytes is not None else "-"
-        rows.append((*lead, r.kind, f"{best.wall_s:.2f}", ratio, f"{best.cpu_s:.2f}",
+        rows.append((*lead, r.kind, f"{best.wall_s:.2f}", ratio, f"{r.cpu_s:.2f}", cpu_ratio,
                      _mb(r.peak("main_kib")), _mb(r.peak("workers_kib")), _mb(r.peak("tree_kib")),
                      out))
     return format_table(header, rows, left={0, 3})
@@ -613,7 +619,8 @@ def target_lines(results: Sequence[Result]) -> list[str]:
 NOTES = """\
 wall s: process start to exit, best of {repeat}; x floor: wall time / the floor's wall time on the
 same input in this run (the floor process also starts an interpreter: python start-up {startup:.3f} s);
-CPU s: user + system time of the process and its reaped children; RSS MB: peak resident memory of
+CPU s: user + system time of the process and its reaped children, least of the repeats;
+CPU x: CPU s / the floor's CPU s (steadier than x floor on a busy machine); RSS MB: peak resident memory of
 the main process; worker MB: of its largest child process ("-": none); tree MB: peak of the summed
 resident memory of the process and all its children, sampled every 10 ms; memory figures are the
 largest over the repeats."""

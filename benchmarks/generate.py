@@ -161,6 +161,15 @@ CODE_LINES = (
 _PATTERNS = ("requests\\.post\\(", "def charge", "TODO", "GatewayError", "MAX_RETRIES",
              "class .*Serializer", "import time", "cache\\.set", "status_code == 4\\d\\d")
 _GOALS = (
+    # Longer than the collector keeps: it is cut to 500 characters, as real long goals are.
+    "# Migrate the billing service to the new `PaymentGateway` API\n\n> Viewers must escape "
+    "HTML: <script>alert(\"xss\")</script> & <b>bold</b> -- caf\u00e9, \u65e5\u672c\u8a9e\n\n"
+    "## Context\nThe legacy `billing/charge.py` module talks to **Gateway v1** through `requests`."
+    "\nv1 is switched off on *2026-04-30*. See <https://tracker.example.com/BILL-4121>.\n\n"
+    "## Acceptance criteria\n1. All calls go through `gateway.client.PaymentGateway` (v2).\n"
+    "2. Retries use exponential back-off: `min(2 ** attempt, 30)` seconds.\n3. No behaviour "
+    "change for customers; receipts keep their layout.\n4. The v1 client and its settings are "
+    "deleted, with a migration note in `docs/billing.md`.",
     "Migrate the billing service to the new `PaymentGateway` API (v2) and remove the v1 client.",
     "Fix the flaky `test_refund_is_idempotent` test and find out why it fails on CI only.",
     "Add pagination to the `/invoices` endpoint, with tests and docs.",
@@ -757,7 +766,8 @@ class SessionWriter:
     def _tool_result(self, tool: str, args: dict[str, Any]) -> str:
         rng = self.rng
         if tool == "read_file":
-            return _cut(self._code(rng.randint(1, 4), numbered=True))
+            lines = rng.randint(12, 30) if rng.random() < 0.1 else rng.randint(1, 4)
+            return _cut(self._code(lines, numbered=True))  # whole files are cut at 500
         if tool == "bash":
             command = args["command"]
             if command.startswith("pytest"):
