@@ -49,7 +49,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,22 +297,22 @@ class CollectorCounters:
 
 @dataclass
 class _Subagent:
-    """One subagent lane: its id, spawn event, clock and context."""
+    """One subagent lane: its id, spawn event, own clock, context and spend."""
 
     agent_id: str
     spawn_id: str
     now: float
     iteration: int
-    depth: int
     context: int = 2_000
     messages: int = 2
     tokens_used: int = 0
     cost: float = 0.0
-    last_call: float = 0.0
 
 
 @dataclass
 class _Plan:
+    """The plan being worked through: its steps start and complete over the iterations."""
+
     plan_id: str
     event_id: str
     steps: int
@@ -395,7 +395,7 @@ class SessionWriter:
         yield from self._flush(self._take(lambda: self._filler(room)))
         yield from self._flush(self._take(self._closing))
 
-    def _take(self, step: Any) -> list[dict[str, Any]]:
+    def _take(self, step: Callable[[], None]) -> list[dict[str, Any]]:
         """Run one step of the simulation; its events in time order (parallel lanes interleave)."""
         self.pending = []
         step()
@@ -870,7 +870,9 @@ class SessionWriter:
             spawn_at = self._tick(0.0001, 0.001)
             outcome = ("complete", "timeout", "error")[index] if self.forced.now(
                 "subagents", it) else rng.choices(("complete", "timeout", "error"), (0.8, 0.1, 0.1))[0]
-            end, result = self._subagent_lane(it, task, spawn_at, tool_id, outcome, depth=1,
+            self.subagents += 1
+            end, result = self._subagent_lane(it, task, spawn_at, tool_id, outcome,
+                                              agent_id=f"sub-{self.subagents}",
                                               nested=self.forced.now("subagents", it) and index == 0)
             duration = round((end - spawn_at) * 1000, 1)
             data: dict[str, Any] = {"tool": "spawn_agent", "args": args}
@@ -888,24 +890,26 @@ class SessionWriter:
         self.messages += count
 
     def _subagent_lane(self, it: int, task: str, at: float, parent: str, outcome: str, *,
-                       depth: int, nested: bool = False) -> tuple[float, str]:
-        """One subagent's events on its own clock; returns its end time and result or error."""
+                       agent_id: str, nested: bool = False) -> tuple[float, str]:
+        """One subagent's events on its own clock; returns its end time and result or error.
+
+        `nested` forces a child subagent (`sub-4.1` under `sub-4`); otherwise a top-level
+        subagent starts one now and then.
+        """
         rng = self.rng
-        self.subagents += 1
-        agent_id = f"sub-{self.subagents}" if depth == 1 else f"sub-{self.subagents}.{depth}"
         spawn_id = self._record("subagent_spawn", at, iteration=it, parent=parent, data={
             "agent_id": agent_id, "event_type": "spawn", "task": task, "model": SUB_MODEL,
             "max_iterations": 15})
-        lane = _Subagent(agent_id, spawn_id, at, it, depth, last_call=at)
+        lane = _Subagent(agent_id, spawn_id, at, it)
+        top_level = "." not in agent_id
         rounds = rng.randint(2, 6)
         for sub_iteration in range(1, rounds + 1):
             response_id = self._subagent_llm(lane, sub_iteration)
             tool_id = self._subagent_tool(lane, sub_iteration, response_id)
-            if (nested or (depth == 1 and rng.random() < 0.12)) and sub_iteration == 1:
-                nested = False
+            if sub_iteration == 1 and (nested or (top_level and rng.random() < 0.12)):
                 child_end, _ = self._subagent_lane(
-                    it, "Bisect the failing test", lane.now + 0.001, tool_id,
-                    "complete", depth=depth + 1)
+                    it, "Bisect the failing test", lane.now + 0.001, tool_id, "complete",
+                    agent_id=f"{agent_id}.1")
                 lane.now = child_end + 0.001
         if outcome == "timeout":
             lane.now = max(lane.now, at + 180.0) + rng.uniform(0.1, 2.0)

@@ -200,7 +200,11 @@ def test_subagent_events_belong_to_their_spawn(events: list[dict[str, Any]],
                                                "subagent_timeout")]
     assert len(ends) == len(spawns)  # every subagent ends, one way or another
     assert {e["kind"] for e in ends} == {"subagent_complete", "subagent_error", "subagent_timeout"}
-    assert any("." in agent for agent in spawns)  # a nested subagent
+    nested = [agent for agent in spawns if "." in agent]
+    assert nested  # a subagent started by a subagent, from one of its tool calls
+    for agent in nested:
+        spawned_by = by_id[spawns[agent]["parent_event_id"]]
+        assert spawned_by["data"]["agent_id"] == agent.rsplit(".", 1)[0]
     for e in events:
         agent = e.get("data", {}).get("agent_id")
         if agent is None or e["kind"] == "subagent_spawn":
