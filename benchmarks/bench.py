@@ -214,10 +214,14 @@ def _short_count(n: int) -> str:
     return str(n)
 
 
+#: Digest of the generator's source as imported (read once: an edit mid-run must not rename
+#: the cache for code that is not running).
+GENERATOR_DIGEST = hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:10]
+
+
 def generator_key() -> str:
     """Names the cache folder: generator version and a digest of its source."""
-    digest = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:10]
-    return f"g{generate.GENERATOR_VERSION}-{digest}"
+    return f"g{generate.GENERATOR_VERSION}-{GENERATOR_DIGEST}"
 
 
 def cached_input(spec: SizeSpec, cache: Path, seed: int,
