@@ -338,16 +338,20 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def _tree_sum(pid: int, measure: Callable[[int], int]) -> int:
-    total, todo, seen = 0, [pid], set()
+def descendants(pid: int) -> list[int]:
+    """Every process `pid` started, and those they started, still running now."""
+    found: list[int] = []
+    todo = _children(pid)
     while todo:
         current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        total += measure(current)
-        todo.extend(_children(current))
-    return total
+        if current not in found:
+            found.append(current)
+            todo.extend(_children(current))
+    return found
+
+
+def _tree_sum(pid: int, measure: Callable[[int], int]) -> int:
+    return sum(measure(p) for p in (pid, *descendants(pid)))
 
 
 def tree_rss_kib(pid: int) -> int:

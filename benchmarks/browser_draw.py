@@ -16,15 +16,23 @@ tests) and prints:
   together (proportional set size, shared pages split between processes; sampled every 50 ms);
 - errors: uncaught page errors and console errors (a broken script draws nothing).
 
-    python benchmarks/browser_draw.py report.html [other.html ...] [--timeout 60]
+Each report is measured in a child process that is killed, with its browser, if it takes
+longer than three times --timeout plus a minute: a page that hangs cannot hang the caller.
+
+    python benchmarks/browser_draw.py report.html [other.html ...] [--timeout 60] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +40,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import TreeSampler, format_table, tree_pss_kib  # noqa: E402  (a sibling script, not a package)
+from bench import TreeSampler, descendants, format_table, tree_pss_kib  # noqa: E402  (a sibling script, not a package)
 
 CHROMIUM = "/usr/bin/chromium"
 #: As tests/browser/conftest.py: without these Chromium tries to reach Google services.
@@ -79,13 +87,17 @@ PAGE_FACTS = """
   var charts = document.querySelectorAll("[data-chart]");
   var drawn = 0;
   charts.forEach(function (el) { if (el.querySelector(".main-svg")) drawn += 1; });
+  // One pass over the targets: a lookup per link would rescan a large page for every link.
+  var targets = new Set();
+  document.querySelectorAll("[id]").forEach(function (el) { targets.add(el.id); });
+  document.querySelectorAll("a[name]").forEach(function (el) { targets.add(el.getAttribute("name")); });
   var links = document.querySelectorAll('a[href^="#"]');
   var dead = [];
   links.forEach(function (a) {
     var raw = a.getAttribute("href").slice(1), id = raw;
     try { id = decodeURIComponent(raw); } catch (e) { id = raw; }
     if (id === "" || id.toLowerCase() === "top") return;
-    if (!document.getElementById(id) && document.getElementsByName(id).length === 0) dead.push(raw);
+    if (!targets.has(id)) dead.push(raw);
   });
   var nav = performance.getEntriesByType("navigation")[0] || {};
   return {
@@ -119,6 +131,14 @@ class Draw:
     chromium_mb: float = 0.0
     errors: list[str] = field(default_factory=list)
     timed_out: bool = False
+
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "report": str(self.report)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Draw:
+        return cls(**{**raw, "report": Path(raw["report"])})
 
 
 @contextmanager
@@ -184,6 +204,35 @@ def measure_draw(report: Path, *, chromium: str = CHROMIUM, timeout_s: float = 6
     return result
 
 
+def measure_draw_isolated(report: Path, *, chromium: str = CHROMIUM, timeout_s: float = 60.0,
+                          limit_s: float | None = None) -> Draw:
+    """`measure_draw` in a child process, killed with its browser after `limit_s` seconds."""
+    limit = limit_s if limit_s is not None else 3 * timeout_s + 60
+    argv = [sys.executable, str(Path(__file__).resolve()), "--json", "--timeout", str(timeout_s),
+            "--chromium", chromium, str(report)]
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_tree(process.pid)
+        process.communicate()
+        return Draw(report, timed_out=True, errors=[f"gave up after {limit:.0f} s"])
+    if process.returncode != 0:
+        tail = err.decode("utf-8", "replace")[-300:]
+        return Draw(report, errors=[f"browser_draw.py failed: {tail}"])
+    return Draw.from_json(json.loads(out)[0])
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process, everything it started, and its process group."""
+    for victim in [*descendants(pid), pid]:
+        with suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+    with suppress(ProcessLookupError):  # what was started but moved away from its parent
+        os.killpg(pid, signal.SIGKILL)
+
+
 def _fill(result: Draw, facts: dict[str, Any], metrics: dict[str, float]) -> None:
     result.charts, result.drawn = facts["charts"], facts["drawn"]
     result.charts_ms = facts["chartsAt"]
@@ -218,7 +267,7 @@ def table(reports: Sequence[tuple[str, Path]], *, chromium: str = CHROMIUM,
     rows: list[tuple[str, ...]] = []
     notes: list[str] = []
     for label, path in reports:
-        draw = measure_draw(path, chromium=chromium, timeout_s=timeout_s)
+        draw = measure_draw_isolated(path, chromium=chromium, timeout_s=timeout_s)
         charts = f"{draw.drawn}/{draw.charts}" + (" (timed out)" if draw.timed_out else "")
         rows.append((label, charts, _seconds(draw.charts_ms), _seconds(draw.dom_content_loaded_ms),
                      _seconds(draw.load_ms), f"{draw.longest_task_ms:.0f}",
@@ -240,11 +289,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds to wait for the charts (default 60)")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--json", action="store_true",
+                        help="measure in this process and print the figures as JSON")
     args = parser.parse_args(argv)
     missing = [r for r in args.reports if not r.is_file()]
     if missing:
         print(f"browser_draw.py: no such file: {missing[0]}", file=sys.stderr)
         return 2
+    if args.json:
+        draws = [measure_draw(r, chromium=args.chromium, timeout_s=args.timeout)
+                 for r in args.reports]
+        print(json.dumps([d.to_json() for d in draws]))
+        return 0
     for line in table([(r.name, r) for r in args.reports], chromium=args.chromium,
                       timeout_s=args.timeout):
         print(line)

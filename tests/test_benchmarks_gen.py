@@ -475,11 +475,24 @@ def test_browser_draw_counts_charts_and_dead_links(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     sessions = attoreport.load([str(FIXTURES / "collector" / "collector-clean-feature.jsonl")])
     html = attoreport.render_html([attoreport.analyse(s) for s in sessions])
-    report.write_text(html.replace("</body>", '<a href="#no-such-\x1bid">x</a></body>'),
-                      encoding="utf-8")
-    draw = browser_draw.measure_draw(report)
+    extra = '<a name="old-anchor"></a><a href="#old-anchor">a</a><a href="#no-such-\x1bid">b</a>'
+    report.write_text(html.replace("</body>", extra + "</body>"), encoding="utf-8")
+    draw = browser_draw.measure_draw_isolated(report)  # in a child process, as bench.py does
     assert draw.charts >= 2 and draw.drawn == draw.charts and not draw.timed_out
     assert draw.charts_ms is not None and draw.charts_ms >= (draw.dom_content_loaded_ms or 0)
-    assert draw.dead_links == 1 and draw.links > 1
+    assert draw.dead_links == 1 and draw.links > 2  # a named anchor is a live target
     assert draw.dead_examples == ["no-such-\\x1bid"]
     assert draw.errors == []
+    assert draw.js_heap_mb > 0 and draw.dom_nodes > 100
+
+
+@pytest.mark.browser
+def test_browser_draw_gives_up_on_a_page_that_hangs(tmp_path: Path) -> None:
+    pytest.importorskip("playwright")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    browser_draw = importlib.import_module("browser_draw")
+    report = tmp_path / "hang.html"
+    report.write_text("<div data-chart></div><script>while (true) {}</script>", encoding="utf-8")
+    draw = browser_draw.measure_draw_isolated(report, timeout_s=1, limit_s=8)
+    assert draw.timed_out and draw.errors == ["gave up after 8 s"]
