@@ -249,6 +249,8 @@ def cached_input(spec: SizeSpec, cache: Path, seed: int,
 
 def given_input(path: Path) -> Input:
     """An existing trace or folder named with --input (events = its non-blank lines)."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder")
     paths = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     if not paths:
         raise ValueError(f"{path}: no *.jsonl files")
@@ -735,13 +737,16 @@ def save_results(path: Path, results: Sequence[Result], header: Sequence[str]) -
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     say = print
+    repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
     try:
         specs = parse_sizes(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES))
         kinds = _kinds(args.runs, args.attocode)
+        given = [given_input(path) for path in args.input]
+        if repeat < 1:
+            raise ValueError("--repeat must be 1 or more")
     except ValueError as exc:
         print(f"bench.py: {exc}", file=sys.stderr)
         return 2
-    repeat = args.repeat or (1 if args.quick else 3)
     header = machine_lines(args.python)
     for line in header:
         say(line)
@@ -753,7 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             kinds.remove("attocode")
     runner = Runner(args.python, shlex.split(args.cli_args), attocode)
     sources = [cached_input(spec, args.cache, args.seed, say) for spec in specs]
-    sources += [given_input(path) for path in args.input]
+    sources += given
     startup = python_startup_s(args.python)
     results: list[Result] = []
     for source in sources:
@@ -773,11 +778,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("issue 10 targets:")
         for line in checks:
             say(line)
+    if args.save is not None:
+        save_results(args.save, results, header)
     if args.browser:
         say("")
         _browser_section(results, say)
-    if args.save is not None:
-        save_results(args.save, results, header)
     return 0 if all(r.error is None for r in results) else 1
 
 

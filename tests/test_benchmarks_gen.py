@@ -463,6 +463,28 @@ def test_one_quick_run_prints_the_machine_the_table_and_saves_it(
     assert kept["sessions"][0]["session_id"] == "session-300"
 
 
+def test_bad_options_are_refused_before_anything_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    for argv in (["--sizes", "7"], ["--runs", "pdf"], ["--repeat", "0"],
+                 ["--input", str(tmp_path / "missing.jsonl")]):
+        assert bench.main([*argv, "--cache", str(cache)]) == 2
+        assert capsys.readouterr().err.startswith("bench.py: ")
+    assert not cache.exists()
+
+
+def test_an_existing_trace_can_be_measured_too(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "mine.jsonl"
+    trace.write_text((FIXTURES / "collector" / "collector-clean-feature.jsonl").read_text()
+                     + "\n\nnot json\n")
+    source = bench.given_input(trace)
+    assert (source.label, source.files, source.events) == ("mine.jsonl", 1, 70)
+    [floor] = bench.measure_input(source, ["floor"], bench.Runner(sys.executable, [], None), 1,
+                                  None, lambda line: None)
+    assert floor.error is None and len(floor.samples) == 1  # damaged lines do not stop the floor
+
+
 # -- browser_draw.py ---------------------------------------------------------------------------
 
 
