@@ -59,6 +59,8 @@ SAMPLE_INTERVAL_S = 0.01
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 ATTOCODE_VERSION = "0.2.30"
 RUSAGE_ENV = "ATTOREPORT_BENCH_RUSAGE"
+#: A memory figure that could not be measured (shown as "?").
+UNKNOWN = -1
 
 #: Runs first in every measured process: at exit it writes the process's own peak RSS and
 #: that of its largest reaped child (KiB), so the main process and its workers are told apart.
@@ -386,12 +388,14 @@ def run_once(argv: Sequence[str], *, output: Path | None, workdir: Path) -> Samp
         tree_kib = sampler.stop()
     if process.returncode != 0:
         raise RuntimeError(f"exit code {process.returncode}: {_tail(stderr_path)}")
-    main_kib, workers_kib = usage.ru_maxrss, 0
+    # Without the exit handler's figures (the process ended by os._exit or a signal), wait4's
+    # peak covers the process and its children together, and the workers' own is unknown.
+    main_kib, workers_kib = usage.ru_maxrss, UNKNOWN
     try:
         own, children = rusage_file.read_text().split()
         main_kib, workers_kib = int(own), int(children)
     except (OSError, ValueError):
-        pass  # killed before its exit handler ran: keep the tree-wide figure from wait4
+        pass
     size = output.stat().st_size if output is not None and output.exists() else None
     return Sample(wall, usage.ru_utime + usage.ru_stime, main_kib, workers_kib,
                   max(tree_kib, main_kib), size)
@@ -525,6 +529,8 @@ def machine_lines(python: str) -> list[str]:
 
 
 def _mb(kib: int) -> str:
+    if kib == UNKNOWN:
+        return "?"
     return f"{kib / 1024:.0f}" if kib else "-"
 
 

@@ -381,6 +381,18 @@ def test_a_run_reports_the_main_process_and_its_worker_apart(tmp_path: Path) -> 
     assert sample.cpu_s > 0 and sample.wall_s > 0
 
 
+def test_a_run_that_skips_its_exit_handlers_still_has_its_peak(tmp_path: Path) -> None:
+    sample = bench.run_once(_python("""
+        import os, subprocess, sys
+        main = bytearray(60 * 2**20)
+        subprocess.run([sys.executable, "-c", "x = bytearray(150 * 2**20)"], check=True)
+        os._exit(0)
+    """), output=None, workdir=tmp_path)
+    assert sample.main_kib > 150 * 1024  # from wait4: the largest of the process tree
+    assert sample.workers_kib == bench.UNKNOWN
+    assert bench._mb(sample.workers_kib) == "?"
+
+
 def test_a_failed_run_says_why_without_raw_control_characters(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"exit code 3: .*\\x1b\[31mboom") as failure:
         bench.run_once(_python("""
