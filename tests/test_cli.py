@@ -227,3 +227,15 @@ def test_trace_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\u202e" not in result.stderr and "<U+202E>" in result.stderr
     assert "\\x1b[2J" in result.stderr
+
+
+def test_a_folder_read_by_several_processes_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # Forked workers inherit the CLI's SIGTERM handler; the pool stops them with SIGTERM.
+    result = subprocess.run([sys.executable, "-m", "attoreport", str(FIXTURES / "collector"),
+                             "-o", str(tmp_path / "r.html")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Terminated" not in result.stderr

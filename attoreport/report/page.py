@@ -86,7 +86,8 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     """A section for each of the first `limits.session_sections` sessions and, with several
     sessions, an overview listing them all; before them a view of each swarm run."""
     shown_analyses = analyses[: limits.session_sections]
-    sessions = [session_view(a, f"s{i}", limits) for i, a in enumerate(shown_analyses, start=1)]
+    share = limits.share(len(shown_analyses))
+    sessions = [session_view(a, f"s{i}", share) for i, a in enumerate(shown_analyses, start=1)]
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if len(analyses) == 1:
         default_title = "Agent session report: " + sessions[0].session_id
@@ -120,7 +121,7 @@ def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMIT
     score = efficiency.score_view(analysis)
     issues_view = issues.build(ctx)
     views = {
-        "summary": summary.build(ctx, score, issues_view.groups),
+        "summary": summary.build(ctx, score, issues_view.groups, glossary=anchor == "s1"),
         "issues": issues_view,
         "efficiency": efficiency.build(ctx, score),
         "tokens": tokens.build(ctx),
