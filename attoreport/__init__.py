@@ -30,6 +30,7 @@ from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
 from attoreport.model import Diagnostic, Session
+from attoreport.swarm.results import SwarmAnalysis
 
 try:
     __version__ = version("attoreport")
@@ -58,35 +59,36 @@ __all__ = [
 ]
 
 
-def render_json(analyses: list[Analysis], *,
+def render_json(analyses: list[Analysis], *, swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None) -> str:
-    """The `--json` document for these analyses (with `comparison`: the `baseline` object
-    and each session's `comparison`)."""
+    """The `--json` document for these analyses and swarm runs (with `comparison`: the
+    `baseline` object and each session's `comparison`)."""
     from attoreport.report.jsondoc import render_json as _render
 
-    return _render(analyses, __version__, comparison)
+    return _render(analyses, __version__, swarms=swarms, comparison=comparison)
 
 
 def render_html(analyses: list[Analysis], *, title: str | None = None,
-                limits: Limits = DEFAULT_LIMITS,
+                limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None) -> str:
-    """The self-contained HTML report for these analyses (with `comparison`: a comparison
-    section per session and a note on the baseline)."""
+    """The self-contained HTML report for these analyses and swarm runs (with `comparison`:
+    a comparison section per session and a note on the baseline)."""
     from attoreport.report.html import render_html as _render
 
-    return _render(analyses, version=__version__, title=title, limits=limits,
+    return _render(analyses, version=__version__, title=title, limits=limits, swarms=swarms,
                    comparison=comparison)
 
 
 def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS,
+                    swarms: Sequence[SwarmAnalysis] = (),
                     comparison: BaselineComparison | None = None,
                     report_name: str | None = None) -> str:
     """The Markdown summary for a pull-request comment, at most `limits.markdown_chars`
     characters; `report_name` is the HTML report's file name when one is written."""
     from attoreport.report.markdown import render_markdown as _render
 
-    return _render(analyses, version=__version__, limits=limits, comparison=comparison,
-                   report_name=report_name)
+    return _render(analyses, version=__version__, limits=limits, swarms=swarms,
+                   comparison=comparison, report_name=report_name)
 
 
 def compare_with_baseline(analyses: Sequence[Analysis], baseline: str | Path,

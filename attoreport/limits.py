@@ -6,7 +6,7 @@ push an output past its budget; the summary figures always cover the whole trace
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,15 +14,15 @@ class Limits:
     """Bounds on what the outputs show. The defaults keep a report under a few megabytes."""
 
     #: Rows of the event log (errors, issue events, slowest calls, first and last events).
-    event_rows: int = 3000
+    event_rows: int = 2000
     #: Nodes of the iteration tree.
-    tree_nodes: int = 3000
+    tree_nodes: int = 1500
     #: Nesting depth of the tree; deeper events are listed flat under the last level.
     tree_depth: int = 24
     #: Bars and markers of the timeline.
-    bars: int = 3000
+    bars: int = 2000
     #: Rows of the per-iteration and per-call tables.
-    table_rows: int = 1000
+    table_rows: int = 500
     #: Tools listed in the tools table.
     tool_rows: int = 200
     #: Points of a chart series; longer series are binned.
@@ -44,13 +44,30 @@ class Limits:
     #: Characters of a one-line label, argument or excerpt.
     label_chars: int = 240
     #: Characters of an event's data preview and of the goal.
-    detail_chars: int = 2000
+    detail_chars: int = 320
     goal_chars: int = 20_000
     #: Characters of the Markdown output (a GitHub comment holds 65,536).
     markdown_chars: int = 65_000
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
     trace_events: int = 3000
+
+    def share(self, sections: int) -> Limits:
+        """The limits of one of `sections` session sections: the per-report budget shared out,
+        never below a useful minimum, so a report of 50 sessions stays as small as one."""
+        if sections <= 1:
+            return self
+
+        def part(total: int, floor: int) -> int:  # sections have a fixed cost of their own
+            return max(floor, total // (2 * sections))
+
+        return replace(self, event_rows=part(self.event_rows, 10),
+                       tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
+                       detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
+                       table_rows=part(self.table_rows, 8),
+                       chart_points=part(self.chart_points, 30),
+                       issue_groups=part(self.issue_groups, 6),
+                       issue_instances=min(self.issue_instances, 3))
 
 
 DEFAULT_LIMITS = Limits()

@@ -341,8 +341,18 @@ def _in_processes(function: Any, argument_lists: list[tuple[Any, ...]], workers:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(workers, len(argument_lists))) as pool:
+    with context.Pool(min(workers, len(argument_lists)), initializer=_worker_signals) as pool:
         return pool.starmap(function, argument_lists, chunksize=1)
+
+
+def _worker_signals() -> None:
+    """A worker ends quietly when the pool (or the user) stops it: the parent's handlers,
+    inherited through fork, would turn the pool's SIGTERM into a traceback."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which cleans up
 
 
 def _load_many(traces: list[TraceInput], workers: int, stdin: IO[bytes] | None,

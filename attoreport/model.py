@@ -244,6 +244,9 @@ class Session:
     #: Written files beyond the bound of `changed_files` (not listed).
     changed_files_more: int = 0
     detail_source: DetailSource | None = None
+    #: For a trace written beside an attoswarm run folder: the phase the run ended in
+    #: ("completed", "shutdown", ...), which stands in for the `session_end` it never writes.
+    run_phase: str | None = None
 
     def details(self, rows: Sequence[int]) -> dict[int, EventDetail]:
         """Label, data preview, main argument and result excerpt of these rows, read again

@@ -672,3 +672,15 @@ def test_comparison_figures_equal_both_sides_own_json(tmp_path: Path, current: s
         moved = compared["deltas"][f"{side}_tokens"]
         assert moved["current"] == own["now"]["tokens"]["breakdown"][side]
         assert moved["baseline"] == own["then"]["tokens"]["breakdown"][side]
+
+
+def test_a_folder_read_by_several_processes_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # Forked workers inherit the CLI's SIGTERM handler; the pool stops them with SIGTERM.
+    result = subprocess.run([sys.executable, "-m", "attoreport", str(FIXTURES / "collector"),
+                             "-o", str(tmp_path / "r.html")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Terminated" not in result.stderr

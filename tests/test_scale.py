@@ -259,3 +259,44 @@ def test_integers_beyond_64_bits_in_the_json(tmp_path: Path) -> None:
     [session] = loader.load([str(trace)])
     doc = json.loads(attoreport.render_json([attoreport.analyse(session)]))
     assert doc["sessions"][0]["summary"]["model"] == 2**70
+
+
+def test_workers_do_not_inherit_the_clis_signal_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool stops its workers with SIGTERM; with the CLI's handler inherited through fork,
+    each would print a traceback."""
+    import multiprocessing
+    import signal
+
+    from attoreport.output import termination_raises
+
+    seen: dict[str, object] = {}
+
+    class FakePool:
+        def __init__(self, processes: int, initializer: object = None) -> None:
+            seen["initializer"] = initializer
+
+        def __enter__(self) -> FakePool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def starmap(self, function: object, args: list[tuple[object, ...]],
+                    chunksize: int = 1) -> list[object]:
+            return []
+
+    class Context:
+        Pool = FakePool
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: Context)
+    loader._in_processes(print, [(1,), (2,)], 2)
+    assert seen["initializer"] is loader._worker_signals
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        with termination_raises():
+            loader._worker_signals()
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

@@ -58,7 +58,9 @@ def decide(session: Session, facts: SessionFacts) -> Outcome:
         errors=facts.errors,
     )
     status = (session.end_status or "").strip()
-    if session.is_open:
+    if session.is_open and session.run_phase:  # attoswarm writes no session_end
+        status = session.run_phase
+    if session.is_open and not session.run_phase:
         state = OPEN
     elif facts.event_counts["budget_exhausted"] or status.lower() == "budget_exhausted":
         state = OUT_OF_BUDGET
@@ -72,7 +74,7 @@ def decide(session: Session, facts: SessionFacts) -> Outcome:
         state = COMPLETED_WITH_ERRORS
     else:
         state = COMPLETED
-    return Outcome(state, session.end_status, counts, wall_seconds(session, facts),
+    return Outcome(state, status or None, counts, wall_seconds(session, facts),
                    gather(session))
 
 

@@ -13,12 +13,12 @@ from attoreport.analysis.tokens import TokenFlowPoint
 class TokenSeries:
     """Per iteration (or per bin of iterations): x is the bin's last iteration."""
 
-    iterations: list[float]
-    input: list[float]
-    output: list[float]
-    cache_read: list[float]
-    cache_write: list[float]
-    total: list[float]
+    iterations: list[int]
+    input: list[int]
+    output: list[int]
+    cache_read: list[int]
+    cache_write: list[int]
+    total: list[int]
     cumulative_cost: list[float]
     #: cache read ÷ (input + cache read) of the bin; None without input.
     hit_rate: list[float | None]
@@ -29,10 +29,10 @@ class TokenSeries:
 class CacheSeries:
     """Per LLM call (or per bin of calls): x is the bin's last call."""
 
-    calls: list[float]
+    calls: list[int]
     hit_rate: list[float | None]
     moving_average: list[float | None]
-    boundary: list[float]
+    boundary: list[int]
     binned: bool
 
 
@@ -49,17 +49,17 @@ def rate(cache_read: float, uncached: float) -> float | None:
 
 def token_series(flow: list[TokenFlowPoint], max_points: int) -> TokenSeries:
     ranges = bins(len(flow), max_points)
-    sums: dict[str, list[float]] = {k: [] for k in ("input", "output", "cache_read",
-                                                   "cache_write", "total")}
+    sums: dict[str, list[int]] = {k: [] for k in ("input", "output", "cache_read",
+                                                 "cache_write", "total")}
     for a, b in ranges:
         part = flow[a:b]
-        sums["input"].append(float(sum(p.input_tokens for p in part)))
-        sums["output"].append(float(sum(p.output_tokens for p in part)))
-        sums["cache_read"].append(float(sum(p.cache_read_tokens for p in part)))
-        sums["cache_write"].append(float(sum(p.cache_write_tokens for p in part)))
-        sums["total"].append(float(sum(p.total_tokens for p in part)))
+        sums["input"].append(sum(p.input_tokens for p in part))
+        sums["output"].append(sum(p.output_tokens for p in part))
+        sums["cache_read"].append(sum(p.cache_read_tokens for p in part))
+        sums["cache_write"].append(sum(p.cache_write_tokens for p in part))
+        sums["total"].append(sum(p.total_tokens for p in part))
     return TokenSeries(
-        iterations=[float(flow[b - 1].iteration) for _, b in ranges],
+        iterations=[flow[b - 1].iteration for _, b in ranges],
         cumulative_cost=[flow[b - 1].cumulative_cost for _, b in ranges],
         hit_rate=[rate(r, i) for r, i in zip(sums["cache_read"], sums["input"], strict=True)],
         binned=len(ranges) < len(flow),
@@ -75,9 +75,9 @@ def cache_series(calls: list[CacheCall], max_points: int) -> CacheSeries:
         return sum(present) / len(present) if present else None
 
     return CacheSeries(
-        calls=[float(calls[b - 1].index) for _, b in ranges],
+        calls=[calls[b - 1].index for _, b in ranges],
         hit_rate=[mean([c.hit_rate for c in calls[a:b]]) for a, b in ranges],
         moving_average=[calls[b - 1].moving_average for _, b in ranges],
-        boundary=[float(calls[b - 1].boundary) for _, b in ranges],
+        boundary=[calls[b - 1].boundary for _, b in ranges],
         binned=len(ranges) < len(calls),
     )

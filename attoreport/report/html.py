@@ -24,17 +24,19 @@ from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report.page import ReportView, build_report
+from attoreport.swarm.results import SwarmAnalysis
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 @gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
-                limits: Limits = DEFAULT_LIMITS,
+                limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None) -> str:
-    """The report for these analyses, as one HTML document with everything inlined (with
-    `comparison`, each session is also compared with its baseline session)."""
-    view = build_report(analyses, version=version, title=title, limits=limits,
+    """The report for these analyses (and swarm runs), as one HTML document with
+    everything inlined (with `comparison`, each session is also compared with its baseline
+    session)."""
+    view = build_report(analyses, version=version, title=title, limits=limits, swarms=swarms,
                         compared=comparison)
     return render_view(view)
 

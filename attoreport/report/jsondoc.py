@@ -14,6 +14,8 @@ import orjson
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
+from attoreport.report.swarm import swarm_document
+from attoreport.swarm.results import SwarmAnalysis
 
 
 def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, Any]:
@@ -53,6 +55,7 @@ def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, A
 
 
 def render_json(analyses: Sequence[Analysis], version: str,
+                swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None) -> str:
     """The whole document as indented JSON text.
 
@@ -67,6 +70,7 @@ def render_json(analyses: Sequence[Analysis], version: str,
         for entry, compared in zip(sessions, comparison.sessions, strict=True):
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
+    document["swarms"] = [swarm_document(s) for s in swarms]
     return dumps(document)
 
 

@@ -52,6 +52,8 @@ from attoreport.report.comparison import (
 )
 from attoreport.report.efficiency import WHAT_IT_IS, score_view
 from attoreport.report.summary import evidence_rows, evidence_view, outcome_view
+from attoreport.report.swarm import swarm_markdown
+from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import shown
 
 MARKER = "<!-- attoreport -->"
@@ -491,17 +493,24 @@ def pointer(report_name: str | None) -> str:
 
 def render_markdown(analyses: Sequence[Analysis], *, version: str,
                     limits: Limits = DEFAULT_LIMITS,
+                    swarms: Sequence[SwarmAnalysis] = (),
                     comparison: BaselineComparison | None = None,
                     report_name: str | None = None) -> str:
     """The Markdown summary, at most `limits.markdown_chars` characters.
 
+    swarms: attoswarm runs, each summarised first (in a share of the budget).
     comparison: one comparison per analysis, as `compare()` returns them.
     report_name: the HTML report's file name when one is written with it."""
     compared: list[SessionComparison | None] = (list(comparison.sessions) if comparison
                                                 else [None] * len(analyses))
-    title = "## Agent session report" + (f": {fmt.count(len(analyses))} sessions"
-                                         if len(analyses) > 1 else "")
+    if swarms and not analyses:
+        title = "## Swarm run report"
+    else:
+        title = "## Agent session report" + (f": {fmt.count(len(analyses))} sessions"
+                                             if len(analyses) > 1 else "")
     top = [fixed(_lines(MARKER, title))]
+    share = limits.markdown_chars // (len(swarms) + 1)
+    top += [fixed(_lines("", swarm_markdown(swarm, share))) for swarm in swarms]
     if len(analyses) > 1:
         top.append(overview_table(analyses, comparison))
     if comparison is not None:

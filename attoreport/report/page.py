@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from attoreport.analysis import Analysis
@@ -28,6 +28,8 @@ from attoreport.report import (
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart, Context, plural
 from attoreport.report.perfetto import bounded_trace
+from attoreport.report.swarm import SwarmView, swarm_view
+from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import shown
 
 
@@ -86,10 +88,13 @@ class ReportView:
     trace: TraceExportView
     #: How the sessions paired with the baseline (only with a baseline).
     baseline: comparison.BaselineView | None = None
+    #: One view per attoswarm run folder, shown first.
+    swarms: list[SwarmView] = field(default_factory=list)
 
     @property
     def charts(self) -> list[Chart]:
-        found = list(self.overview.charts) if self.overview is not None else []
+        found = [chart for swarm in self.swarms for chart in swarm.charts]
+        found += list(self.overview.charts) if self.overview is not None else []
         for session in self.sessions:
             found.extend(session.charts)
         return found
@@ -97,14 +102,17 @@ class ReportView:
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
                  now: datetime | None = None, limits: Limits = DEFAULT_LIMITS,
-                 compared: BaselineComparison | None = None) -> ReportView:
+                 compared: BaselineComparison | None = None,
+                 swarms: Sequence[SwarmAnalysis] = ()) -> ReportView:
     """A section for each of the first `limits.session_sections` sessions and, with several
-    sessions, an overview listing them all. With `compared` (one comparison per analysis, as
-    `compare()` returns them), each section compares its session with the baseline."""
+    sessions, an overview listing them all; before them a view of each swarm run. With
+    `compared` (one comparison per analysis, as `compare()` returns them), each section
+    compares its session with the baseline."""
     shown_analyses = analyses[: limits.session_sections]
-    found = [insights(a, limits) for a in shown_analyses]
+    share = limits.share(len(shown_analyses))
+    found = [insights(a, share) for a in shown_analyses]
     pairs = list(compared.sessions) if compared is not None else []
-    sessions = [session_view(a, f"s{i}", limits, found=f,
+    sessions = [session_view(a, f"s{i}", share, found=f,
                              compared=pairs[i - 1] if i <= len(pairs) else None)
                 for i, (a, f) in enumerate(zip(shown_analyses, found, strict=True), start=1)]
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -112,7 +120,12 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         default_title = "Agent session report: " + sessions[0].session_id
     else:
         default_title = f"Agent session report: {fmt.count(len(analyses))} sessions"
-    sources = list(dict.fromkeys(a.session.source for a in analyses))
+    swarm_views = [swarm_view(a, f"w{i}") for i, a in enumerate(swarms, start=1)]
+    if swarm_views:
+        default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
+                         else f"Swarm run report: {fmt.count(len(swarms))} runs")
+    sources = list(dict.fromkeys([*(s.source for s in swarms),
+                                  *(a.session.source for a in analyses)]))
     listed = [shown(s, limits.name_chars) for s in sources[:20]]
     if len(sources) > 20:
         listed.append(f"{plural(len(sources) - 20, 'more file')}")
@@ -126,6 +139,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         trace=trace_export(shown_analyses, [f.timeline for f in found], len(analyses),
                            version, limits),
         baseline=comparison.baseline_view(compared, limits) if compared is not None else None,
+        swarms=swarm_views,
     )
 
 
@@ -157,7 +171,7 @@ def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMIT
     score = efficiency.score_view(analysis)
     issues_view = issues.build(ctx)
     views = {
-        "summary": summary.build(ctx, score, issues_view.groups),
+        "summary": summary.build(ctx, score, issues_view.groups, glossary=anchor == "s1"),
         "issues": issues_view,
         "efficiency": efficiency.build(ctx, score),
         "tokens": tokens.build(ctx),

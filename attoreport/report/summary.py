@@ -255,7 +255,8 @@ def evidence_rows(analysis: Analysis) -> list[int]:
     return [run.row for run in evidence.runs] + list(evidence.file_change_rows)
 
 
-def build(ctx: Context, score: ScoreView, groups: list[IssueGroup]) -> SummaryView:
+def build(ctx: Context, score: ScoreView, groups: list[IssueGroup],
+          glossary: bool = True) -> SummaryView:
     damaged = ctx.analysis.session.damaged_lines
     damage = (f"{plural(damaged, 'damaged line')} in the trace "
               f"{'was' if damaged == 1 else 'were'} skipped or repaired; the numbers cover every "
@@ -271,4 +272,5 @@ def build(ctx: Context, score: ScoreView, groups: list[IssueGroup]) -> SummaryVi
         stats=stats(ctx),
         findings=groups[:3],
         damage=damage,
+        glossary=GLOSSARY if glossary else (),
     )

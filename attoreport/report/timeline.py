@@ -82,7 +82,7 @@ def _span_label(ctx: Context, span: Span) -> str:
 
 
 def build(ctx: Context) -> TimelineView:
-    a, timeline = ctx.analysis, ctx.insights.timeline
+    timeline = ctx.insights.timeline
     chart = None
     chart_note = ""
     if timeline.spans or timeline.markers:
@@ -104,13 +104,15 @@ def build(ctx: Context) -> TimelineView:
     if log_note:
         log_note += (": every failure, the events behind each issue, the slowest calls, and the "
                      "first and last events. The summary, charts and issues cover all of them.")
-    counts = a.facts.event_counts
-    kinds = sorted(counts, key=lambda k: (k not in KNOWN_KINDS, k))[:MAX_KIND_OPTIONS]
+    # The filters offer what the log shows.
+    shown_kinds = {r.kind for r in rows if isinstance(r, EventRow)}
+    kinds = sorted(shown_kinds, key=lambda k: (k not in KNOWN_KINDS, k))[:MAX_KIND_OPTIONS]
     return TimelineView(
         chart=chart, chart_note=chart_note, rows=rows, log_note=log_note,
         total=selection.total,
-        categories=[c for c in CATEGORIES if any(category_of(k) == c for k in counts)],
-        kinds=[ctx.name(k) for k in kinds],
+        categories=[c for c in CATEGORIES
+                    if any(r.category == c for r in rows if isinstance(r, EventRow))],
+        kinds=kinds,
     )
 
 

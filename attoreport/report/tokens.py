@@ -60,12 +60,14 @@ def build(ctx: Context) -> TokensView:
     numbers = sorted(set(flow) | set(stats))
     limit = ctx.limits.table_rows
     if len(numbers) > limit:  # the most expensive, plus the first and last iterations
+        ends = min(10, limit // 4)
         by_cost = sorted(numbers, key=lambda n: -a.tokens.cost_by_iteration.get(n, 0.0))
-        keep = set(by_cost[: limit - 20]) | set(numbers[:10]) | set(numbers[-10:])
+        chosen = dict.fromkeys([*numbers[:ends], *numbers[len(numbers) - ends:], *by_cost])
+        keep = set(list(chosen)[:limit])
         shown_numbers = [n for n in numbers if n in keep]
         note = (f"Showing {fmt.count(len(shown_numbers))} of {fmt.count(len(numbers))} "
-                "iterations: the most expensive, the first and the last ten. The JSON output has "
-                "all of them.")
+                f"iterations: the most expensive, the first and the last {ends}. The JSON output "
+                "has all of them.")
     else:
         shown_numbers, note = numbers, ""
     rows = []

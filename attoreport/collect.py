@@ -1,0 +1,55 @@
+"""Read everything the command line names: Attocode traces and attoswarm run folders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from attoreport.errors import AttoreportError
+from attoreport.inputs import Inputs, TraceInput, display_path, find_inputs
+from attoreport.loader import load_inputs
+from attoreport.model import Session
+from attoreport.redact import Redactor, redact_tree
+from attoreport.swarm import analyse_run, read_run
+from attoreport.swarm.folders import RunFolder, recognise_run_folder
+from attoreport.swarm.results import FINAL_PHASES, SwarmAnalysis
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """The sessions of every trace (those beside run folders included) and the analyses of
+    every attoswarm run folder, in the order they were named."""
+
+    inputs: Inputs[RunFolder]
+    sessions: list[Session]
+    swarms: list[SwarmAnalysis]
+
+
+def find(args: Sequence[str], cwd: Path | None = None) -> Inputs[RunFolder]:
+    """The traces and run folders the arguments name (see `inputs.find_inputs`)."""
+    return find_inputs(args, cwd, claim=recognise_run_folder)
+
+
+def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
+            jobs: int | None = None, redactor: Redactor | None = None) -> Collected:
+    """Load the traces and read the run folders of `inputs`. A run folder's TraceCollector
+    trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view."""
+    swarms = [analyse_run(read_run(folder)) for folder in inputs.claimed]
+    if redactor is not None:  # after the analysis, so no two secrets merge two tasks
+        swarms = [redact_tree(swarm, redactor) for swarm in swarms]
+    beside = [TraceInput(source, path, path.name.removesuffix(".jsonl"))
+              for folder in inputs.claimed
+              for source, path in zip(folder.trace_sources, folder.trace_paths, strict=True)]
+    everything = Inputs(list(inputs.traces) + beside, list(inputs.notes), list(inputs.claimed))
+    sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor) \
+        if everything.traces else []
+    phases = {source: swarm.outcome.phase for swarm in swarms
+              if swarm.outcome.phase in FINAL_PHASES for source in swarm.trace_sources}
+    for session in sessions:
+        session.run_phase = phases.get(session.source, session.run_phase)
+    if not sessions and not swarms:
+        raise AttoreportError("no trace events and no attoswarm run found in "
+                              + ", ".join(display_path(Path(t.source)) for t in inputs.traces))
+    return Collected(everything, sessions, swarms)
