@@ -230,7 +230,7 @@ def outcome_part(analysis: Analysis) -> Listing:
     `outcome_evidence` is the one place that says what the trace shows of the ending."""
     view = outcome_view(analysis.outcome)
     evidence = [f"- {line}\n" for line in outcome_evidence(analysis)]
-    return Listing(_lines("", f"**Outcome: {escape_text(view.word, 80)}.** "
+    return Listing(_lines("", f"**Outcome: {escape_text(view.word, 200)}.** "
                               f"{escape_text(view.sentence, 300)}"),
                    evidence, [1] * len(evidence),
                    lambda n, w: f"- +{plural(n, 'more line')} of evidence in the HTML report.\n")
