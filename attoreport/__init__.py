@@ -30,6 +30,7 @@ from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
 from attoreport.model import Diagnostic, Session
+from attoreport.redact import Redactor
 from attoreport.swarm.results import SwarmAnalysis
 
 try:
@@ -60,35 +61,38 @@ __all__ = [
 
 
 def render_json(analyses: list[Analysis], *, swarms: Sequence[SwarmAnalysis] = (),
-                comparison: BaselineComparison | None = None) -> str:
+                comparison: BaselineComparison | None = None,
+                redactor: Redactor | None = None) -> str:
     """The `--json` document for these analyses and swarm runs (with `comparison`: the
     `baseline` object and each session's `comparison`)."""
     from attoreport.report.jsondoc import render_json as _render
 
-    return _render(analyses, __version__, swarms=swarms, comparison=comparison)
+    return _render(analyses, __version__, swarms=swarms, comparison=comparison,
+                   redactor=redactor)
 
 
 def render_html(analyses: list[Analysis], *, title: str | None = None,
                 limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = (),
-                comparison: BaselineComparison | None = None) -> str:
+                comparison: BaselineComparison | None = None,
+                redactor: Redactor | None = None) -> str:
     """The self-contained HTML report for these analyses and swarm runs (with `comparison`:
     a comparison section per session and a note on the baseline)."""
     from attoreport.report.html import render_html as _render
 
     return _render(analyses, version=__version__, title=title, limits=limits, swarms=swarms,
-                   comparison=comparison)
+                   comparison=comparison, redactor=redactor)
 
 
 def render_markdown(analyses: list[Analysis], *, limits: Limits = DEFAULT_LIMITS,
                     swarms: Sequence[SwarmAnalysis] = (),
                     comparison: BaselineComparison | None = None,
-                    report_name: str | None = None) -> str:
+                    report_name: str | None = None, redactor: Redactor | None = None) -> str:
     """The Markdown summary for a pull-request comment, at most `limits.markdown_chars`
     characters; `report_name` is the HTML report's file name when one is written."""
     from attoreport.report.markdown import render_markdown as _render
 
     return _render(analyses, version=__version__, limits=limits, swarms=swarms,
-                   comparison=comparison, report_name=report_name)
+                   comparison=comparison, report_name=report_name, redactor=redactor)
 
 
 def compare_with_baseline(analyses: Sequence[Analysis], baseline: str | Path,

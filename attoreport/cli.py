@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -19,19 +19,17 @@ import click
 import attoreport
 from attoreport.analysis.compare import (
     DEFAULT_THRESHOLDS,
-    BaselineComparison,
     Threshold,
     parse_thresholds,
 )
 from attoreport.analysis.detectors import SEVERITIES
 from attoreport.errors import AttoreportError
-from attoreport.gates import DEFAULT_REGRESSION_SEVERITY, gate_failures, regression_failures
-from attoreport.inputs import Inputs, TraceInput, find_inputs
-from attoreport.loader import load_inputs
+from attoreport.inputs import TraceInput
 from attoreport.model import Diagnostic, Session
-from attoreport.output import Text, check_outputs, termination_raises, write_outputs
+from attoreport.output import termination_raises
 from attoreport.progress import Progress
 from attoreport.report.annotations import github_annotations
+from attoreport.run import Request, write_reports
 from attoreport.textsafe import shown
 
 EXIT_OK = 0
@@ -118,6 +116,11 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
               "output.")
 @click.option("--open", "open_report", is_flag=True,
               help="Open the written HTML report in the default browser.")
+@click.option("--no-redact", "no_redact", is_flag=True,
+              help="Keep secrets found in the traces in every output (they are redacted by "
+              "default); prints a warning.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+              help="Processes to read traces with (default: the cores available).")
 @click.option("--strict", is_flag=True,
               help="Fail (exit code 2) if any line of any trace was damaged; nothing is written.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -127,7 +130,8 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
          markdown_path: str | None, trace_path: str | None, title: str | None,
          baseline: str | None, thresholds: dict[str, Threshold], fail_on: str | None,
          fail_under: float | None, fail_on_regression: bool, annotations: str | None,
-         open_report: bool, strict: bool, quiet: bool) -> None:
+         open_report: bool, no_redact: bool, jobs: int | None, strict: bool,
+         quiet: bool) -> None:
     """Turn Attocode traces into one self-contained HTML report.
 
     TRACE is a .jsonl or .jsonl.gz file, a directory of them, or - for standard input.
@@ -142,10 +146,18 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
     written: list[bool] = []  # set once the outputs are in place
     try:
         with progress:
-            code = _run(traces, targets, progress, written, title=title, baseline=baseline,
-                        thresholds=thresholds, fail_on=fail_on, fail_under=fail_under,
-                        fail_on_regression=fail_on_regression, annotations=annotations,
-                        open_report=open_report, strict=strict, quiet=quiet)
+            if no_redact:
+                click.echo("attoreport: warning: --no-redact: secrets in the traces are kept in "
+                           "every output; do not share them", err=True)
+            request = Request(
+                traces=traces, html=targets["html"], json=targets["json"],
+                markdown=targets["markdown"], trace=targets["trace"],
+                append_to=_step_summary(targets["markdown"]), title=title, baseline=baseline,
+                thresholds=thresholds or DEFAULT_THRESHOLDS, fail_on=fail_on,
+                fail_under=fail_under, fail_on_regression=fail_on_regression,
+                strict=strict, redact=not no_redact, jobs=jobs)
+            code = _run(request, progress, written, annotations=annotations,
+                        open_report=open_report, quiet=quiet)
     except AttoreportError as exc:
         click.echo(_printable(f"attoreport: {exc}"), err=True)
         sys.exit(EXIT_USAGE)
@@ -171,80 +183,45 @@ def _check_usage(targets: Mapping[str, str | None], baseline: str | None,
         raise click.UsageError("--open needs the HTML report written to a file (-o PATH)")
 
 
-def _run(traces: tuple[str, ...], targets: dict[str, str | None], progress: Progress,
-         written: list[bool], *, title: str | None, baseline: str | None,
-         thresholds: Mapping[str, Threshold], fail_on: str | None, fail_under: float | None,
-         fail_on_regression: bool, annotations: str | None, open_report: bool, strict: bool,
-         quiet: bool) -> int:
-    """The whole run; returns the exit code (EXIT_OK or EXIT_GATE)."""
-    inputs: Inputs[object] = find_inputs(traces)
-    append_to = _step_summary(targets["markdown"])
-    check_outputs(targets, inputs.traces, append_to=append_to)
-    if not quiet:
-        _say_discovered(inputs.traces)
-    progress.stage("reading the traces")
-    sessions = load_inputs(inputs, stdin=sys.stdin.buffer if "-" in traces else None)
-    diagnostics = [d for s in sessions for d in s.diagnostics]
-    progress.clear()
-    _report_diagnostics(diagnostics, quiet=quiet)
-    damaged = [d for d in diagnostics if d.line > 0]  # line 0: a note about a whole file
-    if strict and damaged:
-        lines = sum(s.damaged_lines for s in sessions)
-        raise AttoreportError(
-            f"--strict: {_lines(lines)} damaged or repaired, first at "
-            f"{damaged[0].file}:{damaged[0].line}; nothing written"
-        )
-    analyses = [_analyse(s, i, len(sessions), progress) for i, s in enumerate(sessions, 1)]
-    comparison = None
-    if baseline is not None:
-        progress.stage("comparing with the baseline")
-        comparison = attoreport.compare_with_baseline(analyses, baseline,
-                                                      thresholds or DEFAULT_THRESHOLDS)
-    renderers = _renderers(analyses, comparison, targets, title)
-    texts = {path: _staged(name, renderers[name], progress)
-             for name, path in targets.items() if path is not None}
-    write_outputs(texts, append_to=append_to)
+def _run(request: Request, progress: Progress, written: list[bool], *,
+         annotations: str | None, open_report: bool, quiet: bool) -> int:
+    """The whole run (one library call) and what the user sees of it; the exit code."""
+    stdin = sys.stdin.buffer if "-" in request.traces else None
+    result = write_reports(request, stdin=stdin, listener=_Listener(progress, quiet))
     written.append(True)
     progress.clear()
     if annotations == "github":
-        for line in github_annotations(analyses, comparison):
+        for line in github_annotations(result.analyses, result.comparison):
             click.echo(line)
-    if open_report and targets["html"] is not None:
-        _open(targets["html"])
+    if open_report and request.html is not None:
+        _open(request.html)
     if not quiet:
-        _say_done(sessions, *targets.values())
-    failures = gate_failures(analyses, fail_on=fail_on, fail_under=fail_under)
-    if fail_on_regression and comparison is not None:
-        failures += regression_failures(comparison, fail_on or DEFAULT_REGRESSION_SEVERITY)
-    for failure in failures:
-        click.echo(f"attoreport: gate failed: {failure.reason}", err=True)
-    return EXIT_GATE if failures else EXIT_OK
+        _say_done(result.collected.sessions, len(result.collected.swarms),
+                  *request.targets.values())
+        if result.receipt.total:
+            click.echo(f"attoreport: {result.receipt.summary()}", err=True)
+    for failure in result.failures:
+        click.echo(_printable(f"attoreport: gate failed: {failure.reason}"), err=True)
+    return EXIT_GATE if result.failures else EXIT_OK
 
 
-def _analyse(session: Session, number: int, total: int, progress: Progress) -> attoreport.Analysis:
-    progress.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
-    return attoreport.analyse(session)
+class _Listener:
+    """What the terminal shows while the job runs."""
 
+    def __init__(self, progress: Progress, quiet: bool) -> None:
+        self._progress, self._quiet = progress, quiet
 
-def _renderers(analyses: list[attoreport.Analysis], comparison: BaselineComparison | None,
-               targets: Mapping[str, str | None], title: str | None
-               ) -> dict[str, Callable[[], Text]]:
-    html = targets["html"]
-    report_name = Path(html).name if html not in (None, "-") else None
-    return {
-        "html": lambda: attoreport.render_html(analyses, title=title, comparison=comparison),
-        "json": lambda: attoreport.render_json(analyses, comparison=comparison),
-        "markdown": lambda: attoreport.render_markdown(analyses, comparison=comparison,
-                                                       report_name=report_name),
-        "trace": lambda: attoreport.export_trace(analyses),  # streamed while it is written
-    }
+    def discovered(self, trace: TraceInput) -> None:
+        if not self._quiet:
+            click.echo(_printable(f"attoreport: no TRACE given; reading the newest trace, "
+                                  f"{trace.source}"), err=True)
 
+    def read(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self._progress.clear()
+        _report_diagnostics(diagnostics, quiet=self._quiet)
 
-def _staged(name: str, render: Callable[[], Text], progress: Progress) -> Text:
-    words = {"html": "writing the HTML report", "json": "writing the JSON",
-             "markdown": "writing the Markdown", "trace": "writing the trace"}
-    progress.stage(words[name])
-    return render()
+    def stage(self, words: str) -> None:
+        self._progress.stage(words)
 
 
 def _step_summary(markdown_path: str | None) -> frozenset[str]:
@@ -268,14 +245,6 @@ def _printable(text: str) -> str:
     return shown(text, 1000)
 
 
-def _say_discovered(traces: Sequence[TraceInput]) -> None:
-    """Name the trace the no-argument run picked, so the user knows what is reported."""
-    for trace in traces:
-        if trace.discovered:
-            click.echo(_printable(f"attoreport: no TRACE given; reading the newest trace, "
-                                  f"{trace.source}"), err=True)
-
-
 def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
     if quiet or not diagnostics:
         return
@@ -287,7 +256,7 @@ def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
                    "(all are listed in the report and the JSON)", err=True)
 
 
-def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
+def _say_done(sessions: Sequence[Session], swarms: int, *paths: str | None) -> None:
     skipped = sum(d.count for s in sessions for d in s.diagnostics
                   if d.line and d.action == "skipped")
     repaired = sum(d.count for s in sessions for d in s.diagnostics
@@ -300,6 +269,8 @@ def _say_done(sessions: Sequence[Session], *paths: str | None) -> None:
                     if inputs_skipped else ""])
     if written:
         count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
+        if swarms:
+            count += f", {swarms} swarm run{'' if swarms == 1 else 's'}"
         click.echo(_printable(f"attoreport: {count}{note} -> {written}"), err=True)
 
 

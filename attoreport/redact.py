@@ -1274,3 +1274,25 @@ def _tree(value: Any, redactor: Redactor, depth: int) -> Any:
         return {_tree(k, redactor, depth + 1): _tree(v, redactor, depth + 1)
                 for k, v in value.items()}
     return value
+
+
+def redaction_note(redactor: Redactor | None) -> str:
+    """What the outputs say about redaction, in one sentence."""
+    if redactor is None:
+        return ""
+    if not redactor.enabled:
+        return ("Secrets were NOT redacted (--no-redact): this output may contain credentials "
+                "from the trace; do not share it.")
+    summary = redactor.receipt.summary()
+    if not summary:
+        return "No secrets found to redact."
+    return (f"{summary} (each replaced by a marker such as "
+            f"{marker(next(iter(redactor.receipt.by_kind)))}).")
+
+
+def redaction_document(redactor: Redactor | None) -> dict[str, Any]:
+    """The JSON output's `redaction` object."""
+    if redactor is None:
+        return {"enabled": False, "total": 0, "by_kind": {}}
+    receipt = redactor.receipt
+    return {"enabled": redactor.enabled, "total": receipt.total, "by_kind": dict(receipt.by_kind)}

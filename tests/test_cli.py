@@ -31,7 +31,12 @@ def test_json_to_stdout_has_the_documented_shape() -> None:
     [session] = doc["sessions"]
     assert list(session) == ["session_id", "source", "open", "summary", "efficiency",
                              "token_flow", "tokens", "cache_boundary", "issues",
-                             "event_counts", "diagnostics"]
+                             "event_counts", "diagnostics", "outcome", "spend"]
+    assert list(doc) == ["tool", "sessions", "swarms", "redaction"]
+    assert doc["redaction"] == {"enabled": True, "total": 0, "by_kind": {}}
+    assert session["outcome"]["state"] == "completed"
+    assert session["outcome"]["counts"]["tool_calls"] == session["summary"]["tool_calls"]
+    assert session["spend"]["model_cost"] == session["summary"]["total_cost"]
     assert session["source"] == str(CLEAN) and session["open"] is False
     assert [c["name"] for c in session["efficiency"]["components"]] == [
         "cache_hit_rate", "error_rate", "compaction_frequency", "tool_success_rate",
@@ -255,7 +260,7 @@ def test_an_interrupted_run_exits_130_and_writes_nothing(tmp_path: Path,
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("attoreport.cli.load_inputs", interrupted)
+    monkeypatch.setattr("attoreport.run.collect", interrupted)
     result = run(str(CLEAN), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 130 and result.stderr == "attoreport: interrupted; nothing written\n"
     assert list(tmp_path.iterdir()) == []
@@ -352,7 +357,7 @@ def test_bad_options_exit_2_before_reading_anything(tmp_path: Path, monkeypatch:
     def never(*a: object, **k: object) -> None:
         raise AssertionError("the traces were read")
 
-    monkeypatch.setattr("attoreport.cli.load_inputs", never)
+    monkeypatch.setattr("attoreport.cli.write_reports", never)
     result = run(str(DOOM), *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr

@@ -107,9 +107,12 @@ def test_the_json_schema_documents_the_comparison() -> None:
 
 
 def test_every_view_is_documented() -> None:
-    for view in ("overview", "summary", "issues", "efficiency", "token-flow", "cache", "tools",
-                 "timeline", "tree", "diagnostics"):
-        assert f"| `{view}` |" in README
+    templates = "".join(p.read_text() for p in (ROOT / "templates").glob("*.j2"))
+    views = set(re.findall(r'data-view="([a-z-]+)"', templates))
+    assert views >= {"overview", "summary", "issues", "efficiency", "token-flow", "cache",
+                     "tools", "timeline", "tree", "diagnostics", "comparison", "swarm"}
+    for view in views:
+        assert f"| `{view}` |" in README, view
 
 
 def _tool(name: str) -> list[str]:

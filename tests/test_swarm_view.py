@@ -268,7 +268,9 @@ def test_markdown_cell() -> None:
     assert markdown_cell("a|b *c* `d` [e](f) <g> #h @i ~~j~~") == \
         "a\\|b \\*c\\* \\`d\\` \\[e\\](f) \\<g\\> \\#h @\u2060i \\~\\~j\\~\\~"
     assert markdown_cell("one\ntwo   three") == "one two three"
-    assert len(markdown_cell("x" * 500, 50)) == 50
+    assert markdown_cell("x" * 500, 50) == "x" * 50 + "… (500 characters)"
+    assert markdown_cell("see https://evil.example and www.evil.example") == \
+        "see https:\u2060//evil.example and www\u2060.evil.example"
 
 
 # ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 import os
@@ -23,6 +24,7 @@ from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison
 from attoreport.limits import DEFAULT_LIMITS, Limits
+from attoreport.redact import Redactor, redaction_note
 from attoreport.report.page import ReportView, build_report
 from attoreport.swarm.results import SwarmAnalysis
 
@@ -32,13 +34,15 @@ SAFE_SCHEMES = ("http:", "https:", "mailto:")
 @gcpause.pausing
 def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
                 limits: Limits = DEFAULT_LIMITS, swarms: Sequence[SwarmAnalysis] = (),
-                comparison: BaselineComparison | None = None) -> str:
+                comparison: BaselineComparison | None = None,
+                redactor: Redactor | None = None) -> str:
     """The report for these analyses (and swarm runs), as one HTML document with
     everything inlined (with `comparison`, each session is also compared with its baseline
-    session)."""
+    session). `redactor`: the one the traces were loaded with; the report says what it
+    removed (counted once the views, which read event details again, are built)."""
     view = build_report(analyses, version=version, title=title, limits=limits, swarms=swarms,
                         compared=comparison)
-    return render_view(view)
+    return render_view(dataclasses.replace(view, redaction=redaction_note(redactor)))
 
 
 def render_view(view: ReportView) -> str:

@@ -14,6 +14,8 @@ import orjson
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
+from attoreport.redact import Redactor, redaction_document
+from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
 from attoreport.swarm.results import SwarmAnalysis
 
@@ -51,12 +53,15 @@ def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, A
         "issues": analysis.issues if native else [issue.to_dict() for issue in analysis.issues],
         "event_counts": analysis.event_counts,
         "diagnostics": [d.to_dict() for d in session.diagnostics],
+        "outcome": outcome_document(analysis),
+        "spend": spend_document(analysis),
     }
 
 
 def render_json(analyses: Sequence[Analysis], version: str,
                 swarms: Sequence[SwarmAnalysis] = (),
-                comparison: BaselineComparison | None = None) -> str:
+                comparison: BaselineComparison | None = None,
+                redactor: Redactor | None = None) -> str:
     """The whole document as indented JSON text.
 
     With a comparison (one per analysis, as `compare()` returns them), the document gains a
@@ -71,7 +76,51 @@ def render_json(analyses: Sequence[Analysis], version: str,
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
     document["swarms"] = [swarm_document(s) for s in swarms]
+    document["redaction"] = redaction_document(redactor)  # last: details were read above
     return dumps(document)
+
+
+def outcome_document(analysis: Analysis) -> dict[str, Any]:
+    """How the session ended and what the trace shows about the result: attoreport's own
+    reading, beside Attocode's numbers (which it never changes)."""
+    outcome = analysis.outcome
+    evidence = outcome.evidence
+    details = analysis.session.details(evidence_rows(analysis))
+    view = evidence_view(analysis, details)
+    return {
+        "state": outcome.state,
+        "status": outcome.status,
+        "wall_seconds": outcome.wall_seconds,
+        "counts": {
+            "model_calls": outcome.counts.model_calls,
+            "failed_model_calls": outcome.counts.failed_model_calls,
+            "tool_calls": outcome.counts.tool_calls,
+            "failed_tool_calls": outcome.counts.failed_tool_calls,
+            "error_events": outcome.counts.error_events,
+            "errors": outcome.counts.errors,
+            "reported_failures": evidence.reported_failures,
+        },
+        "tests_passed": evidence.tests_passed,
+        "runs": [{"kind": run.kind, "command": line.command, "result": line.result,
+                  "passed": run.passed, "line": analysis.session.table.lines[run.row]}
+                 for run, line in zip(evidence.runs, view.runs, strict=True)],
+        "changed_files": view.files,
+        "more_changed_files": view.more_files,
+    }
+
+
+def spend_document(analysis: Analysis) -> dict[str, Any]:
+    """The total spend and its parts: Attocode's own total (model calls) plus what swarm
+    tasks report themselves (which Attocode leaves out)."""
+    facts, summary = analysis.facts, analysis.summary
+    return {
+        "total_cost": summary.total_cost + facts.swarm_cost,
+        "model_cost": summary.total_cost,
+        "swarm_task_cost": facts.swarm_cost,
+        "total_tokens": summary.total_tokens + facts.swarm_tokens,
+        "model_tokens": summary.total_tokens,
+        "swarm_task_tokens": facts.swarm_tokens,
+    }
 
 
 def dumps(document: Any) -> str:

@@ -22,7 +22,6 @@ with a word joiner after `:` of `://`, after `www` and after `@` (which also sto
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -36,6 +35,7 @@ from attoreport.analysis.compare import (
     classify_issues,
 )
 from attoreport.limits import DEFAULT_LIMITS, Limits
+from attoreport.redact import Redactor, redaction_note
 from attoreport.report import format as fmt
 from attoreport.report.common import plural
 from attoreport.report.comparison import (
@@ -51,10 +51,10 @@ from attoreport.report.comparison import (
     value_rows,
 )
 from attoreport.report.efficiency import WHAT_IT_IS, score_view
+from attoreport.report.mdtext import escape_text
 from attoreport.report.summary import evidence_rows, evidence_view, outcome_view
 from attoreport.report.swarm import swarm_markdown
 from attoreport.swarm.results import SwarmAnalysis
-from attoreport.textsafe import shown
 
 MARKER = "<!-- attoreport -->"
 #: Lists keep at least this many items until whole sessions have been left out.
@@ -63,20 +63,6 @@ FLOOR = 3
 GOAL_CHARS = 300
 DESCRIPTION_CHARS = 300
 SUGGESTION_CHARS = 300
-_WORD_JOINER = "\u2060"
-_MARKUP = re.compile(r"([\\`*_{}\[\]<>#~|$&!])")
-_SCHEME = re.compile(r"(?<=[A-Za-z0-9+.-]):(?=//)")
-_WWW = re.compile(r"(?i)(?<![A-Za-z0-9])(www)(?=\.)")
-
-
-def escape_text(text: object, limit: int = 120) -> str:
-    """Trace text as one line of plain Markdown: bounded, escaped, no links or mentions."""
-    cleaned = _MARKUP.sub(r"\\\1", shown(text, limit))
-    cleaned = _SCHEME.sub(":" + _WORD_JOINER, cleaned)
-    cleaned = _WWW.sub(r"\1" + _WORD_JOINER, cleaned)
-    return cleaned.replace("@", "@" + _WORD_JOINER)
-
-
 def _money(value: float) -> str:
     """A cost; the dollar escaped so that two on a line cannot start math."""
     return fmt.cost(value).replace("$", "\\$")
@@ -495,7 +481,7 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str,
                     limits: Limits = DEFAULT_LIMITS,
                     swarms: Sequence[SwarmAnalysis] = (),
                     comparison: BaselineComparison | None = None,
-                    report_name: str | None = None) -> str:
+                    report_name: str | None = None, redactor: Redactor | None = None) -> str:
     """The Markdown summary, at most `limits.markdown_chars` characters.
 
     swarms: attoswarm runs, each summarised first (in a share of the budget).
@@ -516,7 +502,9 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str,
     if comparison is not None:
         top += baseline_part(comparison, limits)
     sections = [session_section(a, c, limits) for a, c in zip(analyses, compared, strict=True)]
-    bottom = [fixed(_lines("", "---", "", pointer(report_name), "",
+    redaction = redaction_note(redactor)
+    bottom = [fixed(_lines("", "---", "", pointer(report_name),
+                           *(["", escape_text(redaction, 400)] if redaction else []), "",
                            f"<sub>Made by attoreport {escape_text(version, 40)}; numbers "
                            "follow Attocode's own trace analysis.</sub>"))]
     document = Document(top, sections, lambda n: _lines(

@@ -90,6 +90,8 @@ class ReportView:
     baseline: comparison.BaselineView | None = None
     #: One view per attoswarm run folder, shown first.
     swarms: list[SwarmView] = field(default_factory=list)
+    #: What redaction removed ("7 secrets redacted: …"), or that it was turned off.
+    redaction: str = ""
 
     @property
     def charts(self) -> list[Chart]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart
+from attoreport.report.mdtext import escape_text
 from attoreport.swarm.layout import GraphLayout, layout_graph
 from attoreport.swarm.results import (
     Attempt,
@@ -1104,17 +1105,10 @@ def _task_document(task: TaskAnalysis, calls_recorded: bool) -> dict[str, Any]:
     }
 
 
-_MD_SPECIAL = "\\|`*_[]<>#~"
-
-
 def markdown_cell(text: str, limit: int = 120) -> str:
-    """Text safe in a Markdown table cell or list item: one line, no markup, no pipes,
-    no @mentions (as attoreport/report/markdown.py words session cells)."""
-    cleaned = " ".join(text.split())
-    for char in _MD_SPECIAL:
-        cleaned = cleaned.replace(char, "\\" + char)
-    cleaned = cleaned.replace("@", "@\u2060")
-    return fmt.truncate(cleaned, limit)
+    """Text safe in a Markdown table cell or list item: one line, no markup, no pipes, no
+    links, mentions or math (the same escaping as the sessions' Markdown)."""
+    return escape_text(text, limit)
 
 
 MARKDOWN_TOP_ISSUES = 5

@@ -1,0 +1,20 @@
+"""Trace text as plain Markdown: what every Markdown output (sessions, swarm runs) uses."""
+
+from __future__ import annotations
+
+import re
+
+from attoreport.textsafe import shown
+
+_WORD_JOINER = "\u2060"
+_MARKUP = re.compile(r"([\\`*_{}\[\]<>#~|$&!])")
+_SCHEME = re.compile(r"(?<=[A-Za-z0-9+.-]):(?=//)")
+_WWW = re.compile(r"(?i)(?<![A-Za-z0-9])(www)(?=\.)")
+
+
+def escape_text(text: object, limit: int = 120) -> str:
+    """Trace text as one line of plain Markdown: bounded, escaped, no links or mentions."""
+    cleaned = _MARKUP.sub(r"\\\1", shown(text, limit))
+    cleaned = _SCHEME.sub(":" + _WORD_JOINER, cleaned)
+    cleaned = _WWW.sub(r"\1" + _WORD_JOINER, cleaned)
+    return cleaned.replace("@", "@" + _WORD_JOINER)
