@@ -689,3 +689,18 @@ def test_a_folder_read_by_several_processes_ends_quietly(tmp_path: Path) -> None
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "Terminated" not in result.stderr
+
+
+def test_a_swarm_project_folder_gives_one_swarm_report(tmp_path: Path) -> None:
+    project = FIXTURES / "swarm" / "swarm-clean"
+    result = run(str(project), "--json", "-", "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    [swarm] = doc["swarms"]
+    assert swarm["run_id"] == "45d09977" and swarm["phase"] == "completed"
+    [session] = doc["sessions"]  # the TraceCollector trace beside the run
+    assert session["outcome"]["state"] == "completed"
+    assert "damaged" not in result.stderr and "repaired" not in result.stderr
+    assert "1 session, 1 swarm run" in result.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert html.index('data-view="swarm"') < html.index('data-view="summary"')

@@ -269,3 +269,33 @@ def test_a_malformed_link_does_not_stop_the_page(report_dir: Path, browser) -> N
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_log_shows_what_the_agent_ran_and_search_finds_it(report_dir: Path,
+                                                              open_report) -> None:
+    report = open_report(report_dir / "collector-doom-loop-tool-errors.html")
+    page = report.page
+    section = page.locator("section[data-session-id]").first
+    log = section.locator("table.log")
+    commands = log.locator("code.subject").all_inner_texts()
+    assert "pytest -q" in commands and "dates/parse.py" in commands
+    assert log.locator("tbody tr", has_text="1 passed").count() >= 1
+    section.locator('[data-filter="text"]').fill("pytest")
+    visible = log.locator("tbody tr:not([hidden]):not(.gap)")
+    assert visible.count() >= 5
+    assert all("pytest" in text for text in visible.all_inner_texts())
+    evidence = section.locator('[data-view="summary"] [data-evidence]')
+    assert evidence.locator("tr.run.passed", has_text="1 passed").count() == 1
+    assert evidence.locator("code", has_text="dates/parse.py").count() == 1
+
+
+def test_the_summary_says_whether_the_job_got_done(report_dir: Path, open_report) -> None:
+    report = open_report(report_dir / "collector-doom-loop-tool-errors.html",
+                         javascript_enabled=False)
+    summary = report.page.locator('[data-view="summary"]').first
+    assert summary.locator(".outcome").inner_text() == "Completed: tests pass"
+    assert "not whether it did the job" in summary.locator(".score-caveat").inner_text()
+    tiles = {t.locator("dt").inner_text(): t.locator("dd").inner_text()
+             for t in summary.locator(".stat").all()}
+    assert tiles["Model calls"].startswith("11") and tiles["Tool calls"].startswith("10")
+    assert "11 model calls" in summary.locator(".narrative").inner_text()
