@@ -13,8 +13,8 @@ from typing import Any
 
 from attoreport.analysis import analyse
 from attoreport.analysis.compare import SessionFigures
+from attoreport.collect import collect, find
 from attoreport.errors import AttoreportError
-from attoreport.loader import load
 
 #: Bytes read to tell a JSON document from a trace before reading the whole file.
 SNIFF_BYTES = 64 * 1024
@@ -33,8 +33,8 @@ def load_baseline(path: str | Path) -> list[SessionFigures]:
         document = _json_document(target, where)
         if document is not None:
             return _figures_from_document(document, where)
-    try:
-        sessions = load([where])
+    try:  # read as the current run is read: run folders are not traces (their traces are)
+        sessions = collect(find([where])).sessions
     except AttoreportError as exc:
         raise AttoreportError(f"baseline: {exc}") from exc
     return [SessionFigures.from_analysis(analyse(s)) for s in sessions]

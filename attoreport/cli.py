@@ -23,13 +23,14 @@ from attoreport.analysis.compare import (
     parse_thresholds,
 )
 from attoreport.analysis.detectors import SEVERITIES
+from attoreport.diagnostics import damage
 from attoreport.errors import AttoreportError
 from attoreport.inputs import TraceInput
-from attoreport.model import Diagnostic, Session
+from attoreport.model import Diagnostic
 from attoreport.output import termination_raises
 from attoreport.progress import Progress
 from attoreport.report.annotations import github_annotations
-from attoreport.run import Request, write_reports
+from attoreport.run import Request, Result, write_reports
 from attoreport.textsafe import shown
 
 EXIT_OK = 0
@@ -76,8 +77,8 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
                 value: tuple[str, ...]) -> dict[str, Threshold]:
     try:
         return parse_thresholds(value)
-    except AttoreportError as exc:
-        raise click.BadParameter(_printable(str(exc))) from exc
+    except AttoreportError as exc:  # click names the option already
+        raise click.BadParameter(_printable(str(exc).removeprefix("--threshold "))) from exc
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -187,17 +188,23 @@ def _run(request: Request, progress: Progress, written: list[bool], *,
          annotations: str | None, open_report: bool, quiet: bool) -> int:
     """The whole run (one library call) and what the user sees of it; the exit code."""
     stdin = sys.stdin.buffer if "-" in request.traces else None
+    if stdin is not None and sys.stdin.isatty() and not quiet:
+        click.echo("attoreport: reading the trace from standard input (end it with Ctrl-D)",
+                   err=True)
     result = write_reports(request, stdin=stdin, listener=_Listener(progress, quiet))
     written.append(True)
     progress.clear()
     if annotations == "github":
-        for line in github_annotations(result.analyses, result.comparison):
-            click.echo(line)
+        try:
+            for line in github_annotations(result.analyses, result.comparison,
+                                           swarms=result.collected.swarms):
+                click.echo(line)
+        except BrokenPipeError:  # `| head`: the reader has what it wanted; the gates still count
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if open_report and request.html is not None:
         _open(request.html)
     if not quiet:
-        _say_done(result.collected.sessions, len(result.collected.swarms),
-                  *request.targets.values())
+        _say_done(result, *request.targets.values())
         if result.receipt.total:
             click.echo(f"attoreport: {result.receipt.summary()}", err=True)
     for failure in result.failures:
@@ -256,21 +263,19 @@ def _report_diagnostics(diagnostics: Sequence[Diagnostic], quiet: bool) -> None:
                    "(all are listed in the report and the JSON)", err=True)
 
 
-def _say_done(sessions: Sequence[Session], swarms: int, *paths: str | None) -> None:
-    skipped = sum(d.count for s in sessions for d in s.diagnostics
-                  if d.line and d.action == "skipped")
-    repaired = sum(d.count for s in sessions for d in s.diagnostics
-                   if d.line and d.action == "repaired")
-    inputs_skipped = sum(1 for s in sessions for d in s.diagnostics if not d.line)
+def _say_done(result: Result, *paths: str | None) -> None:
+    sessions, swarms = result.collected.sessions, result.collected.swarms
+    counted = damage([d for s in sessions for d in s.diagnostics]
+                     + [d for w in swarms for d in w.diagnostics])
     written = ", ".join(p for p in paths if p is not None and p != "-")
-    note = "".join([f"; {_lines(skipped)} skipped" if skipped else "",
-                    f"; {_lines(repaired)} repaired" if repaired else "",
-                    f"; {inputs_skipped} input{'' if inputs_skipped == 1 else 's'} skipped"
-                    if inputs_skipped else ""])
+    note = "".join([f"; {_lines(counted.skipped)} skipped" if counted.skipped else "",
+                    f"; {_lines(counted.repaired)} repaired" if counted.repaired else "",
+                    f"; {counted.notes} input{'' if counted.notes == 1 else 's'} skipped"
+                    if counted.notes else ""])
     if written:
         count = f"{len(sessions)} session{'' if len(sessions) == 1 else 's'}"
         if swarms:
-            count += f", {swarms} swarm run{'' if swarms == 1 else 's'}"
+            count += f", {len(swarms)} swarm run{'' if len(swarms) == 1 else 's'}"
         click.echo(_printable(f"attoreport: {count}{note} -> {written}"), err=True)
 
 

@@ -43,8 +43,12 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
               for folder in inputs.claimed
               for source, path in zip(folder.trace_sources, folder.trace_paths, strict=True)]
     everything = Inputs(list(inputs.traces) + beside, list(inputs.notes), list(inputs.claimed))
-    sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor) \
-        if everything.traces else []
+    # A folder that holds a run folder was worth reading, even if its other files are not traces.
+    with_runs = {t.folder for t in inputs.traces if t.folder is not None
+                 and any(Path(f.path).is_relative_to(Path(t.folder).absolute())
+                         or f.source.startswith(t.folder) for f in inputs.claimed)}
+    sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor,
+                           found_elsewhere=with_runs) if everything.traces else []
     phases = {source: swarm.outcome.phase for swarm in swarms
               if swarm.outcome.phase in FINAL_PHASES for source in swarm.trace_sources}
     for session in sessions:

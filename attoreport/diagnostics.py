@@ -8,7 +8,7 @@ a file merge into exactly the log one pass over the whole file would have built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from attoreport.model import Diagnostic
@@ -156,3 +156,32 @@ def _count_more(group: _Group, first: int, last: int, count: int, action: str) -
         group.more_action = action
     group.more += count
     group.last_more = max(group.last_more, last)
+
+
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """What the diagnostics add up to, said the same way everywhere (terminal, HTML, Markdown).
+
+    A line can have two problems (it is then counted once in `lines` and in both actions).
+    """
+
+    #: Distinct damaged lines (as `Session.damaged_lines` counts them).
+    lines: int
+    skipped: int
+    repaired: int
+    #: Notes about whole inputs (line 0: an empty file skipped in a folder, say).
+    notes: int
+
+
+def damage(diagnostics: Iterable[Diagnostic], lines: int | None = None) -> Damage:
+    """Lines skipped and repaired (grouped diagnostics count every line they stand for);
+    `lines`: the distinct damaged lines when known (`Session.damaged_lines`)."""
+    skipped = repaired = notes = 0
+    for d in diagnostics:
+        if not d.line:
+            notes += 1
+        elif d.action == "skipped":
+            skipped += d.count
+        else:
+            repaired += d.count
+    return Damage(skipped + repaired if lines is None else lines, skipped, repaired, notes)

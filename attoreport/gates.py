@@ -26,6 +26,7 @@ from attoreport.analysis.compare import (
 )
 from attoreport.analysis.detectors import SEVERITIES, DetectedIssue
 from attoreport.errors import AttoreportError
+from attoreport.swarm.results import SwarmAnalysis
 
 #: Longest session id shown in a reason.
 ID_CHARS = 60
@@ -86,8 +87,10 @@ def at_or_above(issues: Sequence[DetectedIssue], severity: str) -> list[Detected
 
 
 def gate_failures(analyses: Sequence[Analysis], *, fail_on: str | None = None,
-                  fail_under: float | None = None) -> list[GateFailure]:
-    """`--fail-on SEVERITY` and `--fail-under SCORE` failures, in session order.
+                  fail_under: float | None = None,
+                  swarms: Sequence[SwarmAnalysis] = ()) -> list[GateFailure]:
+    """`--fail-on SEVERITY` and `--fail-under SCORE` failures, in session order, then the
+    swarm runs' (`--fail-on` only: a swarm run has no efficiency score).
 
     fail_on: a session fails when it has an issue at or above this severity.
     fail_under: a session fails when its efficiency score is below this number.
@@ -110,7 +113,22 @@ def gate_failures(analyses: Sequence[Analysis], *, fail_on: str | None = None,
         if fail_under is not None and score < fail_under:
             failures.append(GateFailure(FAIL_UNDER, session, (
                 f"session {session}: efficiency score {score:g} is below {fail_under:g}")))
+    for swarm in swarms:
+        if fail_on is None:
+            break
+        run = one_line(swarm.run_id or swarm.name, ID_CHARS)
+        severe = at_or_above(swarm_issues(swarm), fail_on)
+        if severe:
+            failures.append(GateFailure(FAIL_ON, run, (
+                f"swarm run {run}: {_count(len(severe), 'issue')} at or above {fail_on} "
+                f"(worst: {_issue_text(severe[0])})")))
     return failures
+
+
+def swarm_issues(swarm: SwarmAnalysis) -> list[DetectedIssue]:
+    """A swarm run's findings in the shape of Attocode's issues (for gates and annotations)."""
+    return [DetectedIssue(i.severity, i.rule, i.title, i.description, None, i.suggestion)
+            for i in swarm.issues]
 
 
 def regression_failures(comparison: BaselineComparison,
@@ -141,9 +159,9 @@ def _regressed(regression: Regression) -> str:
     what = threshold.name.replace("_", " ")
     if threshold.unit == PERCENT:
         change = "from 0" if regression.change is None else f"by {regression.change:.1f} %"
-        return f"{what} rose {change} (more than the +{threshold.limit:g} % allowed)"
+        return f"{what} rose {change} (the limit is a rise of {threshold.limit:g} %)"
     return (f"{what} fell by {regression.change:.1f} points "
-            f"(more than the -{threshold.limit:g} points allowed)")
+            f"(the limit is a fall of {threshold.limit:g} points)")
 
 
 def _against(compared: SessionComparison) -> str:

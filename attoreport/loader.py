@@ -31,7 +31,7 @@ import threading
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from pathlib import Path
@@ -120,6 +120,8 @@ _SESSION_START = _KIND_CODES["session_start"]
 _SESSION_END = _KIND_CODES["session_end"]
 _TASK_COMPLETE = _KIND_CODES["swarm_task_complete"]
 _TASK_FAILED = _KIND_CODES["swarm_task_failed"]
+#: A swarm task's own spend: the collector writes tokens/cost, attoswarm tokens_used/cost_usd.
+_TASK_SPEND_KEYS = ("tokens", "cost", "tokens_used", "cost_usd")
 _CALL_CODES = frozenset({_TOOL_END, _TOOL_ERROR})
 _PAIRED_CODES = frozenset({_TOOL_START, _TOOL_END, _TOOL_ERROR})
 _TASK_CODES = frozenset({_TASK_COMPLETE, _TASK_FAILED})
@@ -158,13 +160,15 @@ def load(
 
 @gcpause.pausing
 def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: int | None = None,
-                redactor: Redactor | None = None) -> list[Session]:
+                redactor: Redactor | None = None,
+                found_elsewhere: Collection[str] = ()) -> list[Session]:
     """Load every trace of `inputs`, in order.
 
     A trace found by walking a folder that cannot be read (or holds no event) becomes a
     note instead of an error, unless no trace of that folder could be read. The notes
     (these and `inputs.notes`, each a Diagnostic with line 0) are listed first among the
-    first session's diagnostics, so they reach the report and stderr.
+    first session's diagnostics, so they reach the report and stderr. `found_elsewhere`:
+    folders in which something else was found to report (an attoswarm run folder).
     """
     workers = _workers(jobs)
     traces = inputs.traces
@@ -182,7 +186,7 @@ def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: in
     sessions: list[Session] = []
     notes = list(inputs.notes)
     failed: dict[str, Diagnostic] = {}  # folder -> its first trace that could not be read
-    read_folders: set[str] = set()
+    read_folders: set[str] = set(found_elsewhere)
     for index, trace in enumerate(traces):
         result = loaded[index]
         if isinstance(result, AttoreportError):
@@ -537,6 +541,9 @@ class _Data(Struct, frozen=True, gc=False):
     agent_id: str | UnsetType = UNSET
     error: str | None = None
     skipped: Raw = Raw(b"")
+    #: attoswarm's names for a task's spend (the collector's `record_swarm_*` uses tokens/cost).
+    tokens_used: int | UnsetType = UNSET
+    cost_usd: float | UnsetType = UNSET
 
 
 _NO_DATA = _Data()
@@ -981,9 +988,11 @@ class _ChunkParser:
         return True
 
     def _task(self, code: int, row: int, data: _Data) -> None:
-        if data.tokens is not UNSET or data.cost is not UNSET:
-            tokens = 0 if data.tokens is UNSET else data.tokens
-            cost = 0.0 if data.cost is UNSET else data.cost
+        tokens_given = data.tokens if data.tokens is not UNSET else data.tokens_used
+        cost_given = data.cost if data.cost is not UNSET else data.cost_usd
+        if tokens_given is not UNSET or cost_given is not UNSET:
+            tokens = 0 if tokens_given is UNSET else tokens_given
+            cost = 0.0 if cost_given is UNSET else cost_given
             self.task_spend[row] = (_cap_int(tokens), _cap_float(cost))
         if code == _TASK_FAILED and data.skipped:
             try:
@@ -1217,7 +1226,7 @@ class _ChunkParser:
         if odd:
             self.diagnose("numbers:" + ",".join(keys), line,
                           "values that are not plain numbers (or too large to be real), read as "
-                          "Attocode reads them, capped: " + ", ".join(odd),
+                          "Attocode reads them (values beyond 10^15 capped): " + ", ".join(odd),
                           "repaired")
 
     def _iteration(self, value: Any, line: int) -> int | None:
@@ -1311,9 +1320,10 @@ class _ChunkParser:
             c["llm_has_keys"].append(1 if "output_tokens" in data or "tokens" in data else 0)
             c["llm_models"].append(self._intern(safe_text(model, MODEL_CHARS), MODEL_CHARS)
                                    if model else NO_STRING)
-        elif code in _TASK_CODES and (
-                "tokens" in data or "cost" in data):
-            self.task_spend[row] = (safe_int(data.get("tokens")), safe_float(data.get("cost")))
+        elif code in _TASK_CODES and any(k in data for k in _TASK_SPEND_KEYS):
+            tokens = data["tokens"] if "tokens" in data else data.get("tokens_used")
+            cost = data["cost"] if "cost" in data else data.get("cost_usd")
+            self.task_spend[row] = (safe_int(tokens), safe_float(cost))
         if code == _TASK_FAILED:
             skipped = data.get("skipped", [])
             if isinstance(skipped, list) and skipped:

@@ -6,6 +6,7 @@ result into messages and an exit code.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import attoreport
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import DEFAULT_THRESHOLDS, BaselineComparison, Threshold
 from attoreport.collect import Collected, collect, find
+from attoreport.diagnostics import damage
 from attoreport.errors import AttoreportError
 from attoreport.gates import (
     DEFAULT_REGRESSION_SEVERITY,
@@ -22,11 +24,12 @@ from attoreport.gates import (
     gate_failures,
     regression_failures,
 )
-from attoreport.inputs import TraceInput
+from attoreport.inputs import TraceInput, display_path
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.model import Diagnostic
 from attoreport.output import Text, check_outputs, write_outputs
 from attoreport.redact import Receipt, Redactor
+from attoreport.swarm.folders import RunFolder
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
     hear = listener or Silent()
     inputs = find(list(request.traces))
     check_outputs(request.targets, inputs.traces, append_to=request.append_to)
+    _check_run_folders(request.targets, inputs.claimed)
     for trace in inputs.traces:
         if trace.discovered:
             hear.discovered(trace)
@@ -111,7 +115,8 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
     hear.read(diagnostics)
     damaged = [d for d in diagnostics if d.line > 0]  # line 0: a note about a whole file
     if request.strict and damaged:
-        lines = sum(s.damaged_lines for s in collected.sessions)
+        lines = (sum(s.damaged_lines for s in collected.sessions)
+                 + damage(d for swarm in collected.swarms for d in swarm.diagnostics).lines)
         raise AttoreportError(f"--strict: {lines} line{'' if lines == 1 else 's'} damaged or "
                               f"repaired, first at {damaged[0].file}:{damaged[0].line}; "
                               "nothing written")
@@ -128,11 +133,26 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
     texts = {path: _render(name, request, collected, analyses, comparison, redactor, hear)
              for name, path in request.targets.items() if path is not None}
     write_outputs(texts, append_to=request.append_to)
-    failures = gate_failures(analyses, fail_on=request.fail_on, fail_under=request.fail_under)
+    failures = gate_failures(analyses, fail_on=request.fail_on, fail_under=request.fail_under,
+                             swarms=collected.swarms)
     if request.fail_on_regression and comparison is not None:
         failures += regression_failures(comparison,
                                         request.fail_on or DEFAULT_REGRESSION_SEVERITY)
     return Result(collected, analyses, comparison, failures, redactor.receipt)
+
+
+def _check_run_folders(targets: Mapping[str, str | None], folders: Sequence[RunFolder]) -> None:
+    """Refuse an output inside an attoswarm run folder being read: every file there is input
+    (its traces, event logs and state)."""
+    for name, path in targets.items():
+        if path is None or path == "-":
+            continue
+        target = Path(os.path.abspath(path))
+        for folder in folders:
+            if target.is_relative_to(Path(os.path.abspath(folder.path))):
+                raise AttoreportError(f"{display_path(path)}: is inside the attoswarm run "
+                                      f"folder {folder.source}, which is being read; refusing "
+                                      f"to write the {name} output there")
 
 
 _STAGES = {"html": "writing the HTML report", "json": "writing the JSON",

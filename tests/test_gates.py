@@ -130,12 +130,12 @@ def test_regression_fails_on_thresholds_and_new_issues() -> None:
     failures = regression_failures(compare(figures(DOOM), figures(CLEAN)))
     assert {f.gate for f in failures} == {REGRESSION}
     assert [f.reason for f in failures] == [
-        "session collector-doom-loop-tool-errors: cost rose by 24.3 % (more than the +10 % allowed)",
-        "session collector-doom-loop-tool-errors: tokens rose by 45.0 % (more than the +15 % allowed)",
-        "session collector-doom-loop-tool-errors: duration rose by 116.7 % (more than the +20 % allowed)",
-        "session collector-doom-loop-tool-errors: iterations rose by 22.2 % (more than the +20 % allowed)",
-        "session collector-doom-loop-tool-errors: score fell by 25.7 points (more than the -5 points "
-        "allowed)",
+        "session collector-doom-loop-tool-errors: cost rose by 24.3 % (the limit is a rise of 10 %)",
+        "session collector-doom-loop-tool-errors: tokens rose by 45.0 % (the limit is a rise of 15 %)",
+        "session collector-doom-loop-tool-errors: duration rose by 116.7 % (the limit is a rise of 20 %)",
+        "session collector-doom-loop-tool-errors: iterations rose by 22.2 % (the limit is a rise of 20 %)",
+        "session collector-doom-loop-tool-errors: score fell by 25.7 points (the limit is a fall "
+        "of 5 points)",
         "session collector-doom-loop-tool-errors: 2 new issues at or above high (worst: high "
         "'Repeated tool call: bash')",
     ]
@@ -164,13 +164,13 @@ def test_a_cache_drop_fails_in_points() -> None:
     worse = replace(base, cache_hit_rate=base.cache_hit_rate - 0.0501)
     (failure,) = regression_failures(compare([worse], [base]))
     assert failure.reason == ("session collector-clean-feature: cache hit rate fell by 5.0 points "
-                              "(more than the -5 points allowed)")
+                              "(the limit is a fall of 5 points)")
 
 
 def test_a_rise_from_zero_says_so() -> None:
     base = replace(figures(CLEAN)[0], cost=0.0)
     (failure,) = regression_failures(compare(figures(CLEAN), [base]))
-    assert failure.reason.endswith("cost rose from 0 (more than the +10 % allowed)")
+    assert failure.reason.endswith("cost rose from 0 (the limit is a rise of 10 %)")
 
 
 def test_too_little_data_keeps_thresholds_from_failing_but_not_new_issues() -> None:

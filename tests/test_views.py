@@ -282,7 +282,7 @@ def test_did_it_work_shows_the_last_test_runs_and_changed_files() -> None:
     assert evidence.runs[-1].link.startswith("s1-event-")
     assert evidence.files == ["dates/parse.py"]  # the failed edit changed nothing
     assert evidence.reported.startswith("1 tool call that Attocode counts as a success")
-    assert stat(v, "Tool calls").note == "5 failed; 1 more report a failure in their output"
+    assert stat(v, "Tool calls").note == "5 failed; 1 more reports a failure in its output"
     clean = view_of(COLLECTOR / "collector-clean-feature.jsonl").summary.evidence
     assert set(clean.files) == {"acme_cli/commands/export.py", "tests/test_export_dry_run.py"}
 
@@ -293,3 +293,34 @@ def test_failures_recorded_as_successes_are_counted_beside_attocodes() -> None:
     assert a.summary.tool_calls == a.outcome.counts.tool_calls  # Attocode's count unchanged
     v = session_view(a, "s1")
     assert "8 more report a failure" in stat(v, "Tool calls").note
+
+
+def test_a_coordinator_trace_says_its_tasks_failed_and_has_nothing_to_rate() -> None:
+    from attoreport.collect import collect, find
+
+    collected = collect(find([str(FIXTURES / "swarm" / "swarm-failures")]))
+    [session] = collected.sessions
+    v = session_view(analyse(session), "s1")
+    assert v.summary.outcome.word == "Completed with failed tasks"
+    assert v.summary.score.word == "nothing to rate"
+    assert "no model calls" in v.summary.score.caveat
+
+
+def test_damage_is_counted_in_lines_everywhere() -> None:
+    v = view_of(FIXTURES / "damaged" / "damaged-tokens-as-string.jsonl")
+    assert v.diagnostics is not None
+    assert v.diagnostics.headline.startswith("22 damaged lines: 0 skipped, 22 repaired.")
+
+
+def test_overview_goals_keep_their_words(tmp_path: Path) -> None:
+    from attoreport.report.overview import plain_goal
+
+    assert plain_goal("Fix tests/test_dates.py::test_parse_iso_week") == \
+        "Fix tests/test_dates.py::test_parse_iso_week"
+    assert plain_goal("# Migrate the **billing** service to `Gateway`") == \
+        "Migrate the billing service to Gateway"
+
+
+def test_the_score_word_judges_against_what_the_trace_can_reach() -> None:
+    agent = view_of(FIXTURES / "agent" / "agent-normal-task.jsonl").summary.score
+    assert agent.ceiling == "65" and agent.word == "very economical"

@@ -16,6 +16,7 @@ from attoreport.analysis.detectors import RULES, DetectedIssue, detect
 from attoreport.analysis.facts import SessionFacts, ToolStats, collect_facts
 from attoreport.analysis.iterations import iteration_stats
 from attoreport.analysis.outcome import Outcome, decide
+from attoreport.analysis.spend import Spend, spend
 from attoreport.analysis.summary import (
     Efficiency,
     EfficiencyComponent,
@@ -63,6 +64,8 @@ class Analysis:
     cache: CacheBoundary
     issues: list[DetectedIssue]
     outcome: Outcome
+    #: The total spend and its parts (Attocode's totals are `summary.total_cost`/`_tokens`).
+    spend: Spend
 
     @property
     def event_counts(self) -> dict[str, int]:
@@ -75,15 +78,17 @@ def analyse(session: Session) -> Analysis:
     facts = collect_facts(session)
     tokens = token_totals(session.table.llm, facts.llm_iterations)
     score = efficiency(facts, tokens)
+    summary = summarize(session, facts, tokens, score)
     return Analysis(
         session=session,
         facts=facts,
-        summary=summarize(session, facts, tokens, score),
+        summary=summary,
         efficiency=score,
         tokens=tokens,
         cache=track_cache(session.table.llm, facts.llm_iterations),
         issues=detect(facts),
         outcome=decide(session, facts),
+        spend=spend(summary, facts),
     )
 
 

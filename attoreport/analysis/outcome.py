@@ -31,6 +31,7 @@ class Counts:
     failed_tool_calls: int  # tool_error
     error_events: int  # `error` events
     errors: int  # Attocode's errors: failed tool calls + model errors + error events
+    failed_tasks: int = 0  # swarm_task_failed events (a swarm coordinator's trace)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ def decide(session: Session, facts: SessionFacts) -> Outcome:
         failed_tool_calls=facts.tool_errors,
         error_events=facts.event_counts["error"],
         errors=facts.errors,
+        failed_tasks=facts.swarm_tasks_failed,
     )
     status = (session.end_status or "").strip()
     if session.is_open and session.run_phase:  # attoswarm writes no session_end

@@ -25,7 +25,8 @@ from attoreport.analysis.compare import (
     severity_rank,
 )
 from attoreport.analysis.detectors import DetectedIssue
-from attoreport.gates import one_line
+from attoreport.gates import one_line, swarm_issues
+from attoreport.swarm.results import SwarmAnalysis
 
 #: GitHub shows at most this many annotations of each level per step.
 MAX_PER_LEVEL = 10
@@ -62,14 +63,15 @@ class _Annotation:
     is_new: bool
     rank: int
     order: int
-    session_id: str
+    #: "Session x" or "Swarm run y".
+    place: str
     issue: DetectedIssue
     count: int
 
 
 def github_annotations(analyses: Sequence[Analysis],
                        comparisons: BaselineComparison | Sequence[SessionComparison] | None = None,
-                       ) -> list[str]:
+                       swarms: Sequence[SwarmAnalysis] = ()) -> list[str]:
     """Workflow commands for the most severe issues: at most 10 errors and 10 warnings.
 
     With comparisons (one per analysis, in the same order, as `compare()` returns them), new
@@ -78,6 +80,9 @@ def github_annotations(analyses: Sequence[Analysis],
     if isinstance(comparisons, BaselineComparison):
         comparisons = comparisons.sessions
     candidates = _candidates(analyses, comparisons)
+    for swarm in swarms:
+        place = f"Swarm run {one_line(swarm.run_id or swarm.name, SESSION_CHARS)}"
+        candidates += _grouped(swarm_issues(swarm), place, frozenset(), len(candidates))
     candidates.sort(key=lambda a: (not a.is_new, a.rank, a.order))
     shown: dict[str, list[_Annotation]] = {ERROR: [], WARNING: []}
     left_out = 0
@@ -100,17 +105,25 @@ def _candidates(analyses: Sequence[Analysis],
                 comparisons: Sequence[SessionComparison] | None) -> list[_Annotation]:
     candidates: list[_Annotation] = []
     for index, analysis in enumerate(analyses):
-        new = _new_fingerprints(comparisons, index)
-        groups: dict[str, list[DetectedIssue]] = {}
-        for issue in analysis.issues:
-            groups.setdefault(issue_fingerprint(issue), []).append(issue)
-        for fingerprint, issues in groups.items():
-            first = min(issues, key=lambda i: severity_rank(i.severity))
-            level = ERROR if first.severity in ERROR_SEVERITIES else WARNING
-            candidates.append(_Annotation(level, fingerprint in new, severity_rank(first.severity),
-                                          len(candidates), analysis.session.session_id, first,
-                                          len(issues)))
+        place = f"Session {one_line(analysis.session.session_id, SESSION_CHARS)}"
+        candidates += _grouped(analysis.issues, place, _new_fingerprints(comparisons, index),
+                               len(candidates))
     return candidates
+
+
+def _grouped(issues: Sequence[DetectedIssue], place: str, new: frozenset[str],
+             order: int) -> list[_Annotation]:
+    """One annotation per fingerprint, with how many issues share it."""
+    groups: dict[str, list[DetectedIssue]] = {}
+    for issue in issues:
+        groups.setdefault(issue_fingerprint(issue), []).append(issue)
+    found: list[_Annotation] = []
+    for fingerprint, members in groups.items():
+        first = min(members, key=lambda i: severity_rank(i.severity))
+        level = ERROR if first.severity in ERROR_SEVERITIES else WARNING
+        found.append(_Annotation(level, fingerprint in new, severity_rank(first.severity),
+                                 order + len(found), place, first, len(members)))
+    return found
 
 
 def _new_fingerprints(comparisons: Sequence[SessionComparison] | None,
@@ -122,14 +135,13 @@ def _new_fingerprints(comparisons: Sequence[SessionComparison] | None,
 
 def _command(annotation: _Annotation, compared: bool) -> str:
     issue = annotation.issue
-    session = one_line(annotation.session_id, SESSION_CHARS)
     marks = [one_line(issue.severity, 10)]
     if compared:
         marks.append("new" if annotation.is_new else "also in the baseline")
     if annotation.count > 1:
         marks.append(f"{annotation.count}×")
     title = f"{one_line(issue.title, TITLE_CHARS)} ({', '.join(marks)})"
-    where = f"Session {session}"
+    where = annotation.place
     if issue.iteration is not None:
         where += f", iteration {issue.iteration}"
     lines = [f"{where}: {one_line(issue.description, DESCRIPTION_CHARS)}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from attoreport.diagnostics import damage
 from attoreport.model import Diagnostic
 from attoreport.report import format as fmt
 from attoreport.report.common import Context, plural
@@ -34,10 +35,11 @@ def build(ctx: Context) -> DiagnosticsView | None:
     limit = ctx.limits.diagnostics
     rows = [DiagnosticRow(ctx.name(d.file), str(d.line) if d.line > 0 else "", d.action,
                           ctx.text(d.message)) for d in diagnostics[:limit]]
-    skipped = sum(1 for d in diagnostics if d.action == "skipped")
-    damaged = ctx.analysis.session.damaged_lines
-    headline = (f"{plural(damaged, 'damaged line')}: {fmt.count(skipped)} skipped, "
-                f"{fmt.count(len(diagnostics) - skipped)} repaired. Every other line was read.")
+    counted = damage(diagnostics, ctx.analysis.session.damaged_lines)
+    headline = (f"{plural(counted.lines, 'damaged line')}: {fmt.count(counted.skipped)} "
+                f"skipped, {fmt.count(counted.repaired)} repaired. Every other line was read.")
+    if counted.notes:
+        headline += f" {plural(counted.notes, 'input')} skipped as a whole."
     note = (f"Listing the first {fmt.count(limit)} of {fmt.count(len(diagnostics))}."
             if len(diagnostics) > limit else "")
     return DiagnosticsView(rows, headline, note)

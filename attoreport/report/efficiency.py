@@ -92,7 +92,6 @@ class EfficiencyView:
 
 def score_view(analysis: Analysis) -> ScoreView:
     score = analysis.efficiency.score
-    word, tone = next((w, t) for limit, w, t in SCORE_WORDS if score >= limit)
     no_breakdown = bool(analysis.facts.llm_calls) and not analysis.tokens.has_breakdown
     rows = []
     ceiling = 0.0
@@ -110,12 +109,20 @@ def score_view(analysis: Analysis) -> ScoreView:
             ceiling += part.weight
         rows.append(PartRow(part.name, text.title, measured, text.formula, f"{part.points:.1f}",
                             f"{part.weight:g}", text.improve))
+    # The word judges the score against what this trace can reach at all.
+    share = 100.0 * score / ceiling if ceiling else 0.0
+    word, tone = next((w, t) for limit, w, t in SCORE_WORDS if share >= limit)
     caveats = [WHAT_IT_IS]
+    if not analysis.facts.llm_calls:
+        word, tone = "nothing to rate", ""
+        caveats.append("This trace records no model calls, so the score has nothing to rate: "
+                       "it is what Attocode's formula gives an empty session.")
     if no_breakdown:
         caveats.append(
             f"This trace records only total tokens per call, not input, output and cached tokens, "
             f"so the cache part earns 0 of its 30 points and the token part its neutral 5: the "
-            f"highest score it can reach is {ceiling:.0f}, whatever the session did.")
+            f"highest score it can reach is {ceiling:.0f}, whatever the session did, and the word "
+            f"beside the score judges it against that.")
     if analysis.outcome.state not in (COMPLETED, COMPLETED_WITH_ERRORS):
         caveats.append("This session did not end normally; a high score here does not mean the "
                        "work was done.")

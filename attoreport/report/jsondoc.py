@@ -112,14 +112,14 @@ def outcome_document(analysis: Analysis) -> dict[str, Any]:
 def spend_document(analysis: Analysis) -> dict[str, Any]:
     """The total spend and its parts: Attocode's own total (model calls) plus what swarm
     tasks report themselves (which Attocode leaves out)."""
-    facts, summary = analysis.facts, analysis.summary
+    spent = analysis.spend
     return {
-        "total_cost": summary.total_cost + facts.swarm_cost,
-        "model_cost": summary.total_cost,
-        "swarm_task_cost": facts.swarm_cost,
-        "total_tokens": summary.total_tokens + facts.swarm_tokens,
-        "model_tokens": summary.total_tokens,
-        "swarm_task_tokens": facts.swarm_tokens,
+        "total_cost": spent.total_cost,
+        "model_cost": spent.model_cost,
+        "swarm_task_cost": spent.swarm_task_cost,
+        "total_tokens": spent.total_tokens,
+        "model_tokens": spent.model_tokens,
+        "swarm_task_tokens": spent.swarm_task_tokens,
     }
 
 

@@ -284,7 +284,7 @@ def key_figures(analysis: Analysis, compared: SessionComparison | None) -> list[
     else:
         lines += ["| Figure | Value |", "|---|---:|"]
     lines += [_figure_line(row, has_baseline) for row in rows]
-    swarm = analysis.facts.swarm_cost
+    swarm = analysis.spend.swarm_task_cost
     if swarm:
         lines.append(f"| Spend reported by swarm tasks (not in Cost) | {_money(swarm)} |"
                      + (" | |" if has_baseline else ""))
@@ -435,7 +435,7 @@ def overview_table(analyses: Sequence[Analysis],
         s = a.summary
         row = (f"| {escape_text(a.session.session_id, 60)} | "
                f"{escape_text(outcome_view(a.outcome).word, 40)} | {score_view(a).score} | "
-               f"{_money(s.total_cost + a.facts.swarm_cost)} | "
+               f"{_money(a.spend.total_cost)} | "
                f"{fmt.duration_s(a.outcome.wall_seconds)} | {fmt.count(s.errors)} | "
                f"{fmt.count(len(a.issues))} |")
         if compared:

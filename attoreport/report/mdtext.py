@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
+
+from markdown_it import MarkdownIt
 
 from attoreport.textsafe import shown
 
@@ -18,3 +21,23 @@ def escape_text(text: object, limit: int = 120) -> str:
     cleaned = _SCHEME.sub(":" + _WORD_JOINER, cleaned)
     cleaned = _WWW.sub(r"\1" + _WORD_JOINER, cleaned)
     return cleaned.replace("@", "@" + _WORD_JOINER)
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def markdown_plain(source: str) -> str:
+    """The words of a Markdown text without its markup (`**a** b` -> `a b`), one line: for a
+    table cell that shows a goal written in Markdown."""
+    words: list[str] = []
+    for token in _parser().parse(source):
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+        if token.type in ("paragraph_close", "heading_close") and words:
+            words.append(" ")
+    return " ".join("".join(words).split())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,10 +12,9 @@ from attoreport.report import format as fmt
 from attoreport.report.common import Chart, plural, severity_rank
 from attoreport.report.efficiency import score_view
 from attoreport.report.issues import CATEGORY_NAMES
+from attoreport.report.mdtext import markdown_plain
 from attoreport.report.summary import OutcomeView, outcome_view
 from attoreport.textsafe import shown
-
-_MARKUP = re.compile(r"[`*_~#>\[\]]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +50,15 @@ class OverviewView:
 
 
 def plain_goal(goal: str, limit: int = 90) -> str:
-    """The goal's first line without Markdown markup, for a table cell."""
-    line = next((ln for ln in goal.splitlines() if ln.strip(" #>*-`")), "")
-    text = " ".join(_MARKUP.sub(" ", line).split())
+    """The goal's words without Markdown markup, for a table cell."""
+    text = markdown_plain(goal[:4000])
     return shown(text, limit) if text else "(goal not recorded)"
 
 
 def row(analysis: Analysis, anchor: str, name_chars: int) -> OverviewRow:
     s = analysis.summary
     score = score_view(analysis)
-    total_cost = s.total_cost + analysis.facts.swarm_cost
+    total_cost = analysis.spend.total_cost
     worst = min(analysis.issues, key=lambda i: severity_rank(i.severity), default=None)
     top = (f"{worst.severity}: {CATEGORY_NAMES.get(worst.category, shown(worst.category, 40))}"
            if worst is not None else "")
@@ -69,7 +66,8 @@ def row(analysis: Analysis, anchor: str, name_chars: int) -> OverviewRow:
                        plain_goal(analysis.session.goal_text), outcome_view(analysis.outcome),
                        fmt.duration_s(analysis.outcome.wall_seconds),
                        analysis.outcome.wall_seconds, fmt.cost(total_cost), total_cost,
-                       fmt.tokens(s.total_tokens), s.total_tokens, s.iterations, s.tool_calls,
+                       fmt.tokens(analysis.spend.total_tokens), analysis.spend.total_tokens,
+                       s.iterations, s.tool_calls,
                        s.errors, f"{score.score} ({score.word})", score.value,
                        len(analysis.issues), top)
 

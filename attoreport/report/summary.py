@@ -129,37 +129,44 @@ def outcome_view(outcome: Outcome) -> OutcomeView:
         return OutcomeView(f"Ended: {status}",
                            f"The session ended with status \u201c{status}\u201d.", "warn")
     if outcome.state == states.ALL_TOOLS_FAILED:
-        return OutcomeView("Completed with errors", "The session ran to its end, but every one "
-                           "of its tool calls failed (see Issues and the event log).", "bad")
+        return OutcomeView("Completed, every tool call failed", "The session ran to its end, but "
+                           "every one of its tool calls failed (see Issues and the event log).",
+                           "bad")
     if outcome.state == states.COMPLETED_WITH_ERRORS:
         return OutcomeView("Completed with errors", f"The session ran to its end, but "
                            f"{plural(c.errors, 'step')} failed along the way (see Issues and "
                            "the event log).", "warn")
+    if c.failed_tasks:
+        return OutcomeView("Completed with failed tasks", f"The run ended, but "
+                           f"{plural(c.failed_tasks, 'swarm task')} failed (see the swarm view).",
+                           "warn")
     return OutcomeView("Completed", "The session ran to its end without errors.", "good")
 
 
 def stats(ctx: Context) -> list[Stat]:
     """The figure tiles; every count is worded the same way as in the narrative."""
     a = ctx.analysis
-    s, f, c = a.summary, a.facts, a.outcome.counts
+    s, c = a.summary, a.outcome.counts
     session = a.session
     tool_note = (f"{fmt.count(c.failed_tool_calls)} failed" if c.failed_tool_calls
                  else "none failed")
     reported = a.outcome.evidence.reported_failures
     if reported:
-        tool_note += f"; {fmt.count(reported)} more report a failure in their output"
+        tool_note += (f"; {fmt.count(reported)} more "
+                      f"{'reports a failure in its' if reported == 1 else 'report a failure in their'}"
+                      " output")
     error_parts = [plural(c.failed_tool_calls, "failed tool call"),
                    plural(c.failed_model_calls, "model error"),
                    plural(c.error_events, "error event")]
-    total_cost = s.total_cost + f.swarm_cost
-    cost_note = (f"{fmt.cost(s.total_cost)} model calls (Attocode's total) + "
-                 f"{fmt.cost(f.swarm_cost)} reported by swarm tasks" if f.swarm_cost
-                 else "model calls, as recorded")
+    spent = a.spend
+    cost_note = (f"{fmt.cost(spent.model_cost)} model calls (Attocode's total) + "
+                 f"{fmt.cost(spent.swarm_task_cost)} reported by swarm tasks"
+                 if spent.swarm_task_cost else "model calls, as recorded")
     return [
         Stat("Duration", fmt.duration_s(a.outcome.wall_seconds),
              "first event to the last (no end recorded)" if session.is_open
              else "first event to the end"),
-        Stat("Cost", fmt.cost(total_cost), cost_note),
+        Stat("Cost", fmt.cost(spent.total_cost), cost_note),
         Stat("Iterations", fmt.count(s.iterations)),
         Stat("Model calls", fmt.count(c.model_calls),
              f"plus {fmt.count(c.failed_model_calls)} that failed" if c.failed_model_calls
@@ -170,22 +177,25 @@ def stats(ctx: Context) -> list[Stat]:
         Stat("Errors", fmt.count(c.errors), ", ".join(p for p in error_parts
                                                      if not p.startswith("0 ")),
              "bad" if c.errors else ""),
-        Stat("Tokens", fmt.tokens(s.total_tokens + f.swarm_tokens),
-             f"{fmt.count(s.total_tokens)} in model calls + {fmt.count(f.swarm_tokens)} "
-             "reported by swarm tasks" if f.swarm_tokens else fmt.count(s.total_tokens)),
+        Stat("Tokens", fmt.tokens(spent.total_tokens),
+             f"{fmt.count(spent.model_tokens)} in model calls + "
+             f"{fmt.count(spent.swarm_task_tokens)} reported by swarm tasks"
+             if spent.swarm_task_tokens else fmt.count(spent.model_tokens)),
         Stat("Compactions", fmt.count(s.compactions)),
     ]
 
 
 def narrative(ctx: Context) -> str:
     a = ctx.analysis
-    s, f, c = a.summary, a.facts, a.outcome.counts
+    s, c = a.summary, a.outcome.counts
     failed_tools = f" ({fmt.count(c.failed_tool_calls)} failed)" if c.failed_tool_calls else ""
     failed_calls = (f" (and {fmt.count(c.failed_model_calls)} more that failed)"
                     if c.failed_model_calls else "")
-    spend = fmt.cost(s.total_cost + f.swarm_cost)
-    where = (f" ({fmt.cost(s.total_cost)} on its own model calls, {fmt.cost(f.swarm_cost)} "
-             "reported by its swarm tasks)" if f.swarm_cost else "")
+    spent = a.spend
+    spend = fmt.cost(spent.total_cost)
+    where = (f" ({fmt.cost(spent.model_cost)} on its own model calls, "
+             f"{fmt.cost(spent.swarm_task_cost)} reported by its swarm tasks)"
+             if spent.swarm_task_cost else "")
     worked = (f"The agent worked for {fmt.duration_s(a.outcome.wall_seconds)} over "
               f"{plural(s.iterations, 'iteration')}, made {plural(c.model_calls, 'model call')}"
               f"{failed_calls} and {plural(c.tool_calls, 'tool call')}{failed_tools}, and spent "
