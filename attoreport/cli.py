@@ -135,8 +135,9 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
          quiet: bool) -> None:
     """Turn Attocode traces into one self-contained HTML report.
 
-    TRACE is a .jsonl or .jsonl.gz file, a directory of them, or - for standard input.
-    With no TRACE, the newest trace in ./.attocode/traces/ (or ./.traces/) is used.
+    TRACE is a trace file (.jsonl, plain or gzip), a pipe, - for standard input, a folder
+    (searched recursively), or an attoswarm run folder (or the project holding one). With no
+    TRACE, the newest trace in ./.attocode/traces/ (or ./.traces/) is used.
     """
     if output is None and json_path is None and markdown_path is None and trace_path is None:
         output = "report.html"

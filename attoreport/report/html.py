@@ -91,6 +91,14 @@ def _markdown() -> MarkdownIt:
         return str(renderer.renderToken(tokens, idx, options, env))
 
     md.add_render_rule("link_open", link_open)
+
+    def heading(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        # The goal's headings sit inside the report's own: h1 becomes h4, and so on.
+        level = min(int(tokens[idx].tag[1]) + 3, 6)
+        return f"<h{level}>" if tokens[idx].nesting == 1 else f"</h{level}>\n"
+
+    md.add_render_rule("heading_open", heading)
+    md.add_render_rule("heading_close", heading)
     return md
 
 

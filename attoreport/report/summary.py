@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from attoreport.analysis import Analysis
 from attoreport.analysis import outcome as states
@@ -114,8 +115,11 @@ def outcome_view(outcome: Outcome) -> OutcomeView:
                                "test run failed.", "bad")
         along = (f" {plural(c.errors, 'step')} failed along the way (see Issues and the event "
                  "log)." if c.errors else "")
+        test_runs = [run for run in outcome.evidence.runs if run.kind == "test"]
+        earlier = (" An earlier test run failed: check that the last one covered the same "
+                   "tests (see below)." if any(not run.passed for run in test_runs[:-1]) else "")
         return OutcomeView("Completed: tests pass", "The session ran to its end and its last "
-                           "test run passed." + along, "good")
+                           "test run passed." + earlier + along, "good")
     if outcome.state == states.OPEN:
         return OutcomeView("Did not finish", "The trace stops without an end record: the agent "
                            "probably crashed or was stopped, or the file was cut short.", "bad")
@@ -162,7 +166,11 @@ def stats(ctx: Context) -> list[Stat]:
     cost_note = (f"{fmt.cost(spent.model_cost)} model calls (Attocode's total) + "
                  f"{fmt.cost(spent.swarm_task_cost)} reported by swarm tasks"
                  if spent.swarm_task_cost else "model calls, as recorded")
+    first = a.facts.first_timestamp
+    started = (datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+               if first is not None and 0 < first < 32503680000 else "not recorded")
     return [
+        Stat("Started", started, "the first event of the trace"),
         Stat("Duration", fmt.duration_s(a.outcome.wall_seconds),
              "first event to the last (no end recorded)" if session.is_open
              else "first event to the end"),
