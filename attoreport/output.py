@@ -655,16 +655,35 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
+_holding: list[int] | None = None  # the signals held by the active `_signals_held` block
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and termination signals until the block is done: for steps that must not be
     cut in half (create and record a temporary file, rename and record, undo). A held signal
-    is delivered, and raises, as the block ends."""
-    if not hasattr(signal, "pthread_sigmask"):
+    is delivered, and raises, as the block ends.
+
+    The Python-level handlers are swapped for one that only records the signal: masking the
+    signal would not do, as the kernel hands a signal masked here to any other thread of the
+    process, and Python then runs its handler in this thread at once. Signals can only be
+    handled in the main thread, so elsewhere there is nothing to hold.
+    """
+    global _holding
+    if _holding is not None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    held: list[int] = []
+    previous = {}
+    for signum in _HELD_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            previous[signum] = signal.signal(signum, lambda signum, frame: held.append(signum))
+    _holding = held
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _holding = None
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)

@@ -12,6 +12,7 @@ import json
 import os
 import select
 import signal
+import threading
 import socket
 import stat
 import subprocess
@@ -559,20 +560,38 @@ def test_a_handler_someone_installed_is_left_alone() -> None:
         assert signal.getsignal(signal.SIGTERM) is theirs
 
 
+@pytest.fixture
+def other_thread() -> Iterator[threading.Thread]:
+    """A second thread of the process that does not block any signal."""
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait, daemon=True)
+    thread.start()
+    yield thread
+    done.set()
+    thread.join()
+
+
 @pytest.mark.usefixtures("default_sigterm")
+@pytest.mark.parametrize("receiver", ["this thread", "another thread"])
 @pytest.mark.parametrize(("step", "suffix"), [("open", ".tmp"), ("link", ".bak"), ("replace", ".tmp")])
 def test_a_signal_just_after_a_step_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          other_thread: threading.Thread, receiver: str,
                                                           step: str, suffix: str) -> None:
     """SIGTERM right after a temporary file, a backup or a rename is made: the name is recorded
-    before the signal is handled, so it is cleaned up and the previous file comes back."""
+    before the signal is handled, so it is cleaned up and the previous file comes back. Also when
+    the kernel hands the signal to another thread of the process (Python then runs the handler
+    in the main thread at once: the CI run that had a browser thread left a temporary file)."""
     out = tmp_path / "r.html"
     out.write_text("previous")
     real = getattr(os, step)
+    target = threading.main_thread() if receiver == "this thread" else other_thread
 
     def then_signal(*args: object, **kwargs: object) -> object:
         result = real(*args, **kwargs)
         if str(args[0 if step != "link" else 1]).endswith(suffix):
-            os.kill(os.getpid(), signal.SIGTERM)
+            assert target.ident is not None
+            signal.pthread_kill(target.ident, signal.SIGTERM)
+            time.sleep(0.05)  # lets the other thread take the lock: Python then looks at signals
         return result
 
     monkeypatch.setattr(os, step, then_signal)
