@@ -12,12 +12,12 @@ import json
 import os
 import select
 import signal
-import threading
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
