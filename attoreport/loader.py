@@ -689,7 +689,7 @@ class _ChunkParser:
             if self.single_group < 0 or not self.rows:
                 self.single_group = group
             elif group != self.single_group:
-                self.row_groups = array("H", [self.single_group]) * self.rows
+                self.row_groups = array("I", [self.single_group]) * self.rows
         return self.row_groups
 
     def _unnamed(self) -> int:
@@ -1733,10 +1733,10 @@ def _row_groups(parts: list[Any]) -> tuple[array | None, int]:
             seen.update(part)
     if len(seen) <= 1:
         return None, next(iter(seen), -1)
-    out = array("H")
+    out = array("I")
     for part in parts:
         if isinstance(part, tuple):
-            out.extend(array("H", [part[0]]) * part[1])
+            out.extend(array("I", [part[0]]) * part[1])
         else:
             out.extend(part)
     return out, -1

@@ -118,3 +118,21 @@ def test_numbers_of_thousands_of_digits(tmp_path: Path) -> None:
     unreadable.write_text('{"kind": "tool_end", "timestamp": 1, "n": 1e400, "x": NaN')
     with pytest.raises(attoreport.AttoreportError, match="no trace events found .line 1: "):
         attoreport.load([str(unreadable)])
+
+
+def many_sessions(path: Path, count: int) -> Path:
+    """One small event per session id, each with a tool name of its own."""
+    path.write_text("".join(json.dumps({"kind": "tool_end", "timestamp": i, "session_id": f"s{i}",
+                                        "data": {"tool": f"tool{i}"}}) + "\n"
+                            for i in range(count)))
+    return path
+
+
+def test_more_sessions_than_a_short_counts(tmp_path: Path) -> None:
+    """The column of sessions per row once held 16-bit numbers: 65,536 sessions crashed."""
+    sessions = attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 70_000))], jobs=1)
+    assert len(sessions) == 70_000
+    assert sessions[-1].session_id == "s69999" and len(sessions[-1].table) == 1
+    table = sessions[-1].table
+    assert table.string(table.tools[0]) == "tool69999"
+
