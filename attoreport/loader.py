@@ -1493,6 +1493,7 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
     named = [i for i, g in enumerate(whole.groups) if g.key is not None]
     unnamed = next((i for i, g in enumerate(whole.groups) if g.key is None), None)
     rows_of = _rows_by_group(whole)
+    shared = _Shared.of(whole, rows_of is not None, redactor)
     if len(named) <= 1:
         parts = ([unnamed] if unnamed is not None else []) + named
         plan = [(parts, False)]
@@ -1505,7 +1506,7 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
         rows = _merged_rows(group_indexes, rows_of, whole)
         if rows is not None and len(rows) == 0:
             continue
-        session = _session(trace, whole, group_indexes, rows, split, lines, redactor)
+        session = _session(trace, whole, group_indexes, rows, split, lines, redactor, shared)
         sessions.append(session)
     if not sessions:
         detail = ""
@@ -1545,12 +1546,55 @@ def _rows_by_group(whole: _Chunk) -> dict[int, array] | None:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the sessions of one part share, made once: the names (redacted once, one list
+    for all sessions) and, when the part holds several sessions, where each session's
+    entries are in the columns that list only some rows. Splitting a file of many sessions
+    so costs time and memory in proportion to its rows, not to rows × sessions."""
+
+    strings: list[str]
+    kind_names: list[str]
+    #: Row column ("llm_rows", ...) or table ("errors", ...) -> group -> its positions
+    #: in the column (its rows, for a table), in file order.
+    positions: dict[str, dict[int, list[int]]]
+
+    @staticmethod
+    def of(whole: _Chunk, several: bool, redactor: Redactor | None) -> _Shared:
+        strings, kind_names = whole.strings, whole.kind_names
+        if redactor is not None:
+            text = redactor.text
+            strings = [text(s) for s in strings]
+            kind_names = kind_names[:len(KIND_ORDER)] + [
+                text(k) for k in kind_names[len(KIND_ORDER):]]
+        positions: dict[str, dict[int, list[int]]] = {}
+        if several and whole.row_groups is not None:
+            groups = whole.row_groups
+            for name in _ROW_COLUMNS:
+                found = positions[name] = {}
+                for i, row in enumerate(whole.columns[name]):
+                    found.setdefault(groups[row], []).append(i)
+            for name, table in (("errors", whole.errors), ("task_spend", whole.task_spend),
+                                ("skipped", whole.skipped)):
+                found = positions[name] = {}
+                for row in table:
+                    found.setdefault(groups[row], []).append(row)
+        return _Shared(strings, kind_names, positions)
+
+    def of_groups(self, name: str, groups: list[int]) -> list[int]:
+        """Positions in `name` of the entries of these groups, in file order."""
+        table = self.positions[name]
+        if len(groups) == 1:
+            return table.get(groups[0], [])
+        return sorted(i for g in groups for i in table.get(g, ()))
+
+
 def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
                  whole: _Chunk) -> array | None:
     """The rows of these groups in file order (None: every row of the part)."""
     if rows_of is None:
         return None if whole.single_group in groups else array("q")
-    if set(groups) >= set(range(len(whole.groups))):
+    if len(set(groups)) >= len(whole.groups):  # group indexes are 0..len-1
         return None
     if len(groups) == 1:
         return rows_of.get(groups[0], array("q"))
@@ -1558,10 +1602,11 @@ def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
 
 
 def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: array | None,
-             split: bool, lines: _Lines, redactor: Redactor | None) -> Session:
+             split: bool, lines: _Lines, redactor: Redactor | None,
+             shared: _Shared) -> Session:
     states = [whole.groups[i] for i in group_indexes]
     merged = _merge_states(states)
-    table = _table(whole, rows)
+    table = _table(whole, rows, group_indexes, shared)
     text = redactor.text if redactor is not None else None
     session_id = trace.stem
     if split and merged.key is not None and isinstance(merged.key, str):
@@ -1570,9 +1615,6 @@ def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: a
         session_id = merged.legacy_id[1]
     if text is not None:
         session_id = text(session_id)
-        table.strings[:] = [text(s) for s in table.strings]
-        table.kind_names[:] = table.kind_names[:len(KIND_ORDER)] + [
-            text(k) for k in table.kind_names[len(KIND_ORDER):]]
         table.errors = {row: text(e) for row, e in table.errors.items()}
     session = Session(session_id=session_id, source=trace.source, table=table,
                       diagnostics=merged.log.entries(trace.source, text),
@@ -1777,21 +1819,23 @@ def _absorb(target: _GroupState, later: _GroupState) -> None:
             setattr(target, name, getattr(later, name))
 
 
-def _table(whole: _Chunk, rows: array | None) -> EventTable:
-    """The EventTable of a session: all rows of the part, or the given ones."""
+def _table(whole: _Chunk, rows: array | None, groups: list[int],
+           shared: _Shared) -> EventTable:
+    """The EventTable of a session: all rows of the part, or the given ones (those of
+    `groups`). The sessions of a part share its lists of names."""
     c = whole.columns
     if rows is not None:
-        return _subtable(whole, rows)
+        return _subtable(whole, rows, groups, shared)
     llm = LlmColumns(c["llm_rows"], c["llm_tokens"], c["llm_cost"], c["llm_input"],
                      c["llm_output"], c["llm_cache_read"], c["llm_cache_write"],
                      c["llm_has_keys"], c["llm_models"])
     parents = _parents(c["ids"], c["parent_rows"], c["parent_keys"], c["call_rows"],
                        c["call_keys"], c["call_starts"], len(c["kinds"]))
     return EventTable(
-        kind_names=list(whole.kind_names), kinds=c["kinds"], timestamps=c["timestamps"],
+        kind_names=shared.kind_names, kinds=c["kinds"], timestamps=c["timestamps"],
         iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
         display_durations=c["display"], parents=parents, agents=c["agents"], tools=c["tools"],
-        strings=list(whole.strings), llm=llm, errors=dict(whole.errors),
+        strings=shared.strings, llm=llm, errors=dict(whole.errors),
         task_spend=dict(whole.task_spend), flags=c["flags"],
         tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
         skipped_tasks=dict(whole.skipped),
@@ -1799,8 +1843,9 @@ def _table(whole: _Chunk, rows: array | None) -> EventTable:
         if whole.missing_timestamps else 0)
 
 
-def _subtable(whole: _Chunk, rows: array) -> EventTable:
-    """Rows of one session of a file that holds several (renumbered from 0)."""
+def _subtable(whole: _Chunk, rows: array, groups: list[int], shared: _Shared) -> EventTable:
+    """Rows of one session of a file that holds several (renumbered from 0): the rows of
+    `groups`."""
     c = whole.columns
     new_row = {old: new for new, old in enumerate(rows)}
 
@@ -1809,7 +1854,7 @@ def _subtable(whole: _Chunk, rows: array) -> EventTable:
         return array(col.typecode, (col[r] for r in rows))
 
     def sparse(row_name: str, *names: str) -> tuple[array, ...]:
-        keep = [i for i, r in enumerate(c[row_name]) if r in new_row]
+        keep = shared.of_groups(row_name, groups)
         out = [array("q", (new_row[c[row_name][i]] for i in keep))]
         out.extend(array(c[n].typecode, (c[n][i] for i in keep)) for n in names)
         return tuple(out)
@@ -1823,16 +1868,17 @@ def _subtable(whole: _Chunk, rows: array) -> EventTable:
     kinds = take("kinds")
     timestamps = take("timestamps")
     return EventTable(
-        kind_names=list(whole.kind_names), kinds=kinds, timestamps=timestamps,
+        kind_names=shared.kind_names, kinds=kinds, timestamps=timestamps,
         iterations=take("iterations"), lines=take("lines"), durations=take("durations"),
         display_durations=take("display"),
         parents=_parents(ids, parent_rows, parent_keys, call_rows, call_keys, call_starts,
                          len(rows)),
-        agents=take("agents"), tools=take("tools"), strings=list(whole.strings),
+        agents=take("agents"), tools=take("tools"), strings=shared.strings,
         llm=LlmColumns(*llm_parts), flags=take("flags"),
-        errors={new_row[r]: e for r, e in whole.errors.items() if r in new_row},
-        task_spend={new_row[r]: v for r, v in whole.task_spend.items() if r in new_row},
-        skipped_tasks={new_row[r]: v for r, v in whole.skipped.items() if r in new_row},
+        errors={new_row[r]: whole.errors[r] for r in shared.of_groups("errors", groups)},
+        task_spend={new_row[r]: whole.task_spend[r]
+                    for r in shared.of_groups("task_spend", groups)},
+        skipped_tasks={new_row[r]: whole.skipped[r] for r in shared.of_groups("skipped", groups)},
         tool_calls=ToolCallColumns(fp_rows, fps),
         missing_timestamps=sum(1 for t in timestamps if t != t))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,19 @@ def test_more_sessions_than_a_short_counts(tmp_path: Path) -> None:
     table = sessions[-1].table
     assert table.string(table.tools[0]) == "tool69999"
 
+
+def load_peak(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        attoreport.load([str(path)], jobs=1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_splitting_sessions_costs_memory_in_proportion_to_them(tmp_path: Path) -> None:
+    """Each session once got a copy of every name in the file (and scanned every LLM call
+    and error of the file): memory and time grew with sessions × names."""
+    small = load_peak(many_sessions(tmp_path / "a.jsonl", 1000))
+    large = load_peak(many_sessions(tmp_path / "b.jsonl", 2000))
+    assert large < 2.6 * small
