@@ -33,6 +33,9 @@ class Limits:
     overview_bars: int = 30
     #: Overview table rows rendered (the table says how many more there are).
     overview_rows: int = 2000
+    #: Sessions written to the JSON (the first ones, in input order); the document counts
+    #: the rest in `sessions_left_out`. Never fewer than the overview table lists.
+    json_sessions: int = 2000
     #: Issue groups (category and subject) listed per session.
     issue_groups: int = 60
     #: Instances shown per issue group (the worst first); the rest are counted.

@@ -149,7 +149,7 @@ def _render(name: str, request: Request, collected: Collected, analyses: list[An
                                                limits=request.limits, swarms=swarms,
                                                comparison=comparison, redactor=redactor),
         "json": lambda: attoreport.render_json(analyses, swarms=swarms, comparison=comparison,
-                                               redactor=redactor),
+                                               redactor=redactor, limits=request.limits),
         "markdown": lambda: attoreport.render_markdown(
             analyses, limits=request.limits, swarms=swarms, comparison=comparison,
             report_name=_report_name(request.html), redactor=redactor),

@@ -14,6 +14,7 @@ import orjson
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
@@ -61,20 +62,24 @@ def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, A
 def render_json(analyses: Sequence[Analysis], version: str,
                 swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None,
-                redactor: Redactor | None = None) -> str:
+                redactor: Redactor | None = None, limits: Limits = DEFAULT_LIMITS) -> str:
     """The whole document as indented JSON text.
 
     With a comparison (one per analysis, as `compare()` returns them), the document gains a
     top-level `baseline` object (thresholds, removed sessions) and each session a
     `comparison` object (its baseline session, deltas, regressions, issues new / fixed /
-    unchanged); see README, "JSON output"."""
+    unchanged); see README, "JSON output". The first `limits.json_sessions` sessions are
+    written, the rest counted in `sessions_left_out`: a file of 80,000 session ids must not
+    make a JSON of hundreds of megabytes."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
-    sessions = [session_document(a, native=True) for a in analyses]
+    kept = analyses[: limits.json_sessions]
+    sessions = [session_document(a, native=True) for a in kept]
     if comparison is not None:
         document["baseline"] = baseline_document(comparison)
-        for entry, compared in zip(sessions, comparison.sessions, strict=True):
+        for entry, compared in zip(sessions, comparison.sessions[: len(kept)], strict=True):
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
+    document["sessions_left_out"] = len(analyses) - len(kept)
     document["swarms"] = [swarm_document(s) for s in swarms]
     document["redaction"] = redaction_document(redactor)  # last: details were read above
     return dumps(document)

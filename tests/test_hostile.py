@@ -1,0 +1,54 @@
+"""Hostile input, end to end (issue 7): crafted traces run through the command line with every
+output at once. None may end the run with a bug (exit 1 or 3), push an output past its budget,
+use memory out of proportion, or let trace text form a link, mention, strikethrough or a bidi
+trick.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attoreport
+from attoreport.limits import Limits
+
+
+def many_sessions(path: Path, count: int) -> Path:
+    """One LLM call per session id."""
+    path.write_text("".join(
+        json.dumps({"kind": "llm_response", "timestamp": i, "session_id": f"s{i}",
+                    "data": {"tokens": i % 97 + 1, "cost": (i % 13) / 100}}) + "\n"
+        for i in range(count)))
+    return path
+
+
+# --- bounds of the outputs, in the library -----------------------------------------------------
+
+
+def test_the_json_lists_the_first_sessions_and_counts_the_rest(tmp_path: Path) -> None:
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 5))])]
+    document = json.loads(attoreport.render_json(analyses, limits=Limits(json_sessions=3)))
+    assert [s["session_id"] for s in document["sessions"]] == ["s0", "s1", "s2"]
+    assert document["sessions_left_out"] == 2
+    whole = json.loads(attoreport.render_json(analyses))
+    assert len(whole["sessions"]) == 5 and whole["sessions_left_out"] == 0
+
+
+def test_a_capped_json_keeps_the_comparison_of_the_sessions_it_lists(tmp_path: Path) -> None:
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 4))])]
+    comparison = attoreport.compare_with_baseline(analyses, str(tmp_path / "t.jsonl"))
+    document = json.loads(attoreport.render_json(analyses, comparison=comparison,
+                                                 limits=Limits(json_sessions=2)))
+    assert [s["comparison"]["baseline"]["session_id"] for s in document["sessions"]] == ["s0", "s1"]
+    assert document["sessions_left_out"] == 2
+
+
+def test_the_overview_says_where_the_sessions_it_does_not_list_are(tmp_path: Path) -> None:
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 9))])]
+    html = attoreport.render_html(analyses, limits=Limits(overview_rows=4, json_sessions=6,
+                                                          session_sections=2))
+    assert "2 sessions more are in the JSON output." in html
+    assert "3 sessions more are counted but listed in no output." in html
