@@ -52,3 +52,15 @@ def test_the_overview_says_where_the_sessions_it_does_not_list_are(tmp_path: Pat
                                                           session_sections=2))
     assert "2 sessions more are in the JSON output." in html
     assert "3 sessions more are counted but listed in no output." in html
+
+
+def test_the_json_keeps_the_start_of_a_huge_goal(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"kind": "session_start", "timestamp": 1,
+                                "data": {"goal": "[*" * 500_000}}) + "\n")
+    analyses = [attoreport.analyse(s) for s in attoreport.load([str(path)])]
+    goal = json.loads(attoreport.render_json(analyses, limits=Limits(goal_chars=100)))[
+        "sessions"][0]["summary"]["goal"]
+    assert goal == "[*" * 49 + "[…"
+    assert len(json.loads(attoreport.render_json(analyses))["sessions"][0]["summary"]["goal"]) \
+        == Limits().goal_chars

@@ -19,22 +19,29 @@ from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
 from attoreport.swarm.results import SwarmAnalysis
+from attoreport.textsafe import bounded
 
 
-def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, Any]:
+def session_document(analysis: Analysis, *, native: bool = False,
+                     limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """One session's entry of the `sessions` list (schema in README, "JSON output").
 
     `native`: the long lists (token flow, issues) stay dataclasses, which orjson writes
     field by field without a dict per entry (same text; much less memory on big traces).
+    The goal keeps its first `limits.goal_chars` characters (Attocode's collector keeps 500).
     """
     session = analysis.session
     tokens = analysis.tokens
     cache = analysis.cache
+    summary = analysis.summary.to_dict()
+    goal = summary.get("goal")
+    if isinstance(goal, str):
+        summary["goal"] = bounded(goal, limits.goal_chars)
     return {
         "session_id": session.session_id,
         "source": session.source,
         "open": session.is_open,
-        "summary": analysis.summary.to_dict(),
+        "summary": summary,
         "efficiency": {
             "score": analysis.efficiency.score,
             "components": [c.to_dict() for c in analysis.efficiency.components],
@@ -73,7 +80,7 @@ def render_json(analyses: Sequence[Analysis], version: str,
     make a JSON of hundreds of megabytes."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
     kept = analyses[: limits.json_sessions]
-    sessions = [session_document(a, native=True) for a in kept]
+    sessions = [session_document(a, native=True, limits=limits) for a in kept]
     if comparison is not None:
         document["baseline"] = baseline_document(comparison)
         for entry, compared in zip(sessions, comparison.sessions[: len(kept)], strict=True):
