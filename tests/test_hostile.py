@@ -7,10 +7,15 @@ trick.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import attoreport
 from attoreport.limits import Limits
+from attoreport.report import markdown
 
 
 def many_sessions(path: Path, count: int) -> Path:
@@ -64,3 +69,36 @@ def test_the_json_keeps_the_start_of_a_huge_goal(tmp_path: Path) -> None:
     assert goal == "[*" * 49 + "[…"
     assert len(json.loads(attoreport.render_json(analyses))["sessions"][0]["summary"]["goal"]) \
         == Limits().goal_chars
+
+
+@pytest.mark.parametrize("budget", [65_000, 4000])
+def test_the_markdown_builds_only_the_sessions_that_can_fit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
+    """80,000 sessions once meant 80,000 Markdown sections built and then left out (and as
+    many table rows): the same text now comes from the few that can fit."""
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 3000))])]
+    comparison = attoreport.compare_with_baseline(analyses[:5], str(tmp_path / "t.jsonl"))
+    compared = analyses[:5]
+    limits = Limits(markdown_chars=budget)
+    built: list[str] = []
+    section = markdown.session_section
+
+    def counted(analysis: Any, *args: Any) -> Any:
+        built.append(analysis.session.session_id)
+        return section(analysis, *args)
+
+    monkeypatch.setattr(markdown, "session_section", counted)
+    fast = attoreport.render_markdown(analyses, limits=limits)
+    fast_compared = attoreport.render_markdown(compared, limits=limits, comparison=comparison)
+    assert 0 < len(built) < 100
+    monkeypatch.setattr(markdown, "fitting_sections", lambda analyses, compared, limits: [
+        counted(a, c, limits) for a, c in zip(analyses, compared, strict=True)])
+    monkeypatch.setattr(markdown, "most_rows", lambda limits: 10**9)
+    assert attoreport.render_markdown(analyses, limits=limits) == fast
+    assert attoreport.render_markdown(compared, limits=limits, comparison=comparison) == \
+        fast_compared
+    listed = len(re.findall(r"^- s\d+ \(from ", fast_compared, re.MULTILINE))
+    [more] = re.findall(r"^- \+([\d,]+) more sessions\.$", fast_compared, re.MULTILINE)
+    assert listed + int(more.replace(",", "")) == 2995  # the sessions in the baseline only
+    assert len(fast) <= budget
