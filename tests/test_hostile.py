@@ -6,6 +6,7 @@ trick.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 import attoreport
 from attoreport.limits import Limits
 from attoreport.report import markdown
+from attoreport.run import Request, Silent, write_reports
 
 
 def many_sessions(path: Path, count: int) -> Path:
@@ -102,3 +104,27 @@ def test_the_markdown_builds_only_the_sessions_that_can_fit(
     [more] = re.findall(r"^- \+([\d,]+) more sessions\.$", fast_compared, re.MULTILINE)
     assert listed + int(more.replace(",", "")) == 2995  # the sessions in the baseline only
     assert len(fast) <= budget
+
+
+def test_the_cyclic_collector_rests_while_sessions_are_analysed(tmp_path: Path) -> None:
+    """Re-enabled after each session, it rescanned every analysis kept so far: with 80,000
+    sessions that was most of the run. Collections between two sessions are counted."""
+    stage = [""]
+    between_sessions: list[int] = []
+
+    class Listener(Silent):
+        def stage(self, words: str) -> None:
+            stage[0] = words
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        number = re.fullmatch(r"analysing session ([\d,]+) of ([\d,]+)", stage[0])
+        if phase == "start" and number and number[1] != number[2]:
+            between_sessions.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        write_reports(Request(traces=[str(many_sessions(tmp_path / "t.jsonl", 1500))],
+                              json=str(tmp_path / "t.json"), jobs=1), listener=Listener())
+    finally:
+        gc.callbacks.remove(count)
+    assert between_sessions == []
