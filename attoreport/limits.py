@@ -54,6 +54,10 @@ class Limits:
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
     trace_events: int = 3000
+    #: Bytes of the HTML report. The limits above keep any report under it unless its text
+    #: is made of characters that grow when escaped (`"` is `&#34;`, and more in chart
+    #: data); a report over it is made again with `halved()` limits until it fits.
+    html_bytes: int = 6_000_000
 
     def share(self, sections: int) -> Limits:
         """The limits of one of `sections` session sections: the per-report budget shared out,
@@ -71,6 +75,30 @@ class Limits:
                        chart_points=part(self.chart_points, 30),
                        issue_groups=part(self.issue_groups, 6),
                        issue_instances=min(self.issue_instances, 3))
+
+    def halved(self) -> Limits:
+        """Every row, item and character limit halved, never below a small floor: how a
+        report that came out over `html_bytes` is made again (equal to `self` once every
+        limit is at its floor)."""
+
+        def half(value: int, floor: int) -> int:
+            return max(min(value, floor), value // 2)
+
+        return replace(self, event_rows=half(self.event_rows, 10),
+                       tree_nodes=half(self.tree_nodes, 10), bars=half(self.bars, 10),
+                       table_rows=half(self.table_rows, 5), tool_rows=half(self.tool_rows, 5),
+                       chart_points=half(self.chart_points, 30),
+                       session_sections=half(self.session_sections, 1),
+                       overview_bars=half(self.overview_bars, 5),
+                       overview_rows=half(self.overview_rows, 20),
+                       issue_groups=half(self.issue_groups, 3),
+                       issue_instances=half(self.issue_instances, 1),
+                       diagnostics=half(self.diagnostics, 10),
+                       name_chars=half(self.name_chars, 16),
+                       label_chars=half(self.label_chars, 32),
+                       detail_chars=half(self.detail_chars, 32),
+                       goal_chars=half(self.goal_chars, 200),
+                       trace_events=half(self.trace_events, 50))
 
 
 DEFAULT_LIMITS = Limits()

@@ -128,3 +128,38 @@ def test_the_cyclic_collector_rests_while_sessions_are_analysed(tmp_path: Path) 
     finally:
         gc.callbacks.remove(count)
     assert between_sessions == []
+
+
+def size(text: str) -> int:
+    return len(text.encode())
+
+
+def quoted_names(path: Path, events: int = 300) -> Path:
+    """Failed tool calls whose tool, agent and error are made of `"` (5 bytes each in HTML,
+    more in chart data)."""
+    path.write_text("".join(json.dumps({
+        "kind": "tool_error", "timestamp": i, "iteration": i, "duration_ms": 5,
+        "data": {"tool": f'{i}{chr(34) * 300}', "agent_id": f'{i}{chr(34) * 300}',
+                 "error": chr(34) * 1000}}) + "\n" for i in range(events)))
+    return path
+
+
+def test_a_report_over_its_byte_budget_is_made_again_with_halved_limits(tmp_path: Path) -> None:
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(quoted_names(tmp_path / "t.jsonl"))])]
+    whole = attoreport.render_html(analyses)
+    floor = attoreport.render_html(analyses, limits=Limits(html_bytes=1))  # every limit at its floor
+    assert size(floor) < size(whole) // 2
+    budget = (size(whole) + size(floor)) // 2
+    fitted = attoreport.render_html(analyses, limits=Limits(html_bytes=budget))
+    assert size(floor) <= size(fitted) <= budget
+    assert fitted.count("<tr") < whole.count("<tr")
+
+
+def test_halved_limits_reach_a_floor() -> None:
+    limits, seen = Limits(), []
+    while limits not in seen:
+        seen.append(limits)
+        limits = limits.halved()
+    assert len(seen) < 16 and limits.name_chars == 16 and limits.event_rows == 10
+    assert limits.markdown_chars == Limits().markdown_chars  # other outputs keep theirs
