@@ -31,7 +31,7 @@ import threading
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from pathlib import Path
@@ -97,6 +97,11 @@ GOAL_CHARS = 100_000
 CHANGED_FILES = 500
 #: A single file is split into byte ranges for several processes from this size on.
 PARALLEL_BYTES = 32 * 1024 * 1024
+#: A compressed input is read until it has expanded this many times (and at least
+#: GZIP_FLOOR_BYTES): traces compress about 7 times, while a few kilobytes of a compression
+#: bomb expand to gigabytes of events that would fill memory and every output.
+GZIP_RATIO = 50
+GZIP_FLOOR_BYTES = 8 * 1024 * 1024
 #: Token counts, costs and durations beyond this are not real: they are capped here (and
 #: reported), which keeps every sum finite and every number printable.
 NUMBER_CAP = 10**15
@@ -291,7 +296,7 @@ def _parse_path(source: str, path: Path, gz: bool) -> _Chunk:
     try:
         with path.open("rb") as raw:
             stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
-            _feed(parser, stream, 0)
+            _feed(parser, stream, 0, raw.tell if gz else None)
     except OSError as exc:
         if parser.lines_read == 0 and not parser.rows:
             raise AttoreportError(f"{source}: cannot read: {describe_os_error(exc)}") from exc
@@ -404,7 +409,7 @@ def _load_stream(trace: TraceInput, stream: IO[bytes], redactor: Redactor | None
     parser = _ChunkParser(trace.source, first_chunk=True)
     source: Any = gzip.GzipFile(fileobj=tee, mode="rb") if gz else tee  # type: ignore[call-overload]
     try:
-        _feed(parser, source, 0)
+        _feed(parser, source, 0, tee.tell if gz else None)
     except OSError as exc:
         if parser.lines_read == 0:
             raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
@@ -418,6 +423,11 @@ class _Tee:
 
     def __init__(self, stream: IO[bytes], spool: IO[bytes]) -> None:
         self._stream, self._spool, self._head = stream, spool, b""
+        self._read = 0
+
+    def tell(self) -> int:
+        """Bytes handed over so far."""
+        return self._read
 
     def peek(self, size: int) -> bytes:
         while len(self._head) < size:
@@ -435,6 +445,7 @@ class _Tee:
         else:
             data = self._stream.read(size)
         self._spool.write(data)
+        self._read += len(data)
         return data
 
     def drain(self) -> None:
@@ -449,9 +460,16 @@ class _Tee:
         pass
 
 
-def _feed(parser: _ChunkParser, stream: Any, base: int) -> None:
+def _bomb(expanded: int, compressed: int) -> bool:
+    """Whether `compressed` bytes expanding to `expanded` are more than a trace can be."""
+    return expanded > max(GZIP_FLOOR_BYTES, GZIP_RATIO * compressed)
+
+
+def _feed(parser: _ChunkParser, stream: Any, base: int,
+          compressed: Callable[[], int] | None = None) -> None:
     """Blocks of whole lines from `stream` into the parser; overlong lines are skipped
-    without being held in memory."""
+    without being held in memory. `compressed`: for a decompressed stream, how many
+    compressed bytes were read so far (reading stops past GZIP_RATIO times as many)."""
     offset = base
     read_size = min(BLOCK_BYTES, MAX_LINE_BYTES)
     # gzip: read1 hands over what was decompressed so far, so a damaged stream's good
@@ -464,6 +482,12 @@ def _feed(parser: _ChunkParser, stream: Any, base: int) -> None:
         while True:
             data = read(read_size)
             if not data:
+                break
+            if compressed is not None and _bomb(offset - base + len(data), compressed()):
+                parser.damage(f"the compressed data expands more than {GZIP_RATIO} times "
+                              f"(a compression bomb?): reading stopped after "
+                              f"{(offset - base) // 2**20:,} MiB; the rest is not read")
+                pending = []
                 break
             if skipping:  # inside an overlong line: drop bytes up to its end
                 newline = data.find(b"\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import tracemalloc
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 import attoreport
 from attoreport import loader
-from tests.conftest import event, write_trace
+from tests.conftest import FIXTURES, event, write_trace
 
 DEEP = 700  # deep enough to break naive repr()/str(), shallow enough for json.loads
 
@@ -153,3 +154,36 @@ def test_splitting_sessions_costs_memory_in_proportion_to_them(tmp_path: Path) -
     small = load_peak(many_sessions(tmp_path / "a.jsonl", 1000))
     large = load_peak(many_sessions(tmp_path / "b.jsonl", 2000))
     assert large < 2.6 * small
+
+
+BOMB_LINE = json.dumps(event("tool_end", 1.0, 1, tool="bash", duration_ms=99_999)) + "\n"
+
+
+@pytest.mark.parametrize("through", ["file", "stdin"])
+def test_a_compression_bomb_is_read_only_so_far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                through: str) -> None:
+    """75 KB of gzip once became 300,000 events, a 100 MB JSON and 400 MB of memory."""
+    floor = 2 * loader.BLOCK_BYTES
+    monkeypatch.setattr(loader, "GZIP_FLOOR_BYTES", floor)
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(BOMB_LINE.encode() * 60_000, 9))  # 6 MB, 500 times smaller
+    if through == "file":
+        [session] = attoreport.load([str(bomb)])
+    else:
+        with bomb.open("rb") as stdin:
+            [session] = attoreport.load(["-"], stdin=stdin)
+    read = len(session.table) * len(BOMB_LINE)
+    assert floor - loader.BLOCK_BYTES - len(BOMB_LINE) <= read <= floor  # one block at most lost
+    [note] = [d for d in session.diagnostics if "compression bomb" in d.message]
+    assert "expands more than 50 times" in note.message and note.line == len(session.table) + 1
+
+
+def test_a_trace_that_compresses_as_traces_do_is_read_whole(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "GZIP_FLOOR_BYTES", 1024)
+    trace = FIXTURES / "collector" / "collector-context-pressure.jsonl"
+    packed = tmp_path / "t.jsonl.gz"
+    packed.write_bytes(gzip.compress(trace.read_bytes(), 9))
+    [session] = attoreport.load([str(packed)])
+    [plain] = attoreport.load([str(trace)])
+    assert len(session.table) == len(plain.table) and not session.diagnostics
