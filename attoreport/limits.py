@@ -71,7 +71,7 @@ class Limits:
         return replace(self, event_rows=part(self.event_rows, 10),
                        tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
                        detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
-                       table_rows=part(self.table_rows, 8),
+                       table_rows=part(self.table_rows, 8), tool_rows=part(self.tool_rows, 10),
                        chart_points=part(self.chart_points, 30),
                        issue_groups=part(self.issue_groups, 6),
                        issue_instances=min(self.issue_instances, 3))

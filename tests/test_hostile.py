@@ -163,3 +163,16 @@ def test_halved_limits_reach_a_floor() -> None:
         limits = limits.halved()
     assert len(seen) < 16 and limits.name_chars == 16 and limits.event_rows == 10
     assert limits.markdown_chars == Limits().markdown_chars  # other outputs keep theirs
+
+
+def test_sessions_share_the_tools_table_budget(tmp_path: Path) -> None:
+    """Each of 50 sessions listed its 200 costliest tools: 10,000 rows of names."""
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"kind": "tool_end", "timestamp": s * 100 + t,
+                                        "session_id": f"s{s}", "data": {"tool": f"tool{t}"}})
+                            + "\n" for s in range(20) for t in range(40)))
+    analyses = [attoreport.analyse(s) for s in attoreport.load([str(path)])]
+    html = attoreport.render_html(analyses)
+    rows = re.findall(r'<th scope="row"><code>tool\d+</code></th>', html)
+    assert len(rows) == 20 * Limits().share(20).tool_rows == 20 * 10
+    assert Limits().share(2).tool_rows == 50 and Limits().share(1).tool_rows == 200
