@@ -176,3 +176,19 @@ def test_sessions_share_the_tools_table_budget(tmp_path: Path) -> None:
     rows = re.findall(r'<th scope="row"><code>tool\d+</code></th>', html)
     assert len(rows) == 20 * Limits().share(20).tool_rows == 20 * 10
     assert Limits().share(2).tool_rows == 50 and Limits().share(1).tool_rows == 200
+
+
+#: Bidi embeddings, overrides and isolates, and marks: what can reorder what a reader sees.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_the_json_escapes_bidi_controls_and_keeps_the_strings(tmp_path: Path) -> None:
+    sid = "rm -rf / \u202e1\u00d7 \u2066x\u2069 \U000e0041"
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"kind": "tool_error", "timestamp": 1, "session_id": name,
+                                        "data": {"tool": sid, "error": sid}},
+                                       ensure_ascii=False) + "\n" for name in (sid, "other")))
+    text = attoreport.render_json([attoreport.analyse(s) for s in attoreport.load([str(path)])])
+    assert not BIDI.search(text) and "\U000e0041" not in text
+    assert "\\u202e" in text and "\\udb40\\udc41" in text
+    assert json.loads(text)["sessions"][0]["session_id"] == sid

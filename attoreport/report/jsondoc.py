@@ -19,7 +19,7 @@ from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
 from attoreport.swarm.results import SwarmAnalysis
-from attoreport.textsafe import bounded
+from attoreport.textsafe import bounded, json_escaped
 
 
 def session_document(analysis: Analysis, *, native: bool = False,
@@ -136,12 +136,14 @@ def spend_document(analysis: Analysis) -> dict[str, Any]:
 
 
 def dumps(document: Any) -> str:
-    """Indented JSON: orjson, or the standard library for integers beyond 64 bits."""
+    """Indented JSON: orjson, or the standard library for integers beyond 64 bits; bidi
+    controls and invisible characters escaped (`json_escaped`)."""
     try:
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
                           default=_plain) + "\n"
+    return json_escaped(text)
 
 
 def _plain(value: Any) -> Any:
