@@ -101,7 +101,7 @@ PARALLEL_BYTES = 32 * 1024 * 1024
 #: GZIP_FLOOR_BYTES): traces compress about 7 times, while a few kilobytes of a compression
 #: bomb expand to gigabytes of events that would fill memory and every output.
 GZIP_RATIO = 50
-GZIP_FLOOR_BYTES = 8 * 1024 * 1024
+GZIP_FLOOR_BYTES = 2 * 1024 * 1024
 #: Token counts, costs and durations beyond this are not real: they are capped here (and
 #: reported), which keeps every sum finite and every number printable.
 NUMBER_CAP = 10**15
