@@ -7,17 +7,343 @@ trick.
 from __future__ import annotations
 
 import gc
+import gzip
 import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import attoreport
+from attoreport import loader
 from attoreport.limits import Limits
 from attoreport.report import markdown
 from attoreport.run import Request, Silent, write_reports
+from tests.conftest import FIXTURES
+
+#: Bidi embeddings, overrides and isolates, and marks: what can reorder what a reader sees.
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# --- the hostile files (built here, small, never committed) ------------------------------------
+
+QUOTE = '"'
+
+
+def line(kind: str, ts: float, session: str = "h", **fields: Any) -> str:
+    return json.dumps({"kind": kind, "timestamp": ts, "session_id": session, **fields},
+                      ensure_ascii=False)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+def spawn(folder: Path) -> Path:
+    """One `subagent_spawn` whose agent id is 10,000 `"`, and 4,000 children that inherit it
+    as their timeline lane (526 KB: once a 1.09 GB report and 4.8 GB of memory)."""
+    lines = [line("subagent_spawn", 1, event_id="spawn", data={"agent_id": QUOTE * 10_000})]
+    lines += [json.dumps({"event_id": f"c{i}", "parent_event_id": "spawn",
+                          "kind": "tool_error" if i % 2 else "tool_end", "timestamp": 2 + i,
+                          "duration_ms": 5, "data": {"tool": "bash", "error": "e"}})
+              for i in range(4000)]
+    return write(folder / "spawn.jsonl", lines)
+
+
+def newlines(folder: Path) -> Path:
+    """1 MB of newlines, then one event (once 130 MB of report, 169 MB of JSON)."""
+    path = folder / "newlines.jsonl"
+    path.write_bytes(b"\n" * 1_000_000 + line("tool_end", 1).encode() + b"\n")
+    return path
+
+
+def only_newlines(folder: Path) -> Path:
+    path = folder / "only-newlines.jsonl"
+    path.write_bytes(b"\n" * 1_000_000)
+    return path
+
+
+def gzipped_newlines(folder: Path) -> Path:
+    """2 KB of gzip: two million newlines and one event."""
+    path = folder / "newlines.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n" * 2_000_000 + line("tool_end", 1).encode() + b"\n", 9))
+    return path
+
+
+def carriage_returns(folder: Path) -> Path:
+    """One line of a million lone carriage returns between two events."""
+    path = folder / "cr.jsonl"
+    path.write_bytes(line("tool_end", 1).encode() + b"\n" + b"\r" * 1_000_000 + b"\n"
+                     + line("tool_end", 2).encode() + b"\n")
+    return path
+
+
+def quoted_file_name(folder: Path) -> Path:
+    """A file named with 240 `"`, of 52,000 damaged lines (each diagnostic names the file)."""
+    path = folder / (QUOTE * 240 + ".jsonl")
+    path.write_text(line("tool_end", 1) + "\n" + "x\n" * 52_000)
+    return path
+
+
+def unknown_kinds(folder: Path) -> Path:
+    """1 MB of events of unknown kinds, each named differently (once shown in full, four
+    times per event: a 26 MB report)."""
+    return write(folder / "kinds.jsonl", [line(f"{'k' * 180}{i}", i) for i in range(5000)])
+
+
+def non_finite(folder: Path) -> Path:
+    path = folder / "non-finite.jsonl"
+    path.write_text('{"kind": "session_start", "timestamp": 1, "data": {"goal": NaN, '
+                    '"model": Infinity}}\n{"kind": "llm_response", "timestamp": 2, "data": '
+                    '{"tokens": 5, "model": -Infinity}}\n')
+    return path
+
+
+def surrogates(folder: Path) -> Path:
+    """Lone surrogates in every shown string and in session ids."""
+    lines = [
+        '{"kind": "session_start", "timestamp": 1, "session_id": "a@", "data": {"goal": "g@", '
+        '"model": "m@"}}',
+        '{"kind": "tool_error", "timestamp": 2, "session_id": "a@", "data": {"tool": "t@", '
+        '"error": "e@", "agent_id": "x@", "args": {"k@": "v@"}}}',
+        '{"kind": "k@", "timestamp": 3, "session_id": "b@", "data": {"status": "s@"}}',
+        '{"kind": "session_end", "timestamp": 4, "session_id": "b@", "data": {"status": "s@"}}',
+    ]
+    return write(folder / "surrogates.jsonl", [x.replace("@", "\\ud800") for x in lines])
+
+
+def undecodable_name(folder: Path) -> Path:
+    path = folder / os.fsdecode(b"trace-\xff\xfe.jsonl")
+    return write(path, [line("tool_end", 1, data={"tool": "t"}), "not json"])
+
+
+def deep(depth: int) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        """Nesting `depth` deep in the goal, data, args, event id, tool, error and status."""
+        value = nested(depth)
+        lines = [line("session_start", 0, data={"goal": "g"})]
+        lines += [x.replace("%s", value) for x in (
+            '{"kind": "session_start", "timestamp": 1, "data": {"goal": %s}}',
+            '{"kind": "custom", "timestamp": 2, "data": {"x": %s}}',
+            '{"kind": "tool_end", "timestamp": 3, "data": {"tool": "t", "args": %s}}',
+            '{"kind": "custom", "timestamp": 4, "event_id": %s}',
+            '{"kind": "tool_end", "timestamp": 5, "data": {"tool": %s}}',
+            '{"kind": "tool_error", "timestamp": 6, "data": {"tool": "t", "error": %s}}',
+            '{"kind": "session_end", "timestamp": 7, "data": {"status": %s}}')]
+        return write(folder / f"deep-{depth}.jsonl", lines)
+    return build
+
+
+def huge_iteration(folder: Path) -> Path:
+    path = folder / "iteration.jsonl"
+    path.write_text('{"kind": "llm_response", "timestamp": 1, "iteration": 1e309, "data": '
+                    '{"tokens": 3}}\n{"kind": "llm_response", "timestamp": 2, "iteration": 2, '
+                    '"data": {"tokens": 3}}\n')
+    return path
+
+
+def sessions(count: int) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        """`count` session ids in one small file (1,000 in 52 KB froze the browser; 80,000
+        took 50 s and 2 GB, and once crashed)."""
+        return many_sessions(folder / f"sessions-{count}.jsonl", count)
+    return build
+
+
+def bracket_goal(folder: Path) -> Path:
+    """A 1 MB goal of `[*` (once 23 s and 497 MB in the Markdown renderer)."""
+    return write(folder / "goal.jsonl", [line("session_start", 1, data={"goal": "[*" * 500_000}),
+                                         line("session_end", 2)])
+
+
+#: Text GitHub would turn into links, mentions, strikethrough, issue links, or that reorders
+#: what a reader sees.
+TRICKS = ["https://evil.example/x", "see www.evil.example", "~~struck~~", "ping @user",
+          "rm -rf / \u202e1\u00d7", "a\u2066b\u2069c\u200b\u200fd", "fixes #12", "http://x.y"]
+
+
+def tricks(folder: Path) -> Path:
+    """Links, mentions, strikethrough and bidi overrides in session ids, statuses, goals,
+    tool names, agents, errors and arguments."""
+    lines = []
+    for i, trick in enumerate(TRICKS):
+        lines += [line("session_start", i * 10 + 1, trick, data={"goal": trick}),
+                  line("subagent_spawn", i * 10 + 2, trick, data={"agent_id": trick}),
+                  line("tool_error", i * 10 + 3, trick, duration_ms=3,
+                       data={"tool": trick, "error": trick, "agent_id": trick,
+                             "args": {"command": trick}}),
+                  line(trick, i * 10 + 4, trick),
+                  line("session_end", i * 10 + 5, trick, data={"status": trick})]
+    return write(folder / "tricks.jsonl", lines)
+
+
+def escapable_lanes(folder: Path) -> Path:
+    """2,500 subagents, each a lane whose name, tool and error are `<"&` and bidi overrides:
+    characters that grow 4 to 14 times when escaped (a 16 MB report from 2 MB)."""
+    def text(i: int) -> str:
+        return (f"{i}" + '<"&\u202e' * 30)[:100]
+    lines = []
+    for i in range(2500):
+        lines += [line("subagent_spawn", i, event_id=f"s{i}", data={"agent_id": text(i)}),
+                  line("tool_error", i + 0.5, event_id=f"t{i}", parent_event_id=f"s{i}",
+                       duration_ms=100, data={"tool": text(i), "error": text(i)})]
+    return write(folder / "lanes.jsonl", lines)
+
+
+def compression_bomb(folder: Path) -> Path:
+    """75 KB of gzip holding 300,000 long tool calls (each one of Attocode's issues)."""
+    path = folder / "bomb.jsonl.gz"
+    event = json.dumps({"kind": "tool_end", "timestamp": 1, "duration_ms": 99_999,
+                        "data": {"tool": "b"}}) + "\n"
+    path.write_bytes(gzip.compress(event.encode() * 300_000, 9))
+    return path
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(x + "\n" for x in lines), encoding="utf-8", errors="surrogatepass")
+    return path
+
+
+HOSTILE: dict[str, Callable[[Path], Path]] = {
+    "spawn": spawn, "newlines": newlines, "only-newlines": only_newlines,
+    "gzipped-newlines": gzipped_newlines, "carriage-returns": carriage_returns,
+    "quoted-file-name": quoted_file_name, "unknown-kinds": unknown_kinds,
+    "non-finite": non_finite, "surrogates": surrogates, "undecodable-name": undecodable_name,
+    "deep-600": deep(600), "deep-1024": deep(1024), "huge-iteration": huge_iteration,
+    "sessions-1000": sessions(1000), "sessions-80000": sessions(80_000),
+    "bracket-goal": bracket_goal, "tricks": tricks, "escapable-lanes": escapable_lanes,
+    "compression-bomb": compression_bomb,
+}
+#: Inputs that hold no event at all: refused with exit 2, nothing written.
+NOTHING_TO_REPORT = {"only-newlines"}
+
+
+# --- every output at once, through the command line ---------------------------------------------
+
+#: The HTML report's hard budget in the issue (the report's own cap is Limits.html_bytes).
+HTML_BYTES = 8_000_000
+#: A GitHub comment holds 65,536 characters.
+MARKDOWN_CHARS = 65_536
+#: The JSON: at most Limits.json_sessions sessions of a few kilobytes each (6 MB), plus the
+#: lists Attocode's analysis has one entry per event in (token flow, issues, event counts),
+#: each entry a few times its line at most.
+JSON_FIXED_BYTES = 8_000_000
+JSON_PER_INPUT_BYTE = 6
+#: The Perfetto export is the whole trace: one event per event (names bounded), plus a few
+#: per session.
+EXPORT_FIXED_BYTES = 1_000_000
+EXPORT_PER_INPUT_BYTE = 5
+#: Memory: the floor measured on a clean trace, plus a fixed allowance, plus what the kept
+#: events and sessions take (80,000 sessions of one event each are the worst).
+MEMORY_FIXED_BYTES = 150 * 2**20
+MEMORY_PER_INPUT_BYTE = 70
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    #: Peak resident memory of the command's process (None where /proc is missing).
+    peak_rss: int | None
+    outputs: dict[str, Path]
+
+
+#: The command, recording its peak resident memory as it exits. Its own high-water mark,
+#: because the one `wait4` reports also counts the test process it was forked from.
+MEASURED = """
+import atexit, sys
+from pathlib import Path
+
+def record(path=sys.argv[1]):
+    status = Path("/proc/self/status")
+    if status.exists():
+        peak = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+        Path(path).write_text(peak.split()[1])
+
+atexit.register(record)
+from attoreport.cli import main
+main(sys.argv[2:], prog_name="attoreport")
+"""
+
+
+def run_cli(trace: Path, out: Path) -> Run:
+    """The command line with every output, in a process of its own."""
+    out.mkdir(exist_ok=True)
+    outputs = {name: out / f"report.{name}" for name in ("html", "json", "md", "trace")}
+    peak = out / "peak-kib"
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURED, peak, os.fsencode(trace), "-o", outputs["html"],
+         "--json", outputs["json"], "--markdown", outputs["md"], "--export-trace",
+         outputs["trace"], "--annotations", "github"], capture_output=True, check=False)
+    return Run(result.returncode, result.stdout.decode(errors="surrogateescape"),
+               result.stderr.decode(errors="surrogateescape"),
+               int(peak.read_text()) * 1024 if peak.exists() else None, outputs)
+
+
+@pytest.fixture(scope="module")
+def memory_floor(tmp_path_factory: pytest.TempPathFactory) -> int:
+    """Peak memory of the same command on a clean trace of the corpus."""
+    folder = tmp_path_factory.mktemp("clean")
+    run = run_cli(FIXTURES / "collector" / "collector-context-pressure.jsonl", folder)
+    assert run.code == 0, run.stderr
+    return run.peak_rss or 0
+
+
+def read_bytes(trace: Path) -> int:
+    """What the loader reads of `trace`: compressed data as far as it may expand."""
+    data = trace.read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return len(data)
+    return min(len(gzip.decompress(data)), max(loader.GZIP_FLOOR_BYTES,
+                                                loader.GZIP_RATIO * len(data)))
+
+
+def link_forming(markdown_text: str) -> list[str]:
+    """Trace text that GitHub would render as a link, mention, strikethrough or issue link."""
+    ours = markdown_text.replace("\u2060", "")  # word joiners are our defusing
+    found = re.findall(r"[a-z]+:(?!\u2060)//", markdown_text)
+    found += re.findall(r"(?i)(?<![a-z0-9])www\.", markdown_text)
+    found += re.findall(r"@(?!\u2060)\w", markdown_text)
+    found += re.findall(r"(?<!\\)~", markdown_text)
+    found += re.findall(r"(?i)(?:#|\bgh-)\d", markdown_text)
+    return found if ours else []
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_every_output_of_a_hostile_file_stays_bounded(tmp_path: Path, memory_floor: int,
+                                                      name: str) -> None:
+    trace = HOSTILE[name](tmp_path)
+    run = run_cli(trace, tmp_path / "out")
+    assert run.code in (0, 2), run.stderr[-3000:]
+    assert "internal error" not in run.stderr
+    size = read_bytes(trace)
+    if run.peak_rss is not None:
+        assert run.peak_rss <= memory_floor + MEMORY_FIXED_BYTES + MEMORY_PER_INPUT_BYTE * size
+    if name in NOTHING_TO_REPORT:
+        assert run.code == 2 and "no trace events found" in run.stderr
+        assert not any(p.exists() for p in run.outputs.values())
+        return
+    assert run.code == 0, run.stderr[-3000:]
+    html, json_text, trace_text, md = (run.outputs[k].read_bytes()
+                                       for k in ("html", "json", "trace", "md"))
+    assert len(html) <= HTML_BYTES
+    assert len(md.decode()) <= MARKDOWN_CHARS
+    assert len(json_text) <= JSON_FIXED_BYTES + JSON_PER_INPUT_BYTE * size
+    assert len(trace_text) <= EXPORT_FIXED_BYTES + EXPORT_PER_INPUT_BYTE * size
+    json.loads(json_text)
+    json.loads(trace_text)
+    for text in (html.decode(), json_text.decode(), trace_text.decode(), md.decode(),
+                 run.stdout, run.stderr):
+        assert not BIDI.search(text)
+    assert link_forming(md.decode()) == [], md.decode()[:3000]
+    assert len(run.stderr) < 10_000  # diagnostics are grouped and bounded on the terminal too
 
 
 def many_sessions(path: Path, count: int) -> Path:
@@ -176,10 +502,6 @@ def test_sessions_share_the_tools_table_budget(tmp_path: Path) -> None:
     rows = re.findall(r'<th scope="row"><code>tool\d+</code></th>', html)
     assert len(rows) == 20 * Limits().share(20).tool_rows == 20 * 10
     assert Limits().share(2).tool_rows == 50 and Limits().share(1).tool_rows == 200
-
-
-#: Bidi embeddings, overrides and isolates, and marks: what can reorder what a reader sees.
-BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def test_the_json_escapes_bidi_controls_and_keeps_the_strings(tmp_path: Path) -> None:
