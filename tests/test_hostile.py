@@ -307,13 +307,12 @@ def read_bytes(trace: Path) -> int:
 
 def link_forming(markdown_text: str) -> list[str]:
     """Trace text that GitHub would render as a link, mention, strikethrough or issue link."""
-    ours = markdown_text.replace("\u2060", "")  # word joiners are our defusing
     found = re.findall(r"[a-z]+:(?!\u2060)//", markdown_text)
     found += re.findall(r"(?i)(?<![a-z0-9])www\.", markdown_text)
     found += re.findall(r"@(?!\u2060)\w", markdown_text)
     found += re.findall(r"(?<!\\)~", markdown_text)
     found += re.findall(r"(?i)(?:#|\bgh-)\d", markdown_text)
-    return found if ours else []
+    return found
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
