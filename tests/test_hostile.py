@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -513,3 +514,51 @@ def test_the_json_escapes_bidi_controls_and_keeps_the_strings(tmp_path: Path) ->
     assert not BIDI.search(text) and "\U000e0041" not in text
     assert "\\u202e" in text and "\\udb40\\udc41" in text
     assert json.loads(text)["sessions"][0]["session_id"] == sid
+
+
+# --- command-line edges (issue 7, §8), in a real process ----------------------------------------
+# tests/test_output.py and tests/test_inputs.py hold the rest: loops and long paths in every
+# position, the input read from stdin as an output, signals during the write, devices.
+
+CLEAN = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+
+
+def command(*args: str | Path, stdin: Any = None, cwd: Path | None = None
+            ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "attoreport", *map(str, args)], stdin=stdin,
+                          capture_output=True, cwd=cwd, check=False, timeout=120)
+
+
+def test_dev_stdout_is_written_in_place_and_stays_a_link() -> None:
+    """As root, `-o /dev/stdout` once replaced the system's link with a regular file."""
+    was_link = os.path.islink("/dev/stdout")
+    done = command(CLEAN, "--json", "/dev/stdout")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sessions"][0]["session_id"] == "collector-clean-feature"
+    assert os.path.islink("/dev/stdout") == was_link
+    assert not stat.S_ISREG(os.lstat("/dev/stdout").st_mode)  # itself, not what it leads to
+
+
+@pytest.mark.parametrize("args", [("-o", "/dev/stdout", "--json", "-"),
+                                  ("--markdown", "/dev/fd/1", "--export-trace", "/dev/stdout")])
+def test_two_outputs_to_standard_output_exit_2_in_a_real_process(args: tuple[str, ...]) -> None:
+    done = command(CLEAN, *args)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"only one output can go to standard output" in done.stderr
+
+
+def test_path_problems_exit_2_in_a_real_process(tmp_path: Path) -> None:
+    (tmp_path / "loop.html").symlink_to("loop.html")
+    for output in (tmp_path / "loop.html", tmp_path / ("x" * 300), tmp_path / "loop.html" / "r"):
+        done = command(CLEAN, "-o", output, cwd=tmp_path)
+        assert done.returncode == 2, (output, done.stderr)
+        assert len(done.stderr) < 1000 and b"internal error" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop.html"]
+
+
+def test_the_input_read_from_stdin_is_not_overwritten(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    trace.write_bytes(CLEAN.read_bytes())
+    with trace.open("rb") as stdin:
+        done = command("-", "-o", "t.jsonl", stdin=stdin, cwd=tmp_path)
+    assert done.returncode == 2 and trace.read_bytes() == CLEAN.read_bytes()
