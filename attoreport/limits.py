@@ -21,6 +21,9 @@ class Limits:
     tree_depth: int = 24
     #: Bars and markers of the timeline.
     bars: int = 2000
+    #: Lanes (agents, and rows of calls that ran at once) the timeline draws, each with an
+    #: axis label; further lanes share the last one, which says how many it holds.
+    lanes: int = 40
     #: Rows of the per-iteration and per-call tables.
     table_rows: int = 500
     #: Tools listed in the tools table.
@@ -86,6 +89,7 @@ class Limits:
 
         return replace(self, event_rows=half(self.event_rows, 10),
                        tree_nodes=half(self.tree_nodes, 10), bars=half(self.bars, 10),
+                       lanes=half(self.lanes, 5),
                        table_rows=half(self.table_rows, 5), tool_rows=half(self.tool_rows, 5),
                        chart_points=half(self.chart_points, 30),
                        session_sections=half(self.session_sections, 1),

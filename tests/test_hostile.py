@@ -25,6 +25,7 @@ import attoreport
 from attoreport import loader
 from attoreport.limits import Limits
 from attoreport.report import markdown
+from attoreport.report import timeline as timeline_view
 from attoreport.run import Request, Silent, write_reports
 from tests.conftest import FIXTURES
 
@@ -562,3 +563,36 @@ def test_the_input_read_from_stdin_is_not_overwritten(tmp_path: Path) -> None:
     with trace.open("rb") as stdin:
         done = command("-", "-o", "t.jsonl", stdin=stdin, cwd=tmp_path)
     assert done.returncode == 2 and trace.read_bytes() == CLEAN.read_bytes()
+
+
+def subagents(path: Path, count: int) -> Path:
+    """`count` subagents, each with a failed tool call: a timeline lane each."""
+    return write(path, [x for i in range(count) for x in (
+        line("subagent_spawn", i, event_id=f"s{i}", data={"agent_id": f"agent{i}"}),
+        line("tool_error", i + 0.5, event_id=f"t{i}", parent_event_id=f"s{i}", duration_ms=100,
+             data={"tool": "bash", "error": "failed"}))])
+
+
+def test_the_timeline_draws_a_bounded_number_of_lanes(tmp_path: Path) -> None:
+    """2,500 subagents drew 500 lane labels in a chart 23,000 pixels high: five seconds of
+    a frozen browser. Lanes beyond the limit share the last one, which says how many."""
+    analyses = [attoreport.analyse(s)
+                for s in attoreport.load([str(subagents(tmp_path / "t.jsonl", 300))])]
+    html = attoreport.render_html(analyses, limits=Limits(lanes=12))
+    figure = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S)[1])[
+        "s1-timeline-chart"]
+    labels = figure["layout"]["yaxis"]["ticktext"]
+    assert len(labels) == 12 and labels[0] == "agent agent0" and labels[-1] == "289 more lanes"
+    failed = [y for trace in figure["data"] if trace["name"] == "Failed" for y in trace["y"]]
+    assert len(failed) == 300 and max(failed) == 11  # every bar drawn, the rest in the last lane
+    hovers = [t for trace in figure["data"] for t in trace.get("text", [])]
+    assert any(t.startswith("agent agent299: ") for t in hovers)  # a shared lane names its own
+    assert "289 lanes share the last one." in html
+
+
+@pytest.mark.parametrize(("count", "limit", "drawn"), [(3, 5, 3), (5, 5, 5), (6, 5, 5), (9, 1, 1)])
+def test_fold_lanes(count: int, limit: int, drawn: int) -> None:
+    order = [f"l{i}" for i in range(count)]
+    lanes, drawn_in = timeline_view.fold_lanes(order, limit)
+    assert len(lanes) == drawn and set(drawn_in) == set(order)
+    assert set(drawn_in.values()) == set(lanes)

@@ -1,6 +1,8 @@
-"""A report of 1,000 sessions in Chromium (issue 7): once the overview charts drew one tick
-label per session on three axes and blocked the main thread for most of a minute. Now the
-charts show the most expensive sessions "and N more", and the table shows a page at a time.
+"""Reports of many sessions and many subagents in Chromium (issue 7): once the overview charts
+drew one tick label per session on three axes, and the timeline one per subagent, blocking the
+main thread for most of a minute. Now the overview charts show the most expensive sessions
+"and N more", the table shows a page at a time, and the timeline draws a bounded number of
+lanes.
 
 Everything is checked by what the page holds (ticks, visible rows), never by time.
 """
@@ -8,6 +10,7 @@ Everything is checked by what the page holds (ticks, visible rows), never by tim
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,25 @@ def test_controls_that_need_scripts_stay_hidden_without_them(many_sessions_repor
         assert controls.count() >= 1 and all(not controls.nth(i).is_visible()
                                              for i in range(controls.count())), selector
     assert page.locator('[data-view="overview"] tbody tr:visible').count() == SESSIONS
+
+
+def test_a_timeline_of_thousands_of_subagents_has_a_bounded_axis(tmp_path: Path,
+                                                                  open_report) -> None:
+    trace = tmp_path / "subagents.jsonl"
+    trace.write_text("".join(json.dumps(x) + "\n" for i in range(2500) for x in (
+        {"event_id": f"s{i}", "kind": "subagent_spawn", "timestamp": i,
+         "data": {"agent_id": f'{i}<"&\u202e'}},
+        {"event_id": f"t{i}", "parent_event_id": f"s{i}", "kind": "tool_error",
+         "timestamp": i + 0.5, "duration_ms": 100, "data": {"tool": "bash", "error": "e"}})))
+    report_path = tmp_path / "subagents.html"
+    report_path.write_text(attoreport.render_html(
+        [attoreport.analyse(s) for s in attoreport.load([str(trace)])]), encoding="utf-8")
+    report = open_report(report_path)
+    page = report.page
+    chart = page.locator("[data-chart][id$='-timeline-chart']")
+    chart.locator(".main-svg").first.wait_for(timeout=60_000)
+    ticks = chart.locator(".ytick")
+    assert ticks.count() == Limits().lanes
+    shared = re.fullmatch(r"([\d,]+) more lanes", ticks.last.text_content() or "")
+    assert shared and int(shared[1].replace(",", "")) > 1000  # as many as the bars drawn allow
+    assert report.console_errors == []
