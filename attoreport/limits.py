@@ -54,6 +54,10 @@ class Limits:
     goal_chars: int = 20_000
     #: Characters of the Markdown output (a GitHub comment holds 65,536).
     markdown_chars: int = 65_000
+    #: Tasks of an attoswarm run listed in its table, each with its details.
+    swarm_tasks: int = 1000
+    #: Tool calls listed in one swarm task's details.
+    swarm_calls: int = 300
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
     trace_events: int = 3000
@@ -102,7 +106,9 @@ class Limits:
                        label_chars=half(self.label_chars, 32),
                        detail_chars=half(self.detail_chars, 32),
                        goal_chars=half(self.goal_chars, 200),
-                       trace_events=half(self.trace_events, 50))
+                       trace_events=half(self.trace_events, 50),
+                       swarm_tasks=half(self.swarm_tasks, 20),
+                       swarm_calls=half(self.swarm_calls, 10))
 
 
 DEFAULT_LIMITS = Limits()

@@ -26,8 +26,11 @@ from attoreport import loader
 from attoreport.limits import Limits
 from attoreport.report import markdown
 from attoreport.report import timeline as timeline_view
+from attoreport.report.swarm import swarm_view
 from attoreport.run import Request, Silent, write_reports
+from attoreport.swarm import load_runs
 from tests.conftest import FIXTURES
+from tests.swarm_support import write_big_run
 
 #: Bidi embeddings, overrides and isolates, and marks: what can reorder what a reader sees.
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -596,3 +599,19 @@ def test_fold_lanes(count: int, limit: int, drawn: int) -> None:
     lanes, drawn_in = timeline_view.fold_lanes(order, limit)
     assert len(lanes) == drawn and set(drawn_in) == set(order)
     assert set(drawn_in.values()) == set(lanes)
+
+
+def test_a_swarm_view_is_bounded_by_the_limits(tmp_path: Path) -> None:
+    """Run folders had their own fixed bounds (1,000 tasks, each with 300 calls and 20,000
+    characters of prompt; a lane per task), which a report over its budget could not halve."""
+    (run,) = load_runs(write_big_run(tmp_path, 120))
+    view = swarm_view(run, "w1", Limits(swarm_tasks=30, lanes=8, swarm_calls=2, goal_chars=50))
+    assert len(view.rows) == len(view.details) == 30
+    assert view.rows_note.startswith("The table shows the first 30 of 120 tasks")
+    assert len(view.lanes) == 8 and view.lanes[0] == "Coordinator"
+    assert view.lanes[-1] == "114 more tasks"
+    assert {b.lane for b in view.bars} <= set(view.lanes) and len(view.bars) >= 120
+    assert all(len(d.calls) <= 2 and len(d.prompt) <= 50 for d in view.details)
+    whole = swarm_view(run, "w1")
+    assert len(whole.rows) == 120 and len(whole.lanes) == Limits().lanes and not whole.rows_note
+
