@@ -615,3 +615,14 @@ def test_a_swarm_view_is_bounded_by_the_limits(tmp_path: Path) -> None:
     whole = swarm_view(run, "w1")
     assert len(whole.rows) == 120 and len(whole.lanes) == Limits().lanes and not whole.rows_note
 
+
+def test_tasks_named_alike_get_distinct_lanes_quickly(tmp_path: Path) -> None:
+    """Lanes are task names cut to 40 characters; alike ones were told apart by scanning
+    every lane so far and adding a prime each time: quadratic in time and in length."""
+    project = write_big_run(tmp_path, 30)
+    for path in project.rglob("*.json*"):  # every task id starts with the same 60 characters
+        path.write_text(path.read_text().replace('"task-', '"' + "x" * 60 + "task-"))
+    (run,) = load_runs(project)
+    view = swarm_view(run, "w1")
+    assert len(set(view.lanes)) == len(view.lanes) == 31
+    assert max(len(lane) for lane in view.lanes) <= 43 and view.lanes[-1].endswith("′29")

@@ -930,12 +930,16 @@ def _timeline(analysis: SwarmAnalysis, origin: float | None, limits: Limits = DE
                      key=lambda t: (t.first_start or 0.0, t.task_id))
     lanes = [COORDINATOR_LANE]
     lane_of: dict[str, str] = {}
+    used = {COORDINATOR_LANE}
     bars: list[TimelineBar] = []
     for task in started:
-        lane = bounded(f"{task.task_id} · {task.title}" if task.title else task.task_id,
+        base = bounded(f"{task.task_id} · {task.title}" if task.title else task.task_id,
                        LANE_CHARS)
-        while lane in lane_of.values() or lane == COORDINATOR_LANE:
-            lane += "′"
+        lane, primes = base, 0
+        while lane in used:  # tasks whose names start alike: ′, ′′, ′′′, then ′4, ′5 …
+            primes += 1
+            lane = base + ("′" * primes if primes <= 3 else f"′{primes}")
+        used.add(lane)
         lane_of[task.task_id] = lane
         lanes.append(lane)
         for attempt in task.attempt_list:
