@@ -62,13 +62,14 @@ __all__ = [
 
 def render_json(analyses: list[Analysis], *, swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None,
-                redactor: Redactor | None = None) -> str:
+                redactor: Redactor | None = None, limits: Limits = DEFAULT_LIMITS) -> str:
     """The `--json` document for these analyses and swarm runs (with `comparison`: the
-    `baseline` object and each session's `comparison`)."""
+    `baseline` object and each session's `comparison`); at most `limits.json_sessions`
+    sessions, the rest counted."""
     from attoreport.report.jsondoc import render_json as _render
 
     return _render(analyses, __version__, swarms=swarms, comparison=comparison,
-                   redactor=redactor)
+                   redactor=redactor, limits=limits)
 
 
 def render_html(analyses: list[Analysis], *, title: str | None = None,

@@ -21,6 +21,9 @@ class Limits:
     tree_depth: int = 24
     #: Bars and markers of the timeline.
     bars: int = 2000
+    #: Lanes (agents, and rows of calls that ran at once) the timeline draws, each with an
+    #: axis label; further lanes share the last one, which says how many it holds.
+    lanes: int = 40
     #: Rows of the per-iteration and per-call tables.
     table_rows: int = 500
     #: Tools listed in the tools table.
@@ -33,6 +36,9 @@ class Limits:
     overview_bars: int = 30
     #: Overview table rows rendered (the table says how many more there are).
     overview_rows: int = 2000
+    #: Sessions written to the JSON (the first ones, in input order); the document counts
+    #: the rest in `sessions_left_out`. Never fewer than the overview table lists.
+    json_sessions: int = 2000
     #: Issue groups (category and subject) listed per session.
     issue_groups: int = 60
     #: Instances shown per issue group (the worst first); the rest are counted.
@@ -48,9 +54,17 @@ class Limits:
     goal_chars: int = 20_000
     #: Characters of the Markdown output (a GitHub comment holds 65,536).
     markdown_chars: int = 65_000
+    #: Tasks of an attoswarm run listed in its table, each with its details.
+    swarm_tasks: int = 1000
+    #: Tool calls listed in one swarm task's details.
+    swarm_calls: int = 300
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
     trace_events: int = 3000
+    #: Bytes of the HTML report. The limits above keep any report under it unless its text
+    #: is made of characters that grow when escaped (`"` is `&#34;`, and more in chart
+    #: data); a report over it is made again with `halved()` limits until it fits.
+    html_bytes: int = 6_000_000
 
     def share(self, sections: int) -> Limits:
         """The limits of one of `sections` session sections: the per-report budget shared out,
@@ -64,10 +78,37 @@ class Limits:
         return replace(self, event_rows=part(self.event_rows, 10),
                        tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
                        detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
-                       table_rows=part(self.table_rows, 8),
+                       table_rows=part(self.table_rows, 8), tool_rows=part(self.tool_rows, 10),
                        chart_points=part(self.chart_points, 30),
                        issue_groups=part(self.issue_groups, 6),
                        issue_instances=min(self.issue_instances, 3))
+
+    def halved(self) -> Limits:
+        """Every row, item and character limit halved, never below a small floor: how a
+        report that came out over `html_bytes` is made again (equal to `self` once every
+        limit is at its floor)."""
+
+        def half(value: int, floor: int) -> int:
+            return max(min(value, floor), value // 2)
+
+        return replace(self, event_rows=half(self.event_rows, 10),
+                       tree_nodes=half(self.tree_nodes, 10), bars=half(self.bars, 10),
+                       lanes=half(self.lanes, 5),
+                       table_rows=half(self.table_rows, 5), tool_rows=half(self.tool_rows, 5),
+                       chart_points=half(self.chart_points, 30),
+                       session_sections=half(self.session_sections, 1),
+                       overview_bars=half(self.overview_bars, 5),
+                       overview_rows=half(self.overview_rows, 20),
+                       issue_groups=half(self.issue_groups, 3),
+                       issue_instances=half(self.issue_instances, 1),
+                       diagnostics=half(self.diagnostics, 10),
+                       name_chars=half(self.name_chars, 16),
+                       label_chars=half(self.label_chars, 32),
+                       detail_chars=half(self.detail_chars, 32),
+                       goal_chars=half(self.goal_chars, 200),
+                       trace_events=half(self.trace_events, 50),
+                       swarm_tasks=half(self.swarm_tasks, 20),
+                       swarm_calls=half(self.swarm_calls, 10))
 
 
 DEFAULT_LIMITS = Limits()

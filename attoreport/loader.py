@@ -31,7 +31,7 @@ import threading
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from pathlib import Path
@@ -97,6 +97,12 @@ GOAL_CHARS = 100_000
 CHANGED_FILES = 500
 #: A single file is split into byte ranges for several processes from this size on.
 PARALLEL_BYTES = 32 * 1024 * 1024
+#: A compressed input is read until it has expanded this many times (and at least
+#: GZIP_FLOOR_BYTES): traces compress about 7 times, and one tool call repeated 200,000 times
+#: with only its time and iteration changing 22 times, while a bomb of repeated lines expands
+#: 190 times and one of a repeated byte 1,000 times (gigabytes from a few megabytes).
+GZIP_RATIO = 100
+GZIP_FLOOR_BYTES = 2 * 1024 * 1024
 #: Token counts, costs and durations beyond this are not real: they are capped here (and
 #: reported), which keeps every sum finite and every number printable.
 NUMBER_CAP = 10**15
@@ -295,7 +301,7 @@ def _parse_path(source: str, path: Path, gz: bool) -> _Chunk:
     try:
         with path.open("rb") as raw:
             stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
-            _feed(parser, stream, 0)
+            _feed(parser, stream, 0, raw.tell if gz else None)
     except OSError as exc:
         if parser.lines_read == 0 and not parser.rows:
             raise AttoreportError(f"{source}: cannot read: {describe_os_error(exc)}") from exc
@@ -408,7 +414,7 @@ def _load_stream(trace: TraceInput, stream: IO[bytes], redactor: Redactor | None
     parser = _ChunkParser(trace.source, first_chunk=True)
     source: Any = gzip.GzipFile(fileobj=tee, mode="rb") if gz else tee  # type: ignore[call-overload]
     try:
-        _feed(parser, source, 0)
+        _feed(parser, source, 0, tee.tell if gz else None)
     except OSError as exc:
         if parser.lines_read == 0:
             raise AttoreportError(f"{trace.source}: cannot read: {exc}") from exc
@@ -422,6 +428,11 @@ class _Tee:
 
     def __init__(self, stream: IO[bytes], spool: IO[bytes]) -> None:
         self._stream, self._spool, self._head = stream, spool, b""
+        self._read = 0
+
+    def tell(self) -> int:
+        """Bytes handed over so far."""
+        return self._read
 
     def peek(self, size: int) -> bytes:
         while len(self._head) < size:
@@ -439,6 +450,7 @@ class _Tee:
         else:
             data = self._stream.read(size)
         self._spool.write(data)
+        self._read += len(data)
         return data
 
     def drain(self) -> None:
@@ -453,9 +465,16 @@ class _Tee:
         pass
 
 
-def _feed(parser: _ChunkParser, stream: Any, base: int) -> None:
+def _bomb(expanded: int, compressed: int) -> bool:
+    """Whether `compressed` bytes expanding to `expanded` are more than a trace can be."""
+    return expanded > max(GZIP_FLOOR_BYTES, GZIP_RATIO * compressed)
+
+
+def _feed(parser: _ChunkParser, stream: Any, base: int,
+          compressed: Callable[[], int] | None = None) -> None:
     """Blocks of whole lines from `stream` into the parser; overlong lines are skipped
-    without being held in memory."""
+    without being held in memory. `compressed`: for a decompressed stream, how many
+    compressed bytes were read so far (reading stops past GZIP_RATIO times as many)."""
     offset = base
     read_size = min(BLOCK_BYTES, MAX_LINE_BYTES)
     # gzip: read1 hands over what was decompressed so far, so a damaged stream's good
@@ -468,6 +487,12 @@ def _feed(parser: _ChunkParser, stream: Any, base: int) -> None:
         while True:
             data = read(read_size)
             if not data:
+                break
+            if compressed is not None and _bomb(offset - base + len(data), compressed()):
+                parser.damage(f"the compressed data expands more than {GZIP_RATIO} times "
+                              f"(a compression bomb?): reading stopped after "
+                              f"{(offset - base) // 2**20:,} MiB; the rest is not read")
+                pending = []
                 break
             if skipping:  # inside an overlong line: drop bytes up to its end
                 newline = data.find(b"\n")
@@ -696,7 +721,7 @@ class _ChunkParser:
             if self.single_group < 0 or not self.rows:
                 self.single_group = group
             elif group != self.single_group:
-                self.row_groups = array("H", [self.single_group]) * self.rows
+                self.row_groups = array("I", [self.single_group]) * self.rows
         return self.row_groups
 
     def _unnamed(self) -> int:
@@ -1503,6 +1528,7 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
     named = [i for i, g in enumerate(whole.groups) if g.key is not None]
     unnamed = next((i for i, g in enumerate(whole.groups) if g.key is None), None)
     rows_of = _rows_by_group(whole)
+    shared = _Shared.of(whole, rows_of is not None, redactor)
     if len(named) <= 1:
         parts = ([unnamed] if unnamed is not None else []) + named
         plan = [(parts, False)]
@@ -1515,7 +1541,7 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
         rows = _merged_rows(group_indexes, rows_of, whole)
         if rows is not None and len(rows) == 0:
             continue
-        session = _session(trace, whole, group_indexes, rows, split, lines, redactor)
+        session = _session(trace, whole, group_indexes, rows, split, lines, redactor, shared)
         sessions.append(session)
     if not sessions:
         detail = ""
@@ -1555,12 +1581,55 @@ def _rows_by_group(whole: _Chunk) -> dict[int, array] | None:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the sessions of one part share, made once: the names (redacted once, one list
+    for all sessions) and, when the part holds several sessions, where each session's
+    entries are in the columns that list only some rows. Splitting a file of many sessions
+    so costs time and memory in proportion to its rows, not to rows × sessions."""
+
+    strings: list[str]
+    kind_names: list[str]
+    #: Row column ("llm_rows", ...) or table ("errors", ...) -> group -> its positions
+    #: in the column (its rows, for a table), in file order.
+    positions: dict[str, dict[int, list[int]]]
+
+    @staticmethod
+    def of(whole: _Chunk, several: bool, redactor: Redactor | None) -> _Shared:
+        strings, kind_names = whole.strings, whole.kind_names
+        if redactor is not None:
+            text = redactor.text
+            strings = [text(s) for s in strings]
+            kind_names = kind_names[:len(KIND_ORDER)] + [
+                text(k) for k in kind_names[len(KIND_ORDER):]]
+        positions: dict[str, dict[int, list[int]]] = {}
+        if several and whole.row_groups is not None:
+            groups = whole.row_groups
+            for name in _ROW_COLUMNS:
+                found = positions[name] = {}
+                for i, row in enumerate(whole.columns[name]):
+                    found.setdefault(groups[row], []).append(i)
+            for name, table in (("errors", whole.errors), ("task_spend", whole.task_spend),
+                                ("skipped", whole.skipped)):
+                found = positions[name] = {}
+                for row in table:
+                    found.setdefault(groups[row], []).append(row)
+        return _Shared(strings, kind_names, positions)
+
+    def of_groups(self, name: str, groups: list[int]) -> list[int]:
+        """Positions in `name` of the entries of these groups, in file order."""
+        table = self.positions[name]
+        if len(groups) == 1:
+            return table.get(groups[0], [])
+        return sorted(i for g in groups for i in table.get(g, ()))
+
+
 def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
                  whole: _Chunk) -> array | None:
     """The rows of these groups in file order (None: every row of the part)."""
     if rows_of is None:
         return None if whole.single_group in groups else array("q")
-    if set(groups) >= set(range(len(whole.groups))):
+    if len(set(groups)) >= len(whole.groups):  # group indexes are 0..len-1
         return None
     if len(groups) == 1:
         return rows_of.get(groups[0], array("q"))
@@ -1568,10 +1637,11 @@ def _merged_rows(groups: list[int], rows_of: dict[int, array] | None,
 
 
 def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: array | None,
-             split: bool, lines: _Lines, redactor: Redactor | None) -> Session:
+             split: bool, lines: _Lines, redactor: Redactor | None,
+             shared: _Shared) -> Session:
     states = [whole.groups[i] for i in group_indexes]
     merged = _merge_states(states)
-    table = _table(whole, rows)
+    table = _table(whole, rows, group_indexes, shared)
     text = redactor.text if redactor is not None else None
     session_id = trace.stem
     if split and merged.key is not None and isinstance(merged.key, str):
@@ -1580,9 +1650,6 @@ def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: a
         session_id = merged.legacy_id[1]
     if text is not None:
         session_id = text(session_id)
-        table.strings[:] = [text(s) for s in table.strings]
-        table.kind_names[:] = table.kind_names[:len(KIND_ORDER)] + [
-            text(k) for k in table.kind_names[len(KIND_ORDER):]]
         table.errors = {row: text(e) for row, e in table.errors.items()}
     session = Session(session_id=session_id, source=trace.source, table=table,
                       diagnostics=merged.log.entries(trace.source, text),
@@ -1743,10 +1810,10 @@ def _row_groups(parts: list[Any]) -> tuple[array | None, int]:
             seen.update(part)
     if len(seen) <= 1:
         return None, next(iter(seen), -1)
-    out = array("H")
+    out = array("I")
     for part in parts:
         if isinstance(part, tuple):
-            out.extend(array("H", [part[0]]) * part[1])
+            out.extend(array("I", [part[0]]) * part[1])
         else:
             out.extend(part)
     return out, -1
@@ -1787,21 +1854,23 @@ def _absorb(target: _GroupState, later: _GroupState) -> None:
             setattr(target, name, getattr(later, name))
 
 
-def _table(whole: _Chunk, rows: array | None) -> EventTable:
-    """The EventTable of a session: all rows of the part, or the given ones."""
+def _table(whole: _Chunk, rows: array | None, groups: list[int],
+           shared: _Shared) -> EventTable:
+    """The EventTable of a session: all rows of the part, or the given ones (those of
+    `groups`). The sessions of a part share its lists of names."""
     c = whole.columns
     if rows is not None:
-        return _subtable(whole, rows)
+        return _subtable(whole, rows, groups, shared)
     llm = LlmColumns(c["llm_rows"], c["llm_tokens"], c["llm_cost"], c["llm_input"],
                      c["llm_output"], c["llm_cache_read"], c["llm_cache_write"],
                      c["llm_has_keys"], c["llm_models"])
     parents = _parents(c["ids"], c["parent_rows"], c["parent_keys"], c["call_rows"],
                        c["call_keys"], c["call_starts"], len(c["kinds"]))
     return EventTable(
-        kind_names=list(whole.kind_names), kinds=c["kinds"], timestamps=c["timestamps"],
+        kind_names=shared.kind_names, kinds=c["kinds"], timestamps=c["timestamps"],
         iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
         display_durations=c["display"], parents=parents, agents=c["agents"], tools=c["tools"],
-        strings=list(whole.strings), llm=llm, errors=dict(whole.errors),
+        strings=shared.strings, llm=llm, errors=dict(whole.errors),
         task_spend=dict(whole.task_spend), flags=c["flags"],
         tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
         skipped_tasks=dict(whole.skipped),
@@ -1809,8 +1878,9 @@ def _table(whole: _Chunk, rows: array | None) -> EventTable:
         if whole.missing_timestamps else 0)
 
 
-def _subtable(whole: _Chunk, rows: array) -> EventTable:
-    """Rows of one session of a file that holds several (renumbered from 0)."""
+def _subtable(whole: _Chunk, rows: array, groups: list[int], shared: _Shared) -> EventTable:
+    """Rows of one session of a file that holds several (renumbered from 0): the rows of
+    `groups`."""
     c = whole.columns
     new_row = {old: new for new, old in enumerate(rows)}
 
@@ -1819,7 +1889,7 @@ def _subtable(whole: _Chunk, rows: array) -> EventTable:
         return array(col.typecode, (col[r] for r in rows))
 
     def sparse(row_name: str, *names: str) -> tuple[array, ...]:
-        keep = [i for i, r in enumerate(c[row_name]) if r in new_row]
+        keep = shared.of_groups(row_name, groups)
         out = [array("q", (new_row[c[row_name][i]] for i in keep))]
         out.extend(array(c[n].typecode, (c[n][i] for i in keep)) for n in names)
         return tuple(out)
@@ -1833,16 +1903,17 @@ def _subtable(whole: _Chunk, rows: array) -> EventTable:
     kinds = take("kinds")
     timestamps = take("timestamps")
     return EventTable(
-        kind_names=list(whole.kind_names), kinds=kinds, timestamps=timestamps,
+        kind_names=shared.kind_names, kinds=kinds, timestamps=timestamps,
         iterations=take("iterations"), lines=take("lines"), durations=take("durations"),
         display_durations=take("display"),
         parents=_parents(ids, parent_rows, parent_keys, call_rows, call_keys, call_starts,
                          len(rows)),
-        agents=take("agents"), tools=take("tools"), strings=list(whole.strings),
+        agents=take("agents"), tools=take("tools"), strings=shared.strings,
         llm=LlmColumns(*llm_parts), flags=take("flags"),
-        errors={new_row[r]: e for r, e in whole.errors.items() if r in new_row},
-        task_spend={new_row[r]: v for r, v in whole.task_spend.items() if r in new_row},
-        skipped_tasks={new_row[r]: v for r, v in whole.skipped.items() if r in new_row},
+        errors={new_row[r]: whole.errors[r] for r in shared.of_groups("errors", groups)},
+        task_spend={new_row[r]: whole.task_spend[r]
+                    for r in shared.of_groups("task_spend", groups)},
+        skipped_tasks={new_row[r]: whole.skipped[r] for r in shared.of_groups("skipped", groups)},
         tool_calls=ToolCallColumns(fp_rows, fps),
         missing_timestamps=sum(1 for t in timestamps if t != t))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import attoreport
+from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import DEFAULT_THRESHOLDS, BaselineComparison, Threshold
 from attoreport.collect import Collected, collect, find
@@ -121,10 +122,12 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
                               f"repaired, first at {damaged[0].file}:{damaged[0].line}; "
                               "nothing written")
     analyses = []
-    for number, session in enumerate(collected.sessions, start=1):
-        total = len(collected.sessions)
-        hear.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
-        analyses.append(attoreport.analyse(session))
+    with gcpause.paused():  # once for all: each analysis re-enabling it cost a full scan
+        for number, session in enumerate(collected.sessions, start=1):
+            total = len(collected.sessions)
+            hear.stage(f"analysing session {number:,} of {total:,}" if total > 1
+                       else "analysing")
+            analyses.append(attoreport.analyse(session))
     comparison = None
     if request.baseline is not None:
         hear.stage("comparing with the baseline")
@@ -169,7 +172,7 @@ def _render(name: str, request: Request, collected: Collected, analyses: list[An
                                                limits=request.limits, swarms=swarms,
                                                comparison=comparison, redactor=redactor),
         "json": lambda: attoreport.render_json(analyses, swarms=swarms, comparison=comparison,
-                                               redactor=redactor),
+                                               redactor=redactor, limits=request.limits),
         "markdown": lambda: attoreport.render_markdown(
             analyses, limits=request.limits, swarms=swarms, comparison=comparison,
             report_name=_report_name(request.html), redactor=redactor),

@@ -53,6 +53,23 @@ def clean(text: str, *, one_line: bool = False) -> str:
     return _CONTROL.sub(_control, text)
 
 
+def json_escaped(text: str) -> str:
+    """JSON text with its bidi controls and other invisible characters written as `\\u`
+    escapes: the same strings to a JSON reader, but nothing reordered or hidden when the file
+    is read as text (in a terminal, an editor, a diff). They occur only inside strings."""
+    if text.isascii():
+        return text
+    return _INVISIBLE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: a surrogate pair, as JSON spells it
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def shown(value: object, limit: int, *, one_line: bool = True) -> str:
     """A value from a trace as display text: cleaned and at most about `limit` characters.
 

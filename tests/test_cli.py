@@ -32,7 +32,7 @@ def test_json_to_stdout_has_the_documented_shape() -> None:
     assert list(session) == ["session_id", "source", "open", "summary", "efficiency",
                              "token_flow", "tokens", "cache_boundary", "issues",
                              "event_counts", "diagnostics", "outcome", "spend"]
-    assert list(doc) == ["tool", "sessions", "swarms", "redaction"]
+    assert list(doc) == ["tool", "sessions", "sessions_left_out", "swarms", "redaction"]
     assert doc["redaction"] == {"enabled": True, "total": 0, "by_kind": {}}
     assert session["outcome"]["state"] == "completed"
     assert session["outcome"]["counts"]["tool_calls"] == session["summary"]["tool_calls"]

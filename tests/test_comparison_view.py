@@ -200,7 +200,8 @@ def test_the_view_bounds_long_lists() -> None:
 
 def test_the_json_holds_a_comparison_per_session(doom_against_clean: tuple[str, str]) -> None:
     document = json.loads(doom_against_clean[1])
-    assert list(document) == ["tool", "baseline", "sessions", "swarms", "redaction"]
+    assert list(document) == ["tool", "baseline", "sessions", "sessions_left_out", "swarms",
+                              "redaction"]
     assert document["baseline"]["removed"] == [] and document["baseline"]["min_llm_calls"] == 3
     assert document["baseline"]["thresholds"]["cost"] == {"metric": "cost", "unit": "percent",
                                                           "limit": 10.0}

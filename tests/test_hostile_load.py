@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 
 import attoreport
 from attoreport import loader
-from tests.conftest import event, write_trace
+from tests.conftest import FIXTURES, event, write_trace
 
 DEEP = 700  # deep enough to break naive repr()/str(), shallow enough for json.loads
 
@@ -118,3 +120,85 @@ def test_numbers_of_thousands_of_digits(tmp_path: Path) -> None:
     unreadable.write_text('{"kind": "tool_end", "timestamp": 1, "n": 1e400, "x": NaN')
     with pytest.raises(attoreport.AttoreportError, match="no trace events found .line 1: "):
         attoreport.load([str(unreadable)])
+
+
+def many_sessions(path: Path, count: int) -> Path:
+    """One small event per session id, each with a tool name of its own."""
+    path.write_text("".join(json.dumps({"kind": "tool_end", "timestamp": i, "session_id": f"s{i}",
+                                        "data": {"tool": f"tool{i}"}}) + "\n"
+                            for i in range(count)))
+    return path
+
+
+def test_more_sessions_than_a_short_counts(tmp_path: Path) -> None:
+    """The column of sessions per row once held 16-bit numbers: 65,536 sessions crashed."""
+    sessions = attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 70_000))], jobs=1)
+    assert len(sessions) == 70_000
+    assert sessions[-1].session_id == "s69999" and len(sessions[-1].table) == 1
+    table = sessions[-1].table
+    assert table.string(table.tools[0]) == "tool69999"
+
+
+def load_peak(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        attoreport.load([str(path)], jobs=1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_splitting_sessions_costs_memory_in_proportion_to_them(tmp_path: Path) -> None:
+    """Each session once got a copy of every name in the file (and scanned every LLM call
+    and error of the file): memory and time grew with sessions × names."""
+    small = load_peak(many_sessions(tmp_path / "a.jsonl", 1000))
+    large = load_peak(many_sessions(tmp_path / "b.jsonl", 2000))
+    assert large < 2.6 * small
+
+
+BOMB_LINE = json.dumps(event("tool_end", 1.0, 1, tool="bash", duration_ms=99_999)) + "\n"
+
+
+@pytest.mark.parametrize("through", ["file", "stdin"])
+def test_a_compression_bomb_is_read_only_so_far(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                through: str) -> None:
+    """75 KB of gzip once became 300,000 events, a 100 MB JSON and 400 MB of memory."""
+    floor = 2 * loader.BLOCK_BYTES
+    monkeypatch.setattr(loader, "GZIP_FLOOR_BYTES", floor)
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(BOMB_LINE.encode() * 60_000, 9))  # 8.5 MB, 190 times smaller
+    if through == "file":
+        [session] = attoreport.load([str(bomb)])
+    else:
+        with bomb.open("rb") as stdin:
+            [session] = attoreport.load(["-"], stdin=stdin)
+    read = len(session.table) * len(BOMB_LINE)
+    assert floor - loader.BLOCK_BYTES - len(BOMB_LINE) <= read <= floor  # one block at most lost
+    [note] = [d for d in session.diagnostics if "compression bomb" in d.message]
+    assert f"expands more than {loader.GZIP_RATIO} times" in note.message
+    assert note.line == len(session.table) + 1
+
+
+def test_a_trace_that_compresses_as_traces_do_is_read_whole(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "GZIP_FLOOR_BYTES", 1024)
+    trace = FIXTURES / "collector" / "collector-context-pressure.jsonl"
+    packed = tmp_path / "t.jsonl.gz"
+    packed.write_bytes(gzip.compress(trace.read_bytes(), 9))
+    [session] = attoreport.load([str(packed)])
+    [plain] = attoreport.load([str(trace)])
+    assert len(session.table) == len(plain.table) and not session.diagnostics
+
+
+def test_a_very_repetitive_trace_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One tool call repeated with only its time and iteration changing compresses about 20
+    times: more than traces do, far less than a bomb; every event is kept."""
+    monkeypatch.setattr(loader, "GZIP_FLOOR_BYTES", 1024)
+    lines = [json.dumps(event("tool_end", 1_700_000_000 + i * 0.137, i // 3, tool="read_file",
+                              duration_ms=3 + i % 7)) for i in range(30_000)]
+    data = ("\n".join(lines) + "\n").encode()
+    packed = gzip.compress(data, 9)
+    assert len(data) > 15 * len(packed)
+    (tmp_path / "t.jsonl.gz").write_bytes(packed)
+    [session] = attoreport.load([str(tmp_path / "t.jsonl.gz")])
+    assert len(session.table) == 30_000 and not session.diagnostics

@@ -245,10 +245,12 @@ def test_even_a_tiny_budget_keeps_the_marker_and_the_limit(tmp_path: Path) -> No
     ("<!-- attoreport -->", "\\<\\!-- attoreport --\\>"),
     ("**bold** _it_ `code` [x](y) ![i](j) # h", "\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\[x\\](y) "
      "\\!\\[i\\](j) \\# h"),
-    ("$x$ &amp; &#60;", "\\$x\\$ \\&amp; \\&\\#60;"),
+    ("$x$ &amp; &#60;", "\\$x\\$ \\&amp; \\&\\#\u206060;"),
     ("see https://evil.example/x", "see https:\u2060//evil.example/x"),
     ("www.evil.example and WWW.x.y", "www\u2060.evil.example and WWW\u2060.x.y"),
     ("ping @org/team and a@b.co", "ping @\u2060org/team and a@\u2060b.co"),
+    ("fixes #12, GH-3 and org/repo#4; not abc#x or ugh-5",
+     "fixes \\#\u206012, GH-\u20603 and org/repo\\#\u20604; not abc\\#x or ugh-5"),
     ("rm -rf / \u202e1x", "rm -rf / \\<U+202E\\>1x"),
     ("two\nlines\r\n", "two lines"),
 ])

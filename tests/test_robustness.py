@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import attoreport
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load_lines
 from attoreport.model import KNOWN_KINDS
 
@@ -77,3 +79,154 @@ def test_pathological_shapes(tmp_path: Path) -> None:
     assert [d["line"] for d in doc["diagnostics"]] == [2, 5, 6]
     assert "nested too deeply" in doc["diagnostics"][0]["message"]
     assert "'1e400' as 0.0" in doc["diagnostics"][1]["message"]  # an infinite cost is 0
+
+
+# --- hostile shapes (issue 7): what the random lines above are too small to reach ---------------
+
+#: Characters that grow when escaped (HTML, chart data, Markdown) or that hide and reorder
+#: text: bidi overrides and isolates, zero-width characters, a lone surrogate, controls.
+ESCAPABLE = '<>&"\'\\`*_~[]|#@:/.\u202a\u202e\u2066\u2069\u200b\u200f\ufeff\ud800\x00\x1b\n\r\t'
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+FIELDS = ["session_id", "tool", "agent_id", "kind", "error", "goal", "status", "model",
+          "command", "event_id", "parent_event_id"]
+
+# Long strings without long generation: a short hostile pattern repeated up to 20,000 times.
+long_text = st.builds(lambda pattern, times: (pattern * times)[:20_000],
+                      st.text(alphabet=st.sampled_from(ESCAPABLE + "ab1 "), min_size=1,
+                              max_size=8) | st.sampled_from(["https://x.y/", "www.x.y", "@u",
+                                                             "~~s~~", "#1 "]),
+                      st.integers(1, 20_000))
+
+
+def nested(depth: int, leaf: str = '"x"', as_object: bool = False) -> str:
+    """JSON text nested `depth` levels deep (arrays, or objects with one key)."""
+    if as_object:
+        return '{"a": ' * depth + leaf + "}" * depth
+    return "[" * depth + leaf + "]" * depth
+
+
+deep_text = st.builds(nested, st.integers(150, 1100), st.sampled_from(['"x"', "1", "null"]),
+                      st.booleans())
+#: Numbers as JSON text: beyond floats, beyond 64 bits, thousands of digits, not finite.
+huge_number = st.sampled_from(["1e309", "-1e309", "1e400", "NaN", "Infinity", "-Infinity",
+                               str(2**64), str(-(2**63) - 1), "9" * 5000, "1" + "0" * 400,
+                               "-0", "0.0000001e-400", "true"])
+
+
+def event_line(kind: str, ts: str, fields: dict[str, str]) -> str:
+    """One event line from raw JSON texts (values are inserted as they are)."""
+    data = ", ".join(f'"{k}": {v}' for k, v in fields.items()
+                     if k not in ("session_id", "event_id", "parent_event_id", "kind"))
+    top = "".join(f', "{k}": {fields[k]}' for k in ("session_id", "event_id", "parent_event_id")
+                  if k in fields)
+    kind_text = fields.get("kind", json.dumps(kind))
+    return f'{{"kind": {kind_text}, "timestamp": {ts}{top}, "data": {{{data}}}}}'
+
+
+def every_output(lines: list[str], tmp_path: Path, limits: Limits = DEFAULT_LIMITS
+                 ) -> tuple[str, str, str, list[str]]:
+    """HTML, JSON, Markdown and the Perfetto export of a trace of these lines; each within
+    its budget and free of bidi controls (an empty trace gives empty outputs)."""
+    path = tmp_path / "t.jsonl"
+    path.write_bytes("".join(x + "\n" for x in lines).encode("utf-8", "surrogatepass"))
+    try:
+        sessions = attoreport.load([str(path)])
+    except attoreport.AttoreportError:
+        return "", "", "", []
+    analyses = [attoreport.analyse(s) for s in sessions]
+    html = attoreport.render_html(analyses, limits=limits)
+    document = attoreport.render_json(analyses, limits=limits)
+    markdown = attoreport.render_markdown(analyses, limits=limits)
+    export = list(attoreport.export_trace(analyses))
+    json.loads(document)
+    json.loads("".join(export))
+    assert len(html.encode()) <= limits.html_bytes
+    assert len(markdown) <= limits.markdown_chars
+    for text in (html, document, markdown, *export):
+        assert not BIDI.search(text)
+    assert re.search(r"[a-z]:(?!\u2060)//|(?<![a-z0-9])www\.(?!\u2060)|@(?!\u2060)\w|(?<!\\)~"
+                     r"|#\d", markdown, re.IGNORECASE) is None  # GitHub links \#1 too
+    return html, document, markdown, export
+
+
+HOSTILE_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+                            suppress_health_check=[HealthCheck.too_slow,
+                                                   HealthCheck.function_scoped_fixture,
+                                                   HealthCheck.data_too_large])
+
+
+@HOSTILE_SETTINGS
+@given(st.fixed_dictionaries({name: long_text for name in FIELDS}), st.integers(1, 300),
+       st.integers(1, 3))
+def test_long_escapable_strings_stay_bounded(tmp_path: Path, values: dict[str, str],
+                                             events: int, sessions: int) -> None:
+    """A 10,000-`"` agent id inherited by 4,000 events once made a 1 GB report: every
+    output stays within its budget however long and escapable the names, and however many
+    events repeat them."""
+    fields = {name: json.dumps(text) for name, text in values.items()}
+    kinds = ["tool_error", "subagent_spawn", "tool_end", "llm_response", "session_end"]
+    lines = [event_line(kinds[i % 5], str(i),
+                        {**fields, "session_id": json.dumps(values["session_id"][:200] + str(
+                            i % sessions))})
+             for i in range(events)]
+    html, document, markdown, _ = every_output(lines, tmp_path)
+    if html:
+        assert len(document) < 2_000_000
+        # Names are bounded where shown, so the report keeps every event without halving.
+        assert html.count("<tr data-category=") == events
+
+
+@HOSTILE_SETTINGS
+@given(st.sampled_from(FIELDS + ["args", "data", "iteration", "timestamp"]), deep_text,
+       st.booleans())
+def test_deep_nesting_anywhere_is_read_or_reported(tmp_path: Path, field: str, value: str,
+                                                   with_good_line: bool) -> None:
+    """Nesting 600 to 1,024 deep once crashed repr() and str() in previews and fingerprints."""
+    if field == "timestamp":
+        line = f'{{"kind": "tool_end", "timestamp": {value}}}'
+    elif field == "iteration":
+        line = f'{{"kind": "tool_end", "timestamp": 1, "iteration": {value}}}'
+    elif field == "data":
+        line = f'{{"kind": "custom", "timestamp": 1, "data": {value}}}'
+    elif field == "args":
+        line = f'{{"kind": "tool_end", "timestamp": 1, "data": {{"tool": "t", "args": {value}}}}}'
+    else:
+        line = event_line("tool_error", "1", {field: value})
+    good = ['{"kind": "session_start", "timestamp": 0, "data": {"goal": "g"}}'] * with_good_line
+    html, *_ = every_output([*good, line, line], tmp_path)
+    assert html or not with_good_line
+
+
+@HOSTILE_SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["timestamp", "iteration", "tokens", "cost",
+                                           "duration_ms", "input_tokens", "goal", "model",
+                                           "status", "session_id"]), huge_number),
+                min_size=1, max_size=5))
+def test_huge_and_non_finite_numbers_anywhere(tmp_path: Path,
+                                              values: list[tuple[str, str]]) -> None:
+    """`"iteration": 1e309` crashed the HTML, `"goal": NaN` the JSON."""
+    fields = dict(values)
+    top = {k: fields.pop(k) for k in ("timestamp", "iteration") if k in fields}
+    data = ", ".join(f'"{k}": {v}' for k, v in fields.items() if k != "session_id")
+    sid = f', "session_id": {fields["session_id"]}' if "session_id" in fields else ""
+    lines = [f'{{"kind": {json.dumps(kind)}, "timestamp": {top.get("timestamp", "1")}, '
+             f'"iteration": {top.get("iteration", "1")}{sid}, "data": {{{data}}}}}'
+             for kind in ("session_start", "llm_response", "tool_end", "session_end")]
+    every_output(lines, tmp_path)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.integers(2, 3000), st.integers(1, 40))
+def test_many_session_ids_stay_bounded(tmp_path: Path, count: int, json_sessions: int) -> None:
+    """1,000 session ids in 52 KB froze the browser; 80,000 made a 240 MB JSON."""
+    lines = [json.dumps({"kind": "llm_response", "timestamp": i, "session_id": f"s{i}",
+                         "data": {"tokens": i, "cost": i / 100}}) for i in range(count)]
+    limits = Limits(json_sessions=json_sessions)
+    html, document, markdown, _ = every_output(lines, tmp_path, limits)
+    parsed = json.loads(document)
+    assert len(parsed["sessions"]) == min(count, json_sessions)
+    assert parsed["sessions_left_out"] == count - len(parsed["sessions"])
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S)[1])
+    assert all(len(f["data"][0]["y"]) <= limits.overview_bars
+               for name, f in charts.items() if name.startswith("overview-"))

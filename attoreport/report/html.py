@@ -39,10 +39,25 @@ def render_html(analyses: Sequence[Analysis], *, version: str, title: str | None
     """The report for these analyses (and swarm runs), as one HTML document with
     everything inlined (with `comparison`, each session is also compared with its baseline
     session). `redactor`: the one the traces were loaded with; the report says what it
-    removed (counted once the views, which read event details again, are built)."""
-    view = build_report(analyses, version=version, title=title, limits=limits, swarms=swarms,
-                        compared=comparison)
-    return render_view(dataclasses.replace(view, redaction=redaction_note(redactor)))
+    removed (counted once the views, which read event details again, are built).
+
+    At most `limits.html_bytes` bytes: a report over it (text that grows when escaped) is
+    made again with halved limits, so no input can push it past."""
+    while True:
+        view = build_report(analyses, version=version, title=title, limits=limits,
+                            swarms=swarms, compared=comparison)
+        html = render_view(dataclasses.replace(view, redaction=redaction_note(redactor)))
+        smaller = limits.halved()
+        if utf8_size(html) <= limits.html_bytes or smaller == limits:
+            return html
+        limits = smaller
+
+
+def utf8_size(text: str) -> int:
+    """Bytes of `text` in UTF-8, without encoding it (the report is mostly ASCII)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def render_view(view: ReportView) -> str:

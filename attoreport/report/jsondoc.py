@@ -14,26 +14,34 @@ import orjson
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, baseline_document, comparison_document
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
 from attoreport.swarm.results import SwarmAnalysis
+from attoreport.textsafe import bounded, json_escaped
 
 
-def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, Any]:
+def session_document(analysis: Analysis, *, native: bool = False,
+                     limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """One session's entry of the `sessions` list (schema in README, "JSON output").
 
     `native`: the long lists (token flow, issues) stay dataclasses, which orjson writes
     field by field without a dict per entry (same text; much less memory on big traces).
+    The goal keeps its first `limits.goal_chars` characters (Attocode's collector keeps 500).
     """
     session = analysis.session
     tokens = analysis.tokens
     cache = analysis.cache
+    summary = analysis.summary.to_dict()
+    goal = summary.get("goal")
+    if isinstance(goal, str):
+        summary["goal"] = bounded(goal, limits.goal_chars)
     return {
         "session_id": session.session_id,
         "source": session.source,
         "open": session.is_open,
-        "summary": analysis.summary.to_dict(),
+        "summary": summary,
         "efficiency": {
             "score": analysis.efficiency.score,
             "components": [c.to_dict() for c in analysis.efficiency.components],
@@ -61,20 +69,24 @@ def session_document(analysis: Analysis, *, native: bool = False) -> dict[str, A
 def render_json(analyses: Sequence[Analysis], version: str,
                 swarms: Sequence[SwarmAnalysis] = (),
                 comparison: BaselineComparison | None = None,
-                redactor: Redactor | None = None) -> str:
+                redactor: Redactor | None = None, limits: Limits = DEFAULT_LIMITS) -> str:
     """The whole document as indented JSON text.
 
     With a comparison (one per analysis, as `compare()` returns them), the document gains a
     top-level `baseline` object (thresholds, removed sessions) and each session a
     `comparison` object (its baseline session, deltas, regressions, issues new / fixed /
-    unchanged); see README, "JSON output"."""
+    unchanged); see README, "JSON output". The first `limits.json_sessions` sessions are
+    written, the rest counted in `sessions_left_out`: a file of 80,000 session ids must not
+    make a JSON of hundreds of megabytes."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
-    sessions = [session_document(a, native=True) for a in analyses]
+    kept = analyses[: limits.json_sessions]
+    sessions = [session_document(a, native=True, limits=limits) for a in kept]
     if comparison is not None:
         document["baseline"] = baseline_document(comparison)
-        for entry, compared in zip(sessions, comparison.sessions, strict=True):
+        for entry, compared in zip(sessions, comparison.sessions[: len(kept)], strict=True):
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
+    document["sessions_left_out"] = len(analyses) - len(kept)
     document["swarms"] = [swarm_document(s) for s in swarms]
     document["redaction"] = redaction_document(redactor)  # last: details were read above
     return dumps(document)
@@ -124,12 +136,14 @@ def spend_document(analysis: Analysis) -> dict[str, Any]:
 
 
 def dumps(document: Any) -> str:
-    """Indented JSON: orjson, or the standard library for integers beyond 64 bits."""
+    """Indented JSON: orjson, or the standard library for integers beyond 64 bits; bidi
+    controls and invisible characters escaped (`json_escaped`)."""
     try:
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
                           default=_plain) + "\n"
+    return json_escaped(text)
 
 
 def _plain(value: Any) -> Any:

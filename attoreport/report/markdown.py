@@ -59,6 +59,8 @@ from attoreport.swarm.results import SwarmAnalysis
 MARKER = "<!-- attoreport -->"
 #: Lists keep at least this many items until whole sessions have been left out.
 FLOOR = 3
+#: Fewer characters than any row of a list takes ("| s | … |", "- x (from y)").
+MIN_ROW_CHARS = 16
 #: Characters of the goal shown (one line).
 GOAL_CHARS = 300
 DESCRIPTION_CHARS = 300
@@ -124,6 +126,11 @@ class Section:
     def size(self) -> int:
         return sum(p.size() for p in self.parts)
 
+    def smallest(self) -> int:
+        """The size with every list cut to FLOOR: fit() never cuts a section further
+        before it leaves sessions out."""
+        return sum(p.size(min(p.keep, FLOOR)) for p in self.parts)
+
     def render(self) -> str:
         return "".join(p.render() for p in self.parts)
 
@@ -136,6 +143,8 @@ class Document:
     dropped: Callable[[int], str]
     bottom: list[Listing]
     keep_sections: int = -1
+    #: Sessions whose sections were not even built (they could not fit): left out too.
+    unbuilt: int = 0
 
     def __post_init__(self) -> None:
         if self.keep_sections < 0:
@@ -147,7 +156,7 @@ class Document:
                 + len(self.dropped_line()))
 
     def dropped_line(self) -> str:
-        left = len(self.sections) - self.keep_sections
+        left = len(self.sections) - self.keep_sections + self.unbuilt
         return self.dropped(left) if left else ""
 
     def render(self) -> str:
@@ -423,15 +432,16 @@ def session_section(analysis: Analysis, compared: SessionComparison | None,
     return Section(parts)
 
 
-def overview_table(analyses: Sequence[Analysis],
-                   comparison: BaselineComparison | None) -> Listing:
+def overview_table(analyses: Sequence[Analysis], comparison: BaselineComparison | None,
+                   limits: Limits = DEFAULT_LIMITS) -> Listing:
     """One row per session (only when there are several)."""
     compared = list(comparison.sessions) if comparison is not None else []
     head = ["| Session | Outcome | Efficiency | Cost | Duration | Errors | Issues |"
             + (" Against the baseline |" if compared else ""),
             "|---|---|---:|---:|---:|---:|---:|" + ("---|" if compared else "")]
     rows = []
-    for i, a in enumerate(analyses):
+    listed = analyses[: most_rows(limits)]
+    for i, a in enumerate(listed):
         s = a.summary
         row = (f"| {escape_text(a.session.session_id, 60)} | "
                f"{escape_text(outcome_view(a.outcome).word, 40)} | {score_view(a).score} | "
@@ -441,8 +451,33 @@ def overview_table(analyses: Sequence[Analysis],
         if compared:
             row += f" {_against(compared[i])} |" if i < len(compared) else " |"
         rows.append(row + "\n")
+    unlisted = len(analyses) - len(listed)
     return Listing(_lines("", *head), rows, [1] * len(rows),
-                   lambda n, w: f"\n+{plural(n, 'more session')} in the HTML report.\n")
+                   lambda n, w: f"\n+{plural(n + unlisted, 'more session')} in the HTML "
+                   "report.\n")
+
+
+def most_rows(limits: Limits) -> int:
+    """More rows of a list than can fit in the Markdown (every row takes more than
+    `MIN_ROW_CHARS`): rows beyond these are only counted, never built."""
+    return limits.markdown_chars // MIN_ROW_CHARS
+
+
+def fitting_sections(analyses: Sequence[Analysis],
+                     compared: Sequence[SessionComparison | None],
+                     limits: Limits) -> list[Section]:
+    """The sessions' sections, built while they could still fit: once those built exceed
+    the budget even with every list at FLOOR, fit() would leave every later session out,
+    so 80,000 sessions cost no more time than a few hundred."""
+    sections: list[Section] = []
+    smallest = 0
+    for analysis, comparison in zip(analyses, compared, strict=True):
+        if smallest > limits.markdown_chars:
+            break
+        section = session_section(analysis, comparison, limits)
+        sections.append(section)
+        smallest += section.smallest()
+    return sections
 
 
 def _against(compared: SessionComparison) -> str:
@@ -459,12 +494,14 @@ def baseline_part(comparison: BaselineComparison, limits: Limits) -> list[Listin
     view = baseline_view(comparison, limits)
     parts = [fixed(_lines("", f"**Baseline:** {view.headline} Thresholds: {view.thresholds}."))]
     removed = comparison.removed
+    unlisted = max(0, len(removed) - most_rows(limits))
     if removed:
         parts.append(Listing(_lines("", "Sessions in the baseline only:", ""),
                              [f"- {escape_text(f.session_id, 80)} (from "
-                              f"{escape_text(f.source, 100)})\n" for f in removed],
-                             [1] * len(removed),
-                             lambda n, w: f"- +{plural(n, 'more session')}.\n"))
+                              f"{escape_text(f.source, 100)})\n"
+                              for f in removed[: most_rows(limits)]],
+                             [1] * min(len(removed), most_rows(limits)),
+                             lambda n, w: f"- +{plural(n + unlisted, 'more session')}.\n"))
     return parts
 
 
@@ -498,10 +535,10 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str,
     share = limits.markdown_chars // (len(swarms) + 1)
     top += [fixed(_lines("", swarm_markdown(swarm, share))) for swarm in swarms]
     if len(analyses) > 1:
-        top.append(overview_table(analyses, comparison))
+        top.append(overview_table(analyses, comparison, limits))
     if comparison is not None:
         top += baseline_part(comparison, limits)
-    sections = [session_section(a, c, limits) for a, c in zip(analyses, compared, strict=True)]
+    sections = fitting_sections(analyses, compared, limits)
     redaction = redaction_note(redactor)
     bottom = [fixed(_lines("", "---", "", pointer(report_name),
                            *(["", escape_text(redaction, 400)] if redaction else []), "",
@@ -509,6 +546,7 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str,
                            "follow Attocode's own trace analysis.</sub>"))]
     document = Document(top, sections, lambda n: _lines(
         "", f"+{plural(n, 'more session')} in the HTML report (all are in the table above)."
-        if len(analyses) > 1 else f"+{plural(n, 'more session')} in the HTML report."), bottom)
+        if len(analyses) > 1 else f"+{plural(n, 'more session')} in the HTML report."), bottom,
+        unbuilt=len(analyses) - len(sections))
     return fit(document, limits.markdown_chars)
 

@@ -84,9 +84,7 @@ def build(analyses: Sequence[Analysis], sections: int, limits: Limits) -> Overvi
                  else f"the first {fmt.count(len(listed))}")
         notes.append(f"The report has a section for the first {sections} of "
                      f"{fmt.count(len(analyses))} sessions; the table lists {lists}.")
-    if len(listed) < len(analyses):
-        notes.append(f"{plural(len(analyses) - len(listed), 'session')} more are in the JSON "
-                     "output.")
+    notes.extend(_left_out(len(analyses), len(listed), limits.json_sessions))
     top = sorted(rows, key=lambda r: -r.cost_value)[: limits.overview_bars]
     more = len(rows) - len(top)
     charts_list = [
@@ -103,3 +101,20 @@ def build(analyses: Sequence[Analysis], sections: int, limits: Limits) -> Overvi
             "expensive sessions"),
     ]
     return OverviewView(rows, len(analyses), " ".join(notes), charts_list)
+
+
+def _left_out(total: int, listed: int, in_json: int) -> list[str]:
+    """Where the sessions the table does not list are: in the JSON, or (beyond its own
+    limit) counted only."""
+    if listed >= total:
+        return []
+    in_json_only = max(0, min(total, in_json) - listed)
+    nowhere = total - listed - in_json_only
+    notes = []
+    if in_json_only:
+        notes.append(f"{plural(in_json_only, 'session')} more "
+                     f"{'is' if in_json_only == 1 else 'are'} in the JSON output.")
+    if nowhere:
+        notes.append(f"{plural(nowhere, 'session')} more "
+                     f"{'is' if nowhere == 1 else 'are'} counted but listed in no output.")
+    return notes

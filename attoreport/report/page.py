@@ -122,7 +122,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         default_title = "Agent session report: " + sessions[0].session_id
     else:
         default_title = f"Agent session report: {fmt.count(len(analyses))} sessions"
-    swarm_views = [swarm_view(a, f"w{i}") for i, a in enumerate(swarms, start=1)]
+    swarm_views = [swarm_view(a, f"w{i}", limits) for i, a in enumerate(swarms, start=1)]
     if swarm_views:
         default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
                          else f"Swarm run report: {fmt.count(len(swarms))} runs")

@@ -14,12 +14,14 @@ folder is bounded here and escaped later (jinja2 autoescape, `_chart_text` for p
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart
 from attoreport.report.mdtext import escape_text
@@ -89,9 +91,8 @@ ATTEMPT_COLOURS = {"done": "#59a14f", "retried": "#e15759", "failed": "#b3261e",
                    "open": "#bab0ac"}
 COORDINATOR_LANE = "Coordinator"
 
-#: Bounds of what the report shows (the JSON output has everything).
-MAX_CALLS_SHOWN = 300
-MAX_ROWS_SHOWN = 1000
+#: Bounds of what the report shows (the JSON output has everything); the tasks, tool calls,
+#: lanes and marks shown are `Limits.swarm_tasks`, `swarm_calls`, `lanes` and `bars`.
 MAX_MARKS = 2000
 TITLE_IN_ROW = 90
 SAID_IN_ROW = 110
@@ -393,14 +394,17 @@ class SwarmView:
         return [self.chart] if self.chart is not None else []
 
 
-def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
-    """The view of one run folder; `anchor` is a safe DOM id prefix such as "w1"."""
+def swarm_view(analysis: SwarmAnalysis, anchor: str,
+               limits: Limits = DEFAULT_LIMITS) -> SwarmView:
+    """The view of one run folder; `anchor` is a safe DOM id prefix such as "w1". `limits`
+    bound the tasks listed, their tool calls and texts, and the timeline's lanes and marks."""
     hrefs = {t.task_id: f"{anchor}-task-{i}" for i, t in enumerate(analysis.tasks, start=1)}
     origin = analysis.origin
     working_dir = analysis.working_dir
     calls_recorded = analysis.outcome.tool_calls > 0
-    rows = [_task_row(t, hrefs[t.task_id], working_dir, calls_recorded) for t in analysis.tasks]
-    lanes, bars, marks = _timeline(analysis, origin)
+    listed = analysis.tasks[: limits.swarm_tasks]
+    rows = [_task_row(t, hrefs[t.task_id], working_dir, calls_recorded) for t in listed]
+    lanes, bars, marks = _timeline(analysis, origin, limits)
     log = analysis.coordinator_log
     view = SwarmView(
         anchor=anchor,
@@ -414,11 +418,11 @@ def swarm_view(analysis: SwarmAnalysis, anchor: str) -> SwarmView:
         stats=_stats(analysis),
         spend_notes=_spend_notes(analysis),
         graph=_graph(analysis, hrefs, anchor),
-        rows=rows[:MAX_ROWS_SHOWN],
-        rows_note=(f"The table shows the first {fmt.count(MAX_ROWS_SHOWN)} of "
-                   f"{fmt.count(len(rows))} tasks; the JSON output lists all of them."
-                   if len(rows) > MAX_ROWS_SHOWN else ""),
-        details=[_detail(t, hrefs, origin, working_dir) for t in analysis.tasks[:MAX_ROWS_SHOWN]],
+        rows=rows,
+        rows_note=(f"The table shows the first {fmt.count(len(listed))} of "
+                   f"{fmt.count(len(analysis.tasks))} tasks; the JSON output lists all of them."
+                   if len(listed) < len(analysis.tasks) else ""),
+        details=[_detail(t, hrefs, origin, working_dir, limits) for t in listed],
         lanes=lanes, bars=bars, marks=marks,
         decisions=[DecisionRow(_offset(d.at, origin), d.phase,
                                DECISION_WORDS.get(d.decision_type, d.decision_type.replace("_", " ")),
@@ -794,11 +798,13 @@ def _look(status: str) -> tuple[str, str, str]:
 
 
 def _detail(task: TaskAnalysis, hrefs: dict[str, str], origin: float | None,
-            working_dir: str) -> TaskDetail:
+            working_dir: str, limits: Limits = DEFAULT_LIMITS) -> TaskDetail:
     word, glyph, tone = _look(task.status)
+    most_calls = limits.swarm_calls
+    text_chars = limits.goal_chars  # halved with the other limits when a report is too big
     calls = [CallRow(_offset(c.at, origin), str(c.attempt) if c.attempt else "–",
                      bounded(c.tool, 60), _in_project(c.argument, working_dir))
-             for c in task.tool_calls[:MAX_CALLS_SHOWN]]
+             for c in task.tool_calls[:most_calls]]
     return TaskDetail(
         dom_id=hrefs[task.task_id], task_id=task.task_id, title=task.title, status=_status_class(
             task.status), status_word=word, glyph=glyph, tone=tone,
@@ -810,16 +816,16 @@ def _detail(task: TaskAnalysis, hrefs: dict[str, str], origin: float | None,
         dependents=[LinkedTask(hrefs.get(d, ""), d) for d in task.dependents],
         attempts=[_attempt_row(a, origin) for a in task.attempt_list],
         problems=[ProblemRow(_offset(p.at, origin), str(p.attempt) if p.attempt else "–",
-                             p.cause.replace("_", " "), bounded(p.message, 2000))
+                             p.cause.replace("_", " "), bounded(p.message, min(2000, text_chars)))
                   for p in task.problems],
         tests=[_test_words(t.passed, t.pass_rate, t.tests, t.failed, t.at, origin)
                for t in task.tests],
         calls=calls,
-        calls_note=(f"Showing the first {MAX_CALLS_SHOWN} of {fmt.count(len(task.tool_calls))} "
-                    "tool calls." if len(task.tool_calls) > MAX_CALLS_SHOWN else ""),
-        prompt=bounded(task.prompt, PROMPT_CHARS),
+        calls_note=(f"Showing the first {most_calls} of {fmt.count(len(task.tool_calls))} "
+                    "tool calls." if len(task.tool_calls) > most_calls else ""),
+        prompt=bounded(task.prompt, min(PROMPT_CHARS, text_chars)),
         said=task.said,
-        result=bounded(task.result_summary, RESULT_CHARS),
+        result=bounded(task.result_summary, min(RESULT_CHARS, text_chars)),
         files=[_in_project(f, working_dir) for f in task.files][:200],
     )
 
@@ -913,28 +919,45 @@ def _issue_row(issue: SwarmIssue, hrefs: dict[str, str]) -> IssueRow:
 # ---------------------------------------------------------------------------
 
 
-def _timeline(analysis: SwarmAnalysis, origin: float | None
+def _timeline(analysis: SwarmAnalysis, origin: float | None, limits: Limits = DEFAULT_LIMITS
               ) -> tuple[list[str], list[TimelineBar], list[TimelineMark]]:
+    """Lanes (the coordinator, then the tasks as they started), at most `limits.lanes` of
+    them (the rest share the last, which says how many: thousands of task labels froze the
+    browser), attempt bars and up to `limits.bars` marks."""
     if origin is None:
         return [], [], []
     started = sorted((t for t in analysis.tasks if t.first_start is not None),
                      key=lambda t: (t.first_start or 0.0, t.task_id))
     lanes = [COORDINATOR_LANE]
     lane_of: dict[str, str] = {}
+    used = {COORDINATOR_LANE}
     bars: list[TimelineBar] = []
     for task in started:
-        lane = bounded(f"{task.task_id} · {task.title}" if task.title else task.task_id,
+        base = bounded(f"{task.task_id} · {task.title}" if task.title else task.task_id,
                        LANE_CHARS)
-        while lane in lane_of.values() or lane == COORDINATOR_LANE:
-            lane += "′"
+        lane, primes = base, 0
+        while lane in used:  # tasks whose names start alike: ′, ′′, ′′′, then ′4, ′5 …
+            primes += 1
+            lane = base + ("′" * primes if primes <= 3 else f"′{primes}")
+        used.add(lane)
         lane_of[task.task_id] = lane
         lanes.append(lane)
         for attempt in task.attempt_list:
             bars.extend(_attempt_bars(task, attempt, lane, origin))
     marks = [TimelineMark(lane_of.get(m.task_id, COORDINATOR_LANE) if m.kind == "retry"
                           else COORDINATOR_LANE, m.at - origin, m.kind, _mark_label(m))
-             for m in analysis.marks[:MAX_MARKS]]
-    return lanes, bars, marks
+             for m in analysis.marks[: min(MAX_MARKS, limits.bars)]]
+    if len(lanes) <= limits.lanes:
+        return lanes, bars, marks
+    kept = lanes[: max(limits.lanes, 2) - 1]
+    shared = f"{fmt.count(len(lanes) - len(kept))} more tasks"
+    drawn = set(kept)
+
+    def folded(name: str) -> str:
+        return name if name in drawn else shared
+
+    return ([*kept, shared], [dataclasses.replace(b, lane=folded(b.lane)) for b in bars],
+            [dataclasses.replace(m, lane=folded(m.lane)) for m in marks])
 
 
 def _attempt_bars(task: TaskAnalysis, attempt: Attempt, lane: str,

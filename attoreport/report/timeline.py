@@ -73,6 +73,19 @@ def lane_names(lanes: list[tuple[str, int]], ctx: Context) -> dict[tuple[str, in
     return names
 
 
+def fold_lanes(order: list[str], limit: int) -> tuple[list[str], dict[str, str]]:
+    """At most `limit` lanes, each an axis label (thousands of subagents drew thousands of
+    labels and froze the browser): the ones beyond share a last lane that says how many it
+    holds. Returns the lanes drawn and the lane each one is drawn in."""
+    if len(order) <= limit:
+        return order, {name: name for name in order}
+    kept, rest = order[: max(limit, 1) - 1], order[max(limit, 1) - 1:]
+    shared = f"{fmt.count(len(rest))} more lanes"
+    drawn_in = {name: name for name in kept}
+    drawn_in.update((name, shared) for name in rest)
+    return [*kept, shared], drawn_in
+
+
 def _span_label(ctx: Context, span: Span) -> str:
     if span.event < 0:
         return f"Iteration {span.iteration}"
@@ -87,17 +100,30 @@ def build(ctx: Context) -> TimelineView:
     chart_note = ""
     if timeline.spans or timeline.markers:
         names = lane_names(timeline.lanes, ctx)
-        order = [names[(lane, row)] for lane, rows in timeline.lanes for row in range(rows)]
-        bars = [charts.Bar(names[(s.lane, s.row)], s.start, s.seconds, s.group,
-                           _span_label(ctx, s), s.failed) for s in timeline.spans]
-        marks = [charts.Mark(names[(m.lane, 0)], m.at, ctx.label(ctx.detail(m.event).label)
-                             [:HOVER_CHARS]) for m in timeline.markers]
+        order, drawn_in = fold_lanes(
+            [names[(lane, row)] for lane, rows in timeline.lanes for row in range(rows)],
+            ctx.limits.lanes)
+
+        def hover(name: str, label: str) -> str:  # a folded lane names the real one
+            return label if drawn_in[name] == name else f"{name}: {label}"[:HOVER_CHARS]
+
+        bars = [charts.Bar(drawn_in[name], s.start, s.seconds, s.group,
+                           hover(name, _span_label(ctx, s)), s.failed)
+                for s in timeline.spans for name in [names[(s.lane, s.row)]]]
+        marks = [charts.Mark(drawn_in[name], m.at,
+                             hover(name, ctx.label(ctx.detail(m.event).label)[:HOVER_CHARS]))
+                 for m in timeline.markers for name in [names[(m.lane, 0)]]]
         chart = Chart(ctx.chart_id("timeline"),
                       charts.timeline_chart(order, bars, marks, timeline.length),
                       "Waterfall chart of iterations, model calls and tool calls over time")
+        notes = []
         shown_note = showing(len(timeline.spans), timeline.total_spans, "bars")
         if shown_note:
-            chart_note = shown_note + ": every failure first, then the longest."
+            notes.append(shown_note + ": every failure first, then the longest.")
+        if len(drawn_in) > len(order):
+            notes.append(f"{fmt.count(len(drawn_in) - len(order) + 1)} lanes share the last "
+                         "one.")
+        chart_note = " ".join(notes)
     rows = _log_rows(ctx)
     selection = ctx.insights.events
     log_note = showing(len(selection.rows), selection.total, "events")
