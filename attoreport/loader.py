@@ -34,7 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, count, islice, repeat
-from operator import attrgetter, eq, is_, is_not
+from operator import attrgetter, eq, is_, is_not, lt
 from pathlib import Path
 from typing import IO, Annotated, Any, Protocol
 
@@ -1897,7 +1897,9 @@ def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: a
         table.strings[:] = [text(s) for s in table.strings]
         table.kind_names[:] = table.kind_names[:len(KIND_ORDER)] + [
             text(k) for k in table.kind_names[len(KIND_ORDER):]]
-        table.errors = {row: text(e) for row, e in table.errors.items()}
+        redacted: dict[str, str] = {}  # errors repeat: each text redacted once
+        table.errors = {row: redacted[e] if e in redacted else redacted.setdefault(e, text(e))
+                        for row, e in table.errors.items()}
     session = Session(session_id=session_id, source=trace.source, table=table,
                       diagnostics=merged.log.entries(trace.source, text),
                       damaged_lines=merged.log.damaged_lines, detail_source=lines)
@@ -2168,14 +2170,15 @@ def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: arra
     parents = array("q", [NO_ROW]) * size
     if parent_rows:
         wanted = set(parent_keys)
-        first: dict[int, int] = {}
-        # Rows whose id some event names as its parent, found at C speed.
-        for row in compress(range(len(ids)), map(wanted.__contains__, ids)):
-            first.setdefault(ids[row], row)
-        for row, key in zip(parent_rows, parent_keys, strict=True):
-            found = first.get(key, NO_ROW)
-            if found != NO_ROW and found < row:
-                parents[row] = found
+        # Rows whose id some event names as its parent, found at C speed; the first row
+        # of each id wins (later writes of a reversed walk).
+        named = list(compress(range(len(ids)), map(wanted.__contains__, ids)))
+        named.reverse()
+        first = dict(zip(map(ids.__getitem__, named), named, strict=True))
+        found = list(map(first.get, parent_keys, repeat(size)))  # size: not found
+        for row, parent in compress(zip(parent_rows, found, strict=True),
+                                    map(lt, found, parent_rows)):
+            parents[row] = parent
     if call_rows:
         open_calls: dict[int, int] = {}
         for row, key, start in zip(call_rows, call_keys, call_starts, strict=True):

@@ -49,7 +49,7 @@ def insights(analysis: Analysis, limits: Limits) -> Insights:
         events=events,
         tree=tree,
         token_series=token_series(analysis.tokens.token_flow, limits.chart_points),
-        cache_series=cache_series(analysis.cache.calls, limits.chart_points),
+        cache_series=cache_series(analysis.cache, limits.chart_points),
     )
 
 

@@ -7,6 +7,9 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import and_, eq, le, sub, truediv
+from typing import Any
 
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
 
@@ -101,29 +104,183 @@ RawSpan = tuple[str, float, float, str, int, int | None, bool]
 
 def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline:
     """Every span and failure marker, then a bounded selection: all failures first (up to
-    half the budget), then the longest spans, so short bursts of errors are never lost."""
-    spans: list[RawSpan] = []
-    markers: list[Marker] = []
-    total_markers = 0
-    for item in timeline_items(table, origin):
-        if isinstance(item, Marker):
-            total_markers += 1
-            if len(markers) < max_spans:
-                markers.append(item)
-        else:
-            spans.append(item)
-    kept = _select(spans, max_spans)
+    half the budget), then the longest spans, so short bursts of errors are never lost.
+
+    The spans are those `timeline_items` yields, found with C-level scans of the columns;
+    only the spans kept (and their lanes) become Python objects.
+    """
+    found = _SpanColumns.of(table, origin)
+    lane_of = Lanes(table)
+    kept = [found.span(i, lane_of) for i in found.select(max_spans)]
     rows = _pack_rows(kept)
     result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
               for (lane, begin, seconds, group, event, iteration, failed), r
               in zip(kept, rows, strict=True)]
+    markers, total_markers = _markers(table, origin, max_spans, lane_of)
     return Timeline(origin, _length(table, origin), result, markers,
-                    _lanes(result, markers), len(spans), total_markers)
+                    _lanes(result, markers), len(found), total_markers)
+
+
+class _SpanColumns:
+    """Every span of a session, in two parts: the timed calls (most spans: found with C-level
+    scans, kept as parallel lists) and the iterations and subagent runs (a short loop over
+    their own rows). Index `i` below `len(rows)` is a timed call, above it one of `others`.
+
+    `timeline_items` yields each span at the row that ends it, so that row (`end`) orders
+    the spans as it does.
+    """
+
+    def __init__(self, table: EventTable, rows: list[int], starts: list[float],
+                 seconds: list[float], failed: list[bool], groups: list[str],
+                 others: list[tuple[Any, ...]]) -> None:
+        self.table = table
+        self.rows, self.starts, self.seconds, self.failed, self.groups = (
+            rows, starts, seconds, failed, groups)
+        #: (end row, start, seconds, failed, what) of the other spans, in yield order.
+        self.others = others
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.others)
+
+    @classmethod
+    def of(cls, table: EventTable, origin: float) -> _SpanColumns:
+        names = table.kind_names
+        timed = {c: TIMED_KINDS[n] for c, n in enumerate(names) if n in TIMED_KINDS}
+        failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
+        kinds, stamps, display = table.kinds, table.timestamps, table.display_durations
+        rows = list(compress(range(len(kinds)), map(timed.__contains__, kinds)))
+        ms = list(map(display.__getitem__, rows))
+        at = list(map(stamps.__getitem__, rows))
+        known = list(map(eq, ms, ms))  # the duration is not NaN
+        if table.missing_timestamps:
+            known = list(map(and_, known, map(eq, at, at)))
+        if not all(known):
+            rows, ms, at = (list(compress(values, known)) for values in (rows, ms, at))
+        at = list(map(sub, at, repeat(origin)))
+        seconds = list(map(truediv, ms, repeat(1000.0)))
+        if seconds and min(seconds) < 0.0:
+            seconds = [max(x, 0.0) for x in seconds]
+        codes = list(map(kinds.__getitem__, rows))
+        return cls(table, rows, list(map(sub, at, seconds)), seconds,
+                   list(map(failing.__contains__, codes)), list(map(timed.__getitem__, codes)),
+                   _other_spans(table, origin))
+
+    def end(self, index: int) -> int:
+        timed = len(self.rows)
+        return self.rows[index] if index < timed else self.others[index - timed][0]
+
+    def start(self, index: int) -> float:
+        timed = len(self.rows)
+        return self.starts[index] if index < timed else self.others[index - timed][1]
+
+    def length(self, index: int) -> float:
+        timed = len(self.rows)
+        return self.seconds[index] if index < timed else self.others[index - timed][2]
+
+    def select(self, budget: int) -> list[int]:
+        """All spans in yield order; or, when there are more, the failed ones (the first, up
+        to half the budget) and then the longest (earlier first among equals), in time order."""
+        total = len(self)
+        timed = len(self.rows)
+        if total <= budget:
+            return sorted(range(total), key=self.end)
+        failed = chain(compress(range(timed), self.failed),
+                       (timed + i for i, other in enumerate(self.others) if other[3]))
+        chosen = set(heapq.nsmallest(budget // 2, failed, key=self.end))
+        wanted = budget - len(chosen)
+        # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
+        lengths = list(chain(self.seconds, (other[2] for other in self.others)))
+        threshold = sorted(lengths, reverse=True)[min(total, wanted + len(chosen)) - 1]
+        longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
+        longest.sort(key=lambda i: (-lengths[i], self.end(i)))  # earlier first among equals
+        chosen.update([i for i in longest if i not in chosen][:wanted])
+        return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
+
+    def span(self, index: int, lane_of: Lanes) -> RawSpan:
+        """The span as `timeline_items` yields it."""
+        iterations = self.table.iterations
+        timed = len(self.rows)
+        if index < timed:
+            end = self.rows[index]
+            return (lane_of(end), self.starts[index], self.seconds[index], self.groups[index],
+                    end, _iteration(iterations[end]), self.failed[index])
+        end, start, seconds, failed, (group, detail) = self.others[index - timed]
+        if group == "iteration":
+            return (ITERATIONS_LANE, start, seconds, "iteration", -1, detail, False)
+        return (lane_of(end), start, seconds, "subagent", end, _iteration(iterations[end]),
+                failed)
+
+
+def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+    """Iteration and subagent spans as (end row, start, seconds, failed, what), found as
+    `timeline_items` finds them."""
+    names = table.kind_names
+    start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
+    spawn_code = names.index("subagent_spawn")
+    sub_end = {names.index(n) for n in SUBAGENT_ENDS}
+    complete_code = names.index("subagent_complete")
+    wanted = {start_code, end_code, spawn_code, *sub_end}
+    kinds, stamps, iterations, agents = (table.kinds, table.timestamps, table.iterations,
+                                         table.agents)
+    out: list[tuple[Any, ...]] = []
+    open_iterations: dict[int, float] = {}
+    spawns: dict[int, float] = {}
+    for row in compress(range(len(kinds)), map(wanted.__contains__, kinds)):
+        ts = stamps[row]
+        if ts != ts:  # no timestamp
+            continue
+        at = ts - origin
+        kind = kinds[row]
+        if kind == start_code and iterations[row] != NO_ITERATION:
+            for number, begin in open_iterations.items():
+                out.append(_other(row, begin, at, ("iteration", number), False))
+            open_iterations = {iterations[row]: at}
+        elif kind == end_code and iterations[row] in open_iterations:
+            number = iterations[row]
+            out.append(_other(row, open_iterations.pop(number), at, ("iteration", number),
+                              False))
+        elif kind == spawn_code and agents[row] != NO_STRING:
+            spawns[agents[row]] = at
+        elif kind in sub_end and agents[row] in spawns:
+            failed = kind != complete_code
+            out.append(_other(row, spawns[agents[row]], at, ("subagent", failed), failed))
+    if open_iterations:
+        last = _length(table, origin)
+        for number, begin in open_iterations.items():
+            out.append(_other(len(kinds), begin, last, ("iteration", number), False))
+    return out
+
+
+def _other(end_row: int, begin: float, end: float, what: tuple[str, Any],
+           failed: bool) -> tuple[Any, ...]:
+    return (end_row, begin, max(end - begin, 0.0), failed, what)
+
+
+def _markers(table: EventTable, origin: float, budget: int,
+             lane_of: Lanes) -> tuple[list[Marker], int]:
+    """The first `budget` failure markers (file order) and how many there are."""
+    names = table.kind_names
+    failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
+    kinds, stamps = table.kinds, table.timestamps
+    rows: Iterator[int] = compress(range(len(kinds)), map(failing.__contains__, kinds))
+    if table.missing_timestamps:
+        rows = (r for r in rows if stamps[r] == stamps[r])
+    markers: list[Marker] = []
+    total = 0
+    for row in rows:
+        total += 1
+        if len(markers) < budget:
+            markers.append(Marker(lane_of(row), stamps[row] - origin, row))
+    return markers, total
 
 
 def _length(table: EventTable, origin: float) -> float:
     """Seconds from `origin` to the last timestamped event (at least 0)."""
-    last = max((t for t in table.timestamps if t == t), default=None)
+    stamps = table.timestamps
+    if table.missing_timestamps:
+        last = max((t for t in stamps if t == t), default=None)
+    else:
+        last = max(stamps, default=None)
     return 0.0 if last is None else max(0.0, last - origin)
 
 
@@ -186,18 +343,6 @@ def _iteration(value: int) -> int | None:
 
 def _iteration_span(number: int, begin: float, end: float) -> RawSpan:
     return (ITERATIONS_LANE, begin, max(end - begin, 0.0), "iteration", -1, number, False)
-
-
-def _select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
-    """All spans, or the failed ones (up to half the budget) and then the longest, in time order."""
-    if len(spans) <= budget:
-        return spans
-    failed = [i for i, s in enumerate(spans) if s[6]][: budget // 2]
-    chosen = set(failed)
-    rest = heapq.nlargest(budget - len(chosen), (i for i in range(len(spans)) if i not in chosen),
-                          key=lambda i: spans[i][2])
-    chosen.update(rest)
-    return [spans[i] for i in sorted(chosen, key=lambda i: (spans[i][1], i))]
 
 
 def _pack_rows(spans: list[RawSpan]) -> list[int]:
