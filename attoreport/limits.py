@@ -14,19 +14,21 @@ class Limits:
     """Bounds on what the outputs show. The defaults keep a report under a few megabytes."""
 
     #: Rows of the event log (errors, issue events, slowest calls, first and last events).
-    event_rows: int = 2000
+    event_rows: int = 1200
     #: Nodes of the iteration tree.
-    tree_nodes: int = 1500
+    tree_nodes: int = 1000
     #: Nesting depth of the tree; deeper events are listed flat under the last level.
     tree_depth: int = 24
-    #: Bars and markers of the timeline.
-    bars: int = 2000
+    #: Bars of the timeline (and a quarter as many failure markers).
+    bars: int = 1200
+    #: Rows of lanes in the timeline (a lane per agent, a row per call running at once).
+    lane_rows: int = 24
     #: Rows of the per-iteration and per-call tables.
-    table_rows: int = 500
+    table_rows: int = 300
     #: Tools listed in the tools table.
     tool_rows: int = 200
     #: Points of a chart series; longer series are binned.
-    chart_points: int = 1500
+    chart_points: int = 500
     #: Sessions with a section of their own; the overview lists all of them.
     session_sections: int = 50
     #: Sessions drawn in the overview charts (the most expensive first).
@@ -50,7 +52,7 @@ class Limits:
     markdown_chars: int = 65_000
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
-    trace_events: int = 3000
+    trace_events: int = 2000
 
     def share(self, sections: int) -> Limits:
         """The limits of one of `sections` session sections: the per-report budget shared out,
@@ -63,6 +65,7 @@ class Limits:
 
         return replace(self, event_rows=part(self.event_rows, 10),
                        tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
+                       lane_rows=part(self.lane_rows, 8),
                        detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
                        table_rows=part(self.table_rows, 8),
                        chart_points=part(self.chart_points, 30),

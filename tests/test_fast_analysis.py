@@ -66,7 +66,7 @@ def plain_timeline(table: EventTable, start: float, max_spans: int) -> Timeline:
     for item in timeline_items(table, start):
         if isinstance(item, Marker):
             total_markers += 1
-            if len(markers) < max_spans:
+            if len(markers) < max(1, max_spans // 4):
                 markers.append(item)
         else:
             spans.append(item)
@@ -248,3 +248,31 @@ def test_cache_calls_and_series(generated: list[Session]) -> None:
             [plain[0], plain[-1]] if plain else [])
         for points in (1500, 30, 1):
             assert cache_series(a.cache, points) == plain_cache_series(plain, points)
+
+
+def test_timeline_keeps_the_busiest_lanes(tmp_path: Path) -> None:
+    """Sixty subagents: the chart keeps the main agent and the agents with failures first,
+    then the busiest, within its rows; the rest are counted."""
+    from tests.conftest import event, write_trace
+
+    events: list[dict] = [event("iteration_start", 0.0, 1)]
+    events.append(event("tool_end", 1.0, 1, tool="main", duration_ms=500.0))
+    for n in range(60):
+        agent = f"a{n}"
+        calls = 1 + n % 5  # some agents busier than others
+        for i in range(calls):
+            events.append(event("tool_end", 2.0 + n + i * 0.1, 1, tool="t", agent_id=agent,
+                                duration_ms=50.0))
+        if n % 20 == 7:
+            events.append(event("tool_error", 2.5 + n, 1, tool="t", agent_id=agent,
+                                error="boom", duration_ms=10.0))
+    session = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)[0]
+    timeline = build_timeline(session.table, 0.0, 3000, max_rows=10)
+    lanes = [lane for lane, _ in timeline.lanes]
+    assert sum(rows for _, rows in timeline.lanes) <= 10
+    assert timeline.total_lanes == 62 and lanes[:2] == ["Iterations", "main agent"]
+    assert {"a7", "a27", "a47"} <= set(lanes)  # the agents with failures
+    others = [lane for lane in lanes[2:] if lane not in {"a7", "a27", "a47"}]
+    assert all(int(lane[1:]) % 5 == 4 for lane in others)  # then the busiest (5 calls)
+    assert {s.lane for s in timeline.spans} <= set(lanes)
+    assert build_timeline(session.table, 0.0, 3000).total_lanes == 0  # not limited

@@ -64,6 +64,8 @@ class Timeline:
     #: How many spans and markers the whole trace has (the lists above may hold fewer).
     total_spans: int
     total_markers: int
+    #: Lanes the kept spans and markers ran in, before the lane limit (0: not limited).
+    total_lanes: int = 0
 
 
 class Lanes:
@@ -102,9 +104,15 @@ class Lanes:
 RawSpan = tuple[str, float, float, str, int, int | None, bool]
 
 
-def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline:
+def build_timeline(table: EventTable, origin: float, max_spans: int,
+                   max_rows: int | None = None) -> Timeline:
     """Every span and failure marker, then a bounded selection: all failures first (up to
-    half the budget), then the longest spans, so short bursts of errors are never lost.
+    half the budget), then the longest spans, so short bursts of errors are never lost; at
+    most a quarter of the budget in failure markers.
+
+    With `max_rows`, the chart keeps at most that many rows of lanes: the iterations and the
+    main agent always, then the agents whose kept spans hold the most failures, then the
+    most spans (a trace with hundreds of subagents would otherwise draw hundreds of lanes).
 
     The spans are those `timeline_items` yields, found with C-level scans of the columns;
     only the spans kept (and their lanes) become Python objects.
@@ -112,13 +120,48 @@ def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline
     found = _SpanColumns.of(table, origin)
     lane_of = Lanes(table)
     kept = [found.span(i, lane_of) for i in found.select(max_spans)]
+    markers, total_markers = _markers(table, origin, max(1, max_spans // 4), lane_of)
     rows = _pack_rows(kept)
     result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
               for (lane, begin, seconds, group, event, iteration, failed), r
               in zip(kept, rows, strict=True)]
-    markers, total_markers = _markers(table, origin, max_spans, lane_of)
-    return Timeline(origin, _length(table, origin), result, markers,
-                    _lanes(result, markers), len(found), total_markers)
+    lanes = _lanes(result, markers)
+    total_lanes = 0
+    if max_rows is not None and sum(n for _, n in lanes) > max_rows:
+        total_lanes = len(lanes)
+        chosen = _busiest_lanes(lanes, result, markers, max_rows)
+        result = [s for s in result if s.lane in chosen]
+        markers = [m for m in markers if m.lane in chosen]
+        lanes = _lanes(result, markers)
+    return Timeline(origin, _length(table, origin), result, markers, lanes, len(found),
+                    total_markers, total_lanes)
+
+
+def _busiest_lanes(lanes: list[tuple[str, int]], spans: list[Span], markers: list[Marker],
+                   max_rows: int) -> set[str]:
+    """The iterations and the main agent, then the lanes with the most failures, then the
+    most spans (earlier lanes first among equals), while their rows fit in `max_rows`."""
+    failures: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for span in spans:
+        counts[span.lane] = counts.get(span.lane, 0) + 1
+        if span.failed:
+            failures[span.lane] = failures.get(span.lane, 0) + 1
+    for marker in markers:
+        failures[marker.lane] = failures.get(marker.lane, 0) + 1
+    rows = dict(lanes)
+    order = list(rows)
+    always = [lane for lane in (ITERATIONS_LANE, MAIN_LANE) if lane in rows]
+    others = sorted((lane for lane in order if lane not in always),
+                    key=lambda lane: (-failures.get(lane, 0), -counts.get(lane, 0),
+                                      order.index(lane)))
+    chosen = set(always)
+    used = sum(rows[lane] for lane in always)
+    for lane in others:
+        if used + rows[lane] <= max_rows:
+            chosen.add(lane)
+            used += rows[lane]
+    return chosen
 
 
 class _SpanColumns:

@@ -98,6 +98,11 @@ def build(ctx: Context) -> TimelineView:
         shown_note = showing(len(timeline.spans), timeline.total_spans, "bars")
         if shown_note:
             chart_note = shown_note + ": every failure first, then the longest."
+        lanes_note = showing(len(timeline.lanes), timeline.total_lanes, "lanes")
+        if lanes_note:
+            chart_note = (chart_note + " " if chart_note else "") + (
+                lanes_note + ": the main agent, then the agents with the most failures and "
+                "calls.")
     rows = _log_rows(ctx)
     selection = ctx.insights.events
     log_note = showing(len(selection.rows), selection.total, "events")
