@@ -17,9 +17,18 @@ from pathlib import Path
 import pytest
 
 from attoreport import analyse, loader
+from attoreport.analysis import columns
 from attoreport.analysis.cache import WINDOW, CacheCall
+from attoreport.analysis.facts import collect_facts
 from attoreport.analysis.insights import origin
 from attoreport.analysis.iterations import IterationStats, iteration_stats
+from attoreport.analysis.select import (
+    ISSUE_KINDS,
+    SESSION_WIDE_KINDS,
+    issue_rows,
+    slowest_rows,
+    time_order,
+)
 from attoreport.analysis.series import CacheSeries, bins, cache_series
 from attoreport.analysis.timeline import (
     Lanes,
@@ -90,6 +99,13 @@ def sessions() -> list[tuple[str, Session]]:
 
 
 SESSIONS = sessions()
+
+
+@pytest.fixture(autouse=True, params=["builtins", "numpy"])
+def column_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: whole-column questions answered by builtins, then through numpy."""
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if request.param == "numpy" else 10**12)
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +292,80 @@ def test_timeline_keeps_the_busiest_lanes(tmp_path: Path) -> None:
     assert all(int(lane[1:]) % 5 == 4 for lane in others)  # then the busiest (5 calls)
     assert {s.lane for s in timeline.spans} <= set(lanes)
     assert build_timeline(session.table, 0.0, 3000).total_lanes == 0  # not limited
+
+
+def test_column_questions_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builtins and numpy answer every whole-column question alike."""
+    for session in [s for _, s in SESSIONS] + generated:
+        table = session.table
+        answers = []
+        for rows in (0, 10**12):
+            monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
+            answers.append((columns.rows_of_kinds(table, {1, 5, 7, 9}), columns.kind_counts(table),
+                            columns.counts_by_iteration(table),
+                            columns.counts_by_iteration(table, {9, 10, 30}),
+                            columns.first_timestamps(table), columns.time_range(table),
+                            columns.max_iteration(table)))
+        assert answers[0] == answers[1]
+
+
+def test_facts_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts every rule reads are the same read through builtins or numpy, tools and
+    repeated calls in the same order."""
+    for session in [s for _, s in SESSIONS] + generated:
+        found = []
+        for rows in (0, 10**12):
+            monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
+            facts = collect_facts(session)
+            found.append((facts, list(facts.tools), list(facts.repeated_calls)))
+        assert found[0] == found[1]
+
+
+def plain_issue_rows(table: EventTable, issues: list, per_issue: int) -> list[int]:
+    names = table.kind_names
+    at_iteration: dict[int, set[int]] = {}
+    anywhere: set[int] = set()
+    for issue in issues:
+        wanted = {c for c, n in enumerate(names) if n in ISSUE_KINDS.get(issue.category, ())}
+        if issue.iteration is not None and wanted:
+            at_iteration.setdefault(issue.iteration, set()).update(wanted)
+        anywhere.update(c for c, n in enumerate(names)
+                        if n in SESSION_WIDE_KINDS.get(issue.category, ()))
+    found: list[int] = []
+    counts: dict[tuple[str, int], int] = {}
+    for row, kind in enumerate(table.kinds):
+        iteration = table.iterations[row]
+        if kind in anywhere:
+            key = ("kind", kind)
+        elif iteration in at_iteration and kind in at_iteration[iteration]:
+            key = ("iteration", iteration)
+        else:
+            continue
+        if counts.get(key, 0) < per_issue:
+            counts[key] = counts.get(key, 0) + 1
+            found.append(row)
+    return found
+
+
+def plain_time_order(table: EventTable) -> list[int] | None:
+    stamps = [0.0 if t != t else t for t in table.timestamps]
+    order = sorted(range(len(stamps)), key=stamps.__getitem__)
+    return None if order == list(range(len(stamps))) else order
+
+
+def test_selections(generated: list[Session], tmp_path: Path) -> None:
+    from tests.conftest import event, write_trace
+
+    shuffled = [event("custom", ts) for ts in (5.0, 1.0, 3.0, 1.0, 4.0)]
+    shuffled.append('{"type": "error", "data": {}}')  # a legacy line without a time
+    extra = loader.load([str(write_trace(tmp_path / "s.jsonl", shuffled))], jobs=1)
+    for session in [s for _, s in SESSIONS] + generated + extra:
+        table, issues = session.table, analyse(session).issues
+        assert time_order(table) == plain_time_order(table)
+        for per_issue in (8, 1):
+            assert issue_rows(table, issues, per_issue) == plain_issue_rows(table, issues,
+                                                                            per_issue)
+        for count in (0, 3, 200, 10**6):
+            assert slowest_rows(table, count) == heapq.nlargest(
+                count, (r for r, ms in enumerate(table.display_durations) if ms == ms and ms > 0),
+                key=table.display_durations.__getitem__)

@@ -1,18 +1,23 @@
 """Per-iteration figures: events, calls, errors, LLM spend and duration of every iteration.
 
-Counted with C-level passes over the columns (`Counter` over the iteration column, filtered
-by kind with `compress`); only the iteration boundaries and the LLM responses are walked in
-Python, a run of consecutive rows of one iteration at a time.
+Counted with whole-column passes (`attoreport.analysis.columns`); only the iteration
+boundaries and the LLM responses are walked in Python, a run of consecutive rows of one
+iteration at a time.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
-from itertools import compress, groupby
+from itertools import groupby
 from operator import eq
 
+from attoreport.analysis.columns import (
+    counts_by_iteration,
+    first_timestamps,
+    kind_counts,
+    rows_of_kinds,
+)
 from attoreport.model import ERROR_KINDS, NO_ITERATION, TOOL_CALL_KINDS, EventTable
 
 
@@ -37,28 +42,23 @@ class IterationStats:
 def iteration_stats(table: EventTable) -> dict[int, IterationStats]:
     """Every iteration that appears in the trace, keyed by number, in ascending order."""
     names = table.kind_names
-    kinds, iterations = table.kinds, table.iterations
-    events = Counter(iterations)
-    events.pop(NO_ITERATION, None)
+    events = counts_by_iteration(table)
     if not events:
         return {}
-    stats = {number: IterationStats(number, count) for number, count in sorted(events.items())}
-    for number, started in _first_timestamps(table).items():
-        if number != NO_ITERATION:
-            stats[number].started = started
-    present = set(kinds)
+    stats = {number: IterationStats(number, count) for number, count in events.items()}
+    for number, started in first_timestamps(table).items():
+        stats[number].started = started
+    present = kind_counts(table)
     for wanted, field_name in ((TOOL_CALL_KINDS, "tool_calls"), (ERROR_KINDS, "errors")):
-        codes = {c for c, n in enumerate(names) if n in wanted}
-        if codes & present:
-            for number, count in Counter(compress(iterations, map(codes.__contains__,
-                                                                  kinds))).items():
-                if number != NO_ITERATION:
-                    setattr(stats[number], field_name, count)
+        codes = {c for c, n in enumerate(names) if n in wanted and c in present}
+        if codes:
+            for number, count in counts_by_iteration(table, codes).items():
+                setattr(stats[number], field_name, count)
     _durations(table, stats)
     llm = table.llm
-    llm_iterations = list(map(iterations.__getitem__, llm.rows))
+    iterations = table.iterations
     start = 0
-    for number, run in groupby(llm_iterations):
+    for number, run in groupby(map(iterations.__getitem__, llm.rows)):
         end = start + sum(1 for _ in run)
         if number != NO_ITERATION:
             s = stats[number]
@@ -69,16 +69,6 @@ def iteration_stats(table: EventTable) -> dict[int, IterationStats]:
     return stats
 
 
-def _first_timestamps(table: EventTable) -> dict[int, float]:
-    """Iteration -> timestamp of its first event that has one."""
-    iterations, timestamps = table.iterations, table.timestamps
-    if not table.missing_timestamps:  # the last write of each key, backwards, is its first
-        return dict(zip(reversed(iterations), reversed(timestamps), strict=True))
-    known = list(map(eq, timestamps, timestamps))
-    return dict(zip(reversed(list(compress(iterations, known))),
-                    reversed(list(compress(timestamps, known))), strict=True))
-
-
 def _durations(table: EventTable, stats: dict[int, IterationStats]) -> None:
     """Each iteration's `iteration_end` duration, or its end minus its latest start."""
     names = table.kind_names
@@ -86,9 +76,15 @@ def _durations(table: EventTable, stats: dict[int, IterationStats]) -> None:
     end_code = names.index("iteration_end")
     kinds, iterations, timestamps, durations = (table.kinds, table.iterations, table.timestamps,
                                                 table.durations)
+    rows = rows_of_kinds(table, (start_code, end_code))
+    ends = [r for r in rows if kinds[r] == end_code and iterations[r] != NO_ITERATION]
+    timed = list(map(durations.__getitem__, ends))
+    if all(map(eq, timed, timed)):  # every end has its own duration (the usual case)
+        for number, ms in zip(map(iterations.__getitem__, ends), timed, strict=True):
+            stats[number].duration_ms = ms
+        return
     starts: dict[int, float] = {}
-    bounds = {start_code, end_code}
-    for row in compress(range(len(kinds)), map(bounds.__contains__, kinds)):
+    for row in rows:
         iteration = iterations[row]
         if iteration == NO_ITERATION:
             continue

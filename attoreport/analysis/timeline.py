@@ -7,10 +7,11 @@ import heapq
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from operator import and_, eq, le, sub, truediv
 from typing import Any
 
+from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
 
 ITERATIONS_LANE = "Iterations"
@@ -190,6 +191,9 @@ class _SpanColumns:
         names = table.kind_names
         timed = {c: TIMED_KINDS[n] for c, n in enumerate(names) if n in TIMED_KINDS}
         failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
+        np = numpy_for(table)
+        if np is not None:
+            return cls._of_numpy(np, table, origin, timed, failing)
         kinds, stamps, display = table.kinds, table.timestamps, table.display_durations
         rows = list(compress(range(len(kinds)), map(timed.__contains__, kinds)))
         ms = list(map(display.__getitem__, rows))
@@ -205,6 +209,24 @@ class _SpanColumns:
             seconds = [max(x, 0.0) for x in seconds]
         codes = list(map(kinds.__getitem__, rows))
         return cls(table, rows, list(map(sub, at, seconds)), seconds,
+                   list(map(failing.__contains__, codes)), list(map(timed.__getitem__, codes)),
+                   _other_spans(table, origin))
+
+    @classmethod
+    def _of_numpy(cls, np: Any, table: EventTable, origin: float, timed: dict[int, str],
+                  failing: set[int]) -> _SpanColumns:
+        """`of` through numpy: the same lists, with the same float arithmetic."""
+        rows = np.flatnonzero(kind_mask(np, table, timed))
+        ms = view(np, table.display_durations)[rows]
+        at = view(np, table.timestamps)[rows]
+        known = ~np.isnan(ms)
+        if table.missing_timestamps:
+            known &= ~np.isnan(at)
+        rows, ms, at = rows[known], ms[known], at[known] - origin
+        seconds = ms / 1000.0
+        seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
+        codes = view(np, table.kinds)[rows].tolist()
+        return cls(table, rows.tolist(), (at - seconds).tolist(), seconds.tolist(),
                    list(map(failing.__contains__, codes)), list(map(timed.__getitem__, codes)),
                    _other_spans(table, origin))
 
@@ -227,14 +249,22 @@ class _SpanColumns:
         timed = len(self.rows)
         if total <= budget:
             return sorted(range(total), key=self.end)
-        failed = chain(compress(range(timed), self.failed),
-                       (timed + i for i, other in enumerate(self.others) if other[3]))
-        chosen = set(heapq.nsmallest(budget // 2, failed, key=self.end))
+        failed = heapq.merge(compress(range(timed), self.failed),
+                             (timed + i for i, other in enumerate(self.others) if other[3]),
+                             key=self.end)  # both in yield order already
+        chosen = set(islice(failed, budget // 2))
         wanted = budget - len(chosen)
         # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
         lengths = list(chain(self.seconds, (other[2] for other in self.others)))
-        threshold = sorted(lengths, reverse=True)[min(total, wanted + len(chosen)) - 1]
-        longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
+        place = min(total, wanted + len(chosen)) - 1
+        np = numpy_for(self.table)
+        if np is None:
+            threshold = sorted(lengths, reverse=True)[place]
+            longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
+        else:
+            values = np.array(lengths)
+            threshold = np.partition(values, total - 1 - place)[total - 1 - place]
+            longest = np.flatnonzero(values >= threshold).tolist()
         longest.sort(key=lambda i: (-lengths[i], self.end(i)))  # earlier first among equals
         chosen.update([i for i in longest if i not in chosen][:wanted])
         return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
@@ -303,18 +333,11 @@ def _markers(table: EventTable, origin: float, budget: int,
              lane_of: Lanes) -> tuple[list[Marker], int]:
     """The first `budget` failure markers (file order) and how many there are."""
     names = table.kind_names
-    failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
-    kinds, stamps = table.kinds, table.timestamps
-    rows: Iterator[int] = compress(range(len(kinds)), map(failing.__contains__, kinds))
+    stamps = table.timestamps
+    rows = rows_of_kinds(table, {c for c, n in enumerate(names) if n in FAILURE_KINDS})
     if table.missing_timestamps:
-        rows = (r for r in rows if stamps[r] == stamps[r])
-    markers: list[Marker] = []
-    total = 0
-    for row in rows:
-        total += 1
-        if len(markers) < budget:
-            markers.append(Marker(lane_of(row), stamps[row] - origin, row))
-    return markers, total
+        rows = [r for r in rows if stamps[r] == stamps[r]]
+    return [Marker(lane_of(row), stamps[row] - origin, row) for row in rows[:budget]], len(rows)
 
 
 def _length(table: EventTable, origin: float) -> float:
