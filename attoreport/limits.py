@@ -52,7 +52,7 @@ class Limits:
     markdown_chars: int = 65_000
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
-    trace_events: int = 2000
+    trace_events: int = 1500
 
     def share(self, sections: int) -> Limits:
         """The limits of one of `sections` session sections: the per-report budget shared out,
@@ -63,14 +63,15 @@ class Limits:
         def part(total: int, floor: int) -> int:  # sections have a fixed cost of their own
             return max(floor, total // (2 * sections))
 
-        return replace(self, event_rows=part(self.event_rows, 10),
-                       tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
+        return replace(self, event_rows=part(self.event_rows, 6),
+                       tree_nodes=part(self.tree_nodes, 6), bars=part(self.bars, 20),
                        lane_rows=part(self.lane_rows, 8),
                        detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
-                       table_rows=part(self.table_rows, 8),
-                       chart_points=part(self.chart_points, 30),
-                       issue_groups=part(self.issue_groups, 6),
-                       issue_instances=min(self.issue_instances, 3))
+                       label_chars=min(self.label_chars, max(100, 6000 // sections)),
+                       table_rows=part(self.table_rows, 5),
+                       chart_points=part(self.chart_points, 20),
+                       issue_groups=part(self.issue_groups, 4),
+                       issue_instances=min(self.issue_instances, 2))
 
 
 DEFAULT_LIMITS = Limits()

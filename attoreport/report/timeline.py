@@ -78,7 +78,7 @@ def _span_label(ctx: Context, span: Span) -> str:
         return f"Iteration {span.iteration}"
     detail = ctx.detail(span.event)
     text = detail.label + (f" — {detail.subject}" if detail.subject else "")
-    return ctx.label(text)[:HOVER_CHARS]
+    return ctx.label(text)[:HOVER_CHARS]  # ctx.label bounds it to the shared label budget
 
 
 def build(ctx: Context) -> TimelineView:
