@@ -725,6 +725,8 @@ class _BlockColumns:
             if _beyond_cap(shown):
                 return None
             display = array("d", shown)
+            if display.tobytes() == durations.tobytes():
+                display = durations  # the same values: no column of its own
         llm_at = _positions(map(eq, kinds, repeat(_LLM_RESPONSE)))
         llm_datas = list(map(datas.__getitem__, llm_at))
         tokens, output = list(map(_TOKENS, llm_datas)), list(map(_OUTPUT, llm_datas))
@@ -851,7 +853,8 @@ class _ChunkParser:
         self.first_chunk = first_chunk
         self.lines_read = 0
         self.rows = 0
-        self.c: dict[str, array[Any]] = {name: array(code) for name, code in _COLUMN_TYPES.items()}
+        self.c: dict[str, array[Any]] = {name: array(code) for name, code in _COLUMN_TYPES.items()
+                                         if name != "display"}
         self.strings: list[str] = []
         #: Interned names by their text as read (UNSET: no name).
         self.string_codes: dict[Any, int] = {UNSET: NO_STRING}
@@ -1036,8 +1039,11 @@ class _ChunkParser:
         c["timestamps"].extend(part(block.timestamps))
         c["iterations"].extend(part(block.iterations))
         c["lines"].extend(range(block.first_line + start, block.first_line + stop))
+        if block.display is not block.durations:
+            self._display(first_row).extend(part(block.display))
+        elif "display" in c:
+            c["display"].extend(part(block.durations))
         c["durations"].extend(part(block.durations))
-        c["display"].extend(part(block.display))
         c["ids"].extend(part(block.ids))
         c["tools"].extend(tool_codes)
         c["agents"].extend(agent_codes)
@@ -1082,6 +1088,15 @@ class _ChunkParser:
         self.groups[group].kind_lines += size
         self.rows = first_row + size
         self.saw_event_line = True
+
+    def _display(self, rows: int) -> array[float]:
+        """The display-duration column, made (a copy of the durations of the `rows` rows so
+        far) when a row's first differs from its duration: until then the table uses the
+        durations for both."""
+        column = self.c.get("display")
+        if column is None:
+            column = self.c["display"] = self.c["durations"][:rows]
+        return column
 
     def _intern_in_order(self, found: list[tuple[int, int, str, int]]) -> None:
         """New names (event index, field rank, text, bound) interned in the order the
@@ -1172,7 +1187,7 @@ class _ChunkParser:
         the generic path must read (odd values, session start or end, unknown kinds)."""
         c = self.c
         kinds, stamps, iterations = c["kinds"].append, c["timestamps"].append, c["iterations"].append
-        durations, display, agents = c["durations"].append, c["display"].append, c["agents"].append
+        durations, agents = c["durations"].append, c["agents"].append
         tools, ids, flags = c["tools"].append, c["ids"].append, c["flags"].append
         typed_codes = _TYPED_CODES
         known_string = self.string_codes.get
@@ -1238,7 +1253,10 @@ class _ChunkParser:
             stamps(timestamp)
             iterations(iteration)
             durations(duration)
-            display(shown)
+            if shown is not duration and (shown == shown or duration == duration):
+                self._display(row).append(shown)  # differs from the duration
+            elif "display" in c:
+                c["display"].append(shown)
             tool = data.tool
             if tool is UNSET:
                 tool = data.tool_name
@@ -1618,7 +1636,8 @@ class _ChunkParser:
         c["iterations"].append(NO_ITERATION if iteration is None else iteration)
         c["lines"].append(line)
         c["durations"].append(_NAN if duration is None else duration)
-        c["display"].append(_NAN if shown is None else shown)
+        if shown is not duration or "display" in c:
+            self._display(row).append(_NAN if shown is None else shown)
         c["ids"].append(hash(event_id))
         if parent is not None:
             c["parent_rows"].append(row)
@@ -1953,6 +1972,9 @@ def _merge_states(states: list[_GroupState]) -> _GroupState:
 
 def _join(chunks: list[_Chunk]) -> _Chunk:
     """Consecutive byte ranges of one file as one part (exactly as one pass would build it)."""
+    if any("display" in chunk.columns for chunk in chunks):
+        for chunk in chunks:  # a part whose display durations all equal its durations
+            chunk.columns.setdefault("display", array("d", chunk.columns["durations"]))
     head = chunks[0]
     columns = head.columns  # the parts are ours: extended in place, not copied
     strings = list(head.strings)
@@ -2116,7 +2138,8 @@ def _table(whole: _Chunk, rows: array | None) -> EventTable:
     return EventTable(
         kind_names=list(whole.kind_names), kinds=c["kinds"], timestamps=c["timestamps"],
         iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
-        display_durations=c["display"], parents=parents, agents=c["agents"], tools=c["tools"],
+        display_durations=c.get("display", c["durations"]), parents=parents, agents=c["agents"],
+        tools=c["tools"],
         strings=list(whole.strings), llm=llm, errors=dict(whole.errors),
         task_spend=dict(whole.task_spend), flags=c["flags"],
         tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
@@ -2146,12 +2169,13 @@ def _subtable(whole: _Chunk, rows: array) -> EventTable:
     call_rows, call_keys, call_starts = sparse("call_rows", "call_keys", "call_starts")
     fp_rows, fps = sparse("call_fp_rows", "call_fps")
     ids = take("ids")
+    durations = take("durations")
     kinds = take("kinds")
     timestamps = take("timestamps")
     return EventTable(
         kind_names=list(whole.kind_names), kinds=kinds, timestamps=timestamps,
-        iterations=take("iterations"), lines=take("lines"), durations=take("durations"),
-        display_durations=take("display"),
+        iterations=take("iterations"), lines=take("lines"), durations=durations,
+        display_durations=take("display") if "display" in c else durations,
         parents=_parents(ids, parent_rows, parent_keys, call_rows, call_keys, call_starts,
                          len(rows)),
         agents=take("agents"), tools=take("tools"), strings=list(whole.strings),

@@ -6,15 +6,18 @@ average, the boundary estimate) are computed only when first asked for.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, count
 from operator import mul
+from typing import Any, overload
 
 from attoreport.model import LlmColumns
 
 WINDOW = 50
+_NAN = float("nan")
 
 
 @dataclass(slots=True)
@@ -149,20 +152,21 @@ def track_cache(llm: LlmColumns, iterations: list[int | None]) -> CacheBoundary:
 class _CallSeries:
     """Per call: hit rate and moving average; boundaries from prefix sums when asked."""
 
-    rates: list[float | None]
-    averages: list[float | None]
+    rates: _Optional
+    averages: _Optional
     #: Prefix sums of cache reads and of cache reads times their 1-based index.
-    plain: list[int]
-    ranked: list[int]
+    plain: Any
+    ranked: Any
 
     @classmethod
     def of(cls, llm: LlmColumns | None) -> _CallSeries:
         if llm is None:
-            return cls([], [], [0], [0])
+            return cls(_Optional(), _Optional(), [0], [0])
         inputs, reads = llm.input_tokens, llm.cache_read_tokens
-        rates = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
+        rates = _Optional(r / (i + r) if i + r else None
+                          for i, r in zip(inputs, reads, strict=True))
         # Moving average over the last WINDOW calls that had a rate.
-        averages: list[float | None] = []
+        averages = _Optional()
         recent: deque[float] = deque(maxlen=WINDOW)
         recent_sum = 0.0
         for rate in rates:
@@ -172,8 +176,7 @@ class _CallSeries:
                 recent.append(rate)
                 recent_sum += rate
             averages.append(recent_sum / len(recent) if recent else None)
-        return cls(rates, averages, [0, *accumulate(reads)],
-                   [0, *accumulate(map(mul, reads, count(1)))])
+        return cls(rates, averages, _prefix(reads), _prefix(map(mul, reads, count(1))))
 
     def boundary(self, index: int) -> int:
         """The tracker's estimate after call `index` (0-based): Σ read·weight over the
@@ -183,3 +186,39 @@ class _CallSeries:
         n = k - low
         weighted = (self.ranked[k] - self.ranked[low]) - low * (self.plain[k] - self.plain[low])
         return int(weighted / (n * (n + 1) / 2))
+
+
+class _Optional:
+    """Floats or None, 8 bytes each (None kept as NaN, which these figures never are)."""
+
+    def __init__(self, values: Iterable[float | None] = ()) -> None:
+        self._values = array("d", (_NAN if v is None else v for v in values))
+
+    def append(self, value: float | None) -> None:
+        self._values.append(_NAN if value is None else value)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[float | None]:
+        return (None if v != v else v for v in self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> float | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[float | None]: ...
+
+    def __getitem__(self, index: int | slice) -> float | None | list[float | None]:
+        if isinstance(index, slice):
+            return [None if v != v else v for v in self._values[index]]
+        value = self._values[index]
+        return None if value != value else value
+
+
+def _prefix(values: Iterable[int]) -> Any:
+    """Prefix sums from 0: 64-bit integers when they cannot overflow, else Python integers."""
+    items = list(values)
+    if sum(map(abs, items)) < 2**63:
+        return array("q", accumulate(items, initial=0))
+    return [0, *accumulate(items)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
 from operator import and_, eq, le, sub, truediv
@@ -174,9 +175,10 @@ class _SpanColumns:
     the spans as it does.
     """
 
-    def __init__(self, table: EventTable, rows: list[int], starts: list[float],
-                 seconds: list[float], failed: list[bool], groups: list[str],
+    def __init__(self, table: EventTable, rows: Sequence[int], starts: Sequence[float],
+                 seconds: Sequence[float], failed: Sequence[Any], groups: Sequence[str] | _Groups,
                  others: list[tuple[Any, ...]]) -> None:
+        # Lists for a small table; compact arrays (8 bytes a span) for a large one.
         self.table = table
         self.rows, self.starts, self.seconds, self.failed, self.groups = (
             rows, starts, seconds, failed, groups)
@@ -215,7 +217,8 @@ class _SpanColumns:
     @classmethod
     def _of_numpy(cls, np: Any, table: EventTable, origin: float, timed: dict[int, str],
                   failing: set[int]) -> _SpanColumns:
-        """`of` through numpy: the same lists, with the same float arithmetic."""
+        """`of` through numpy: the same values, with the same float arithmetic, kept in
+        arrays (a million-event trace has half a million spans)."""
         rows = np.flatnonzero(kind_mask(np, table, timed))
         ms = view(np, table.display_durations)[rows]
         at = view(np, table.timestamps)[rows]
@@ -225,9 +228,11 @@ class _SpanColumns:
         rows, ms, at = rows[known], ms[known], at[known] - origin
         seconds = ms / 1000.0
         seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
-        codes = view(np, table.kinds)[rows].tolist()
-        return cls(table, rows.tolist(), (at - seconds).tolist(), seconds.tolist(),
-                   list(map(failing.__contains__, codes)), list(map(timed.__getitem__, codes)),
+        codes = view(np, table.kinds)[rows]
+        groups = _Groups(array("H", codes.astype(np.uint16).tobytes()), timed)
+        failed = np.isin(codes, list(failing)).astype(np.uint8)
+        return cls(table, _array("q", rows.astype(np.int64)), _array("d", at - seconds),
+                   _array("d", seconds), _array("B", failed), groups,
                    _other_spans(table, origin))
 
     def end(self, index: int) -> int:
@@ -255,17 +260,18 @@ class _SpanColumns:
         chosen = set(islice(failed, budget // 2))
         wanted = budget - len(chosen)
         # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
-        lengths = list(chain(self.seconds, (other[2] for other in self.others)))
         place = min(total, wanted + len(chosen)) - 1
         np = numpy_for(self.table)
         if np is None:
+            lengths = list(chain(self.seconds, (other[2] for other in self.others)))
             threshold = sorted(lengths, reverse=True)[place]
             longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
         else:
-            values = np.array(lengths)
+            values = np.concatenate([view(np, self.seconds),
+                                     np.array([other[2] for other in self.others], dtype=float)])
             threshold = np.partition(values, total - 1 - place)[total - 1 - place]
             longest = np.flatnonzero(values >= threshold).tolist()
-        longest.sort(key=lambda i: (-lengths[i], self.end(i)))  # earlier first among equals
+        longest.sort(key=lambda i: (-self.length(i), self.end(i)))  # earlier first among equals
         chosen.update([i for i in longest if i not in chosen][:wanted])
         return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
 
@@ -276,12 +282,32 @@ class _SpanColumns:
         if index < timed:
             end = self.rows[index]
             return (lane_of(end), self.starts[index], self.seconds[index], self.groups[index],
-                    end, _iteration(iterations[end]), self.failed[index])
+                    end, _iteration(iterations[end]), bool(self.failed[index]))
         end, start, seconds, failed, (group, detail) = self.others[index - timed]
         if group == "iteration":
             return (ITERATIONS_LANE, start, seconds, "iteration", -1, detail, False)
         return (lane_of(end), start, seconds, "subagent", end, _iteration(iterations[end]),
                 failed)
+
+
+class _Groups:
+    """The group of each timed span, from its kind code (a list would hold a pointer a span)."""
+
+    def __init__(self, codes: array[int], names: dict[int, str]) -> None:
+        self.codes, self.names = codes, names
+
+    def __getitem__(self, index: int) -> str:
+        return self.names[self.codes[index]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def _array(typecode: str, values: Any) -> array[Any]:
+    """A numpy array's values as an `array.array` (Python numbers when indexed)."""
+    out = array(typecode)
+    out.frombytes(values.tobytes())
+    return out
 
 
 def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
