@@ -27,6 +27,7 @@ from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.model import Diagnostic
 from attoreport.output import Text, check_outputs, write_outputs
 from attoreport.redact import Receipt, Redactor
+from attoreport.swarm.results import SwarmAnalysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +149,22 @@ def _render(name: str, request: Request, collected: Collected, analyses: list[An
         "html": lambda: attoreport.render_html(analyses, title=request.title,
                                                limits=request.limits, swarms=swarms,
                                                comparison=comparison, redactor=redactor),
-        "json": lambda: attoreport.render_json(analyses, swarms=swarms, comparison=comparison,
-                                               redactor=redactor),
+        "json": lambda: _json_bytes(analyses, swarms, comparison, redactor),
         "markdown": lambda: attoreport.render_markdown(
             analyses, limits=request.limits, swarms=swarms, comparison=comparison,
             report_name=_report_name(request.html), redactor=redactor),
         "trace": lambda: attoreport.export_trace(analyses),  # streamed while it is written
     }
     return renderers[name]()
+
+
+def _json_bytes(analyses: list[Analysis], swarms: Sequence[SwarmAnalysis],
+                comparison: BaselineComparison | None, redactor: Redactor) -> Text:
+    """`attoreport.render_json`'s text as UTF-8 pieces: written without a text copy."""
+    from attoreport.report.jsondoc import render_json_bytes
+
+    return render_json_bytes(analyses, attoreport.__version__, swarms=swarms,
+                             comparison=comparison, redactor=redactor)
 
 
 def _report_name(html: str | None) -> str | None:

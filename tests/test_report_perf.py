@@ -106,3 +106,39 @@ def test_charts_of_a_large_trace_are_bounded(big_report: str) -> None:
             assert len(trace.get("x", [])) <= max(limits.chart_points, 3 * limits.bars), name
     timeline = next(f for n, f in figures.items() if n.endswith("timeline-chart"))
     assert len(timeline["layout"]["yaxis"]["tickvals"]) <= limits.lane_rows
+
+
+def test_outputs_take_bytes_as_they_are(tmp_path: Path) -> None:
+    from attoreport.output import write_outputs
+
+    target = tmp_path / "out.json"
+    write_outputs({str(target): [b'{"a": "\\u00e9"', "}", b"\n"]})
+    assert target.read_bytes() == b'{"a": "\\u00e9"}\n'
+    write_outputs({str(target): "caf\u00e9\n".encode()})
+    assert target.read_text(encoding="utf-8") == "caf\u00e9\n"
+
+
+def test_json_pieces_are_the_json_text() -> None:
+    from attoreport.report.jsondoc import render_json_bytes
+
+    sessions = attoreport.load([str(FIXTURES / "collector" / "collector-swarm-run.jsonl")])
+    analyses = [attoreport.analyse(s) for s in sessions]
+    text = attoreport.render_json(analyses)
+    pieces = render_json_bytes(analyses, attoreport.__version__)
+    assert b"".join(pieces).decode("utf-8") == text
+
+
+def test_the_cli_writes_the_json_text(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from attoreport.cli import main
+
+    trace = FIXTURES / "collector" / "collector-context-pressure.jsonl"
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, [str(trace), "--json", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    from attoreport.redact import Redactor
+
+    redactor = Redactor()
+    analyses = [attoreport.analyse(s) for s in attoreport.load([str(trace)], redactor=redactor)]
+    assert out.read_text(encoding="utf-8") == attoreport.render_json(analyses, redactor=redactor)

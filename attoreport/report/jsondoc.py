@@ -68,6 +68,22 @@ def render_json(analyses: Sequence[Analysis], version: str,
     top-level `baseline` object (thresholds, removed sessions) and each session a
     `comparison` object (its baseline session, deltas, regressions, issues new / fixed /
     unchanged); see README, "JSON output"."""
+    return dumps(document(analyses, version, swarms, comparison, redactor))
+
+
+def render_json_bytes(analyses: Sequence[Analysis], version: str,
+                      swarms: Sequence[SwarmAnalysis] = (),
+                      comparison: BaselineComparison | None = None,
+                      redactor: Redactor | None = None) -> list[bytes]:
+    """`render_json`'s text as UTF-8 pieces to write one after the other: the document of a
+    large trace is tens of megabytes, and this holds it once, never as text."""
+    return dump_pieces(document(analyses, version, swarms, comparison, redactor))
+
+
+def document(analyses: Sequence[Analysis], version: str, swarms: Sequence[SwarmAnalysis] = (),
+             comparison: BaselineComparison | None = None,
+             redactor: Redactor | None = None) -> dict[str, Any]:
+    """The `--json` document as plain values (see `render_json`)."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
     sessions = [session_document(a, native=True) for a in analyses]
     if comparison is not None:
@@ -77,7 +93,7 @@ def render_json(analyses: Sequence[Analysis], version: str,
     document["sessions"] = sessions
     document["swarms"] = [swarm_document(s) for s in swarms]
     document["redaction"] = redaction_document(redactor)  # last: details were read above
-    return dumps(document)
+    return document
 
 
 def outcome_document(analysis: Analysis) -> dict[str, Any]:
@@ -125,11 +141,16 @@ def spend_document(analysis: Analysis) -> dict[str, Any]:
 
 def dumps(document: Any) -> str:
     """Indented JSON: orjson, or the standard library for integers beyond 64 bits."""
+    return "".join(piece.decode("utf-8") for piece in dump_pieces(document))
+
+
+def dump_pieces(document: Any) -> list[bytes]:
+    """`dumps` as UTF-8 pieces (orjson's own bytes, not copied, then the final newline)."""
     try:
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        return [orjson.dumps(document, option=orjson.OPT_INDENT_2), b"\n"]
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
-        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
-                          default=_plain) + "\n"
+        return [(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
+                            default=_plain) + "\n").encode("utf-8")]
 
 
 def _plain(value: Any) -> Any:
