@@ -283,10 +283,12 @@ def _load_file(trace: TraceInput, redactor: Redactor | None, workers: int) -> li
     if not gz and workers > 1 and size >= PARALLEL_BYTES and _can_fork():
         ranges = _byte_ranges(path, size, workers)
         if len(ranges) > 1:
-            chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0)
-                                                  for i, (a, b) in enumerate(ranges)],
-                                   workers)
-            return _finish(trace, chunks, _Lines(path=path), redactor)
+            with tempfile.TemporaryDirectory(prefix="attoreport-") as folder:
+                chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0,
+                                                       folder)
+                                                      for i, (a, b) in enumerate(ranges)],
+                                       workers)
+                return _finish(trace, chunks, _Lines(path=path), redactor)
     chunk = _parse_path(trace.source, path, gz)
     return _finish(trace, [chunk], _Lines(path=path, gzip=gz), redactor)
 
@@ -305,12 +307,16 @@ def _parse_path(source: str, path: Path, gz: bool) -> _Chunk:
     return parser.result()
 
 
-def _parse_range(source: str, path: str, start: int, end: int, first: bool) -> _Chunk:
+def _parse_range(source: str, path: str, start: int, end: int, first: bool,
+                 spill_to: str | None = None) -> _Chunk:
     parser = _ChunkParser(source, first_chunk=first)
     with open(path, "rb") as fh:
         fh.seek(start)
         _feed(parser, _Range(fh, end - start), start)
-    return parser.result()
+    chunk = parser.result()
+    if spill_to is not None:
+        chunk.spill(spill_to)
+    return chunk
 
 
 def _byte_ranges(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
@@ -829,6 +835,46 @@ class _Chunk:
     first_problem: tuple[int, str] | None
     has_lines: bool
     has_content: bool
+    #: Where a worker wrote the columns instead of sending them: (file, [(name, typecode,
+    #: count, offset)]). `columns` is then empty until they are read (see `_join`).
+    spilled: tuple[str, list[tuple[str, str, int, int]]] | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.spilled is not None:
+            return next(size for name, _, size, _ in self.spilled[1] if name == "kinds")
+        return len(self.columns["kinds"])
+
+    def column_names(self) -> list[str]:
+        if self.spilled is not None:
+            return [name for name, _, _, _ in self.spilled[1]]
+        return list(self.columns)
+
+    def spill(self, folder: str) -> None:
+        """Write the columns to a file in `folder` and drop them: the parent reads them back
+        one at a time (`column`), so neither process holds a pickled copy of them."""
+        fd, path = tempfile.mkstemp(dir=folder, suffix=".columns")
+        spec: list[tuple[str, str, int, int]] = []
+        with os.fdopen(fd, "wb") as fh:
+            for name, column in self.columns.items():
+                spec.append((name, str(column.typecode), len(column), fh.tell()))
+                column.tofile(fh)
+        self.columns = {}
+        self.spilled = (path, spec)
+
+    def column(self, name: str) -> array:
+        """One column, read back from the spill file if the columns were spilled."""
+        if self.spilled is None:
+            return self.columns[name]
+        path, spec = self.spilled
+        for found, typecode, size, offset in spec:
+            if found == name:
+                column = array(typecode)
+                with open(path, "rb") as fh:
+                    fh.seek(offset)
+                    column.fromfile(fh, size)
+                return column
+        raise KeyError(name)
 
 
 _COLUMN_TYPES = {
@@ -1971,12 +2017,12 @@ def _merge_states(states: list[_GroupState]) -> _GroupState:
 
 
 def _join(chunks: list[_Chunk]) -> _Chunk:
-    """Consecutive byte ranges of one file as one part (exactly as one pass would build it)."""
-    if any("display" in chunk.columns for chunk in chunks):
-        for chunk in chunks:  # a part whose display durations all equal its durations
-            chunk.columns.setdefault("display", array("d", chunk.columns["durations"]))
+    """Consecutive byte ranges of one file as one part (exactly as one pass would build it).
+
+    First the tables (groups, strings, kinds, diagnostics) are joined, part by part; then
+    each column, one at a time, so that at most one column of one part is held beside the
+    joined columns."""
     head = chunks[0]
-    columns = head.columns  # the parts are ours: extended in place, not copied
     strings = list(head.strings)
     string_codes = {s: i for i, s in enumerate(strings)}
     kind_names = list(head.kind_names)
@@ -1989,10 +2035,12 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
     row_parts: list[Any] = [_row_part(head, list(range(len(head.groups))))]
     ck_lines, ck_offsets = array("q", head.checkpoints[0]), array("q", head.checkpoints[1])
     lines_read = head.lines_read
-    rows = len(columns["kinds"])
+    rows = head.rows
     saw, missing = head.saw_event_line, head.missing_timestamps
     first_problem, has_lines = head.first_problem, head.has_lines
     has_content = head.has_content
+    #: How each later part's column values change: (string map, kind map, rows, lines).
+    shifts: list[tuple[list[int] | None, list[int] | None, int, int]] = []
     for chunk in chunks[1:]:
         line_shift = lines_read
         # Groups: the part's first group continues whatever group was current.
@@ -2032,24 +2080,16 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
                 code = kind_codes[k] = len(kind_names)
                 kind_names.append(k)
             kind_map.append(code)
-        chunk_rows = len(chunk.columns["kinds"])
-        for name, col in chunk.columns.items():
-            if name in _STRING_COLUMNS and string_map != [*range(len(chunk.strings)), NO_STRING]:
-                col = array(col.typecode, map(string_map.__getitem__, col))
-            elif name == "kinds" and kind_map != list(range(len(chunk.kind_names))):
-                col = array("H", map(kind_map.__getitem__, col))
-            elif name in _ROW_COLUMNS and rows:
-                col = array("q", map(rows.__add__, col))
-            elif name == "lines" and line_shift:
-                col = array("q", map(line_shift.__add__, col))
-            columns[name].extend(col)
-        chunk.columns = {}  # freed as the joined columns grow
+        shifts.append((None if string_map == [*range(len(chunk.strings)), NO_STRING]
+                       else string_map,
+                       None if kind_map == list(range(len(chunk.kind_names))) else kind_map,
+                       rows, line_shift))
         errors.update((row + rows, text) for row, text in chunk.errors.items())
         task_spend.update((row + rows, v) for row, v in chunk.task_spend.items())
         skipped.update((row + rows, v) for row, v in chunk.skipped.items())
         ck_lines.extend(line + line_shift for line in chunk.checkpoints[0])
         ck_offsets.extend(chunk.checkpoints[1])
-        rows += chunk_rows
+        rows += chunk.rows
         lines_read += chunk.lines_read
         saw = saw or chunk.saw_event_line
         missing += chunk.missing_timestamps
@@ -2057,14 +2097,53 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         has_content = has_content or chunk.has_content
         if first_problem is None and chunk.first_problem is not None:
             first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
+    columns = {name: _joined_column(name, chunks, shifts) for name in _joined_names(chunks)}
+    for chunk in chunks:
+        chunk.columns = {}
+        if chunk.spilled is not None:
+            os.unlink(chunk.spilled[0])
+            chunk.spilled = None
     row_groups, single = _row_groups(row_parts)
     return _Chunk(lines_read, columns, strings, kind_names, errors, task_spend, skipped, groups,
                   row_groups, single, current, (ck_lines, ck_offsets), saw, missing,
                   first_problem, has_lines, has_content)
 
 
+def _joined_names(chunks: list[_Chunk]) -> list[str]:
+    """The columns of the joined part (a display column when any part has one)."""
+    names = list(chunks[0].column_names())
+    if "display" not in names and any("display" in c.column_names() for c in chunks):
+        names.append("display")
+    return names
+
+
+def _joined_column(name: str, chunks: list[_Chunk],
+                   shifts: list[tuple[list[int] | None, list[int] | None, int, int]]) -> array:
+    """One column of the joined parts: each later part's codes mapped, rows and lines
+    shifted. A part without a display column shows its durations."""
+
+    def part(chunk: _Chunk) -> array:
+        if name == "display" and "display" not in chunk.column_names():
+            return array("d", chunk.column("durations"))  # a copy: the joined one grows
+        return chunk.column(name)
+
+    joined = part(chunks[0])  # a part's own columns are ours: extended in place
+    for chunk, (string_map, kind_map, rows, line_shift) in zip(chunks[1:], shifts, strict=True):
+        col = part(chunk)
+        if name in _STRING_COLUMNS and string_map is not None:
+            col = array(col.typecode, map(string_map.__getitem__, col))
+        elif name == "kinds" and kind_map is not None:
+            col = array("H", map(kind_map.__getitem__, col))
+        elif name in _ROW_COLUMNS and rows:
+            col = array("q", map(rows.__add__, col))
+        elif name == "lines" and line_shift:
+            col = array("q", map(line_shift.__add__, col))
+        joined.extend(col)
+    return joined
+
+
 def _row_part(chunk: _Chunk, mapping: list[int]) -> Any:
-    size = len(chunk.columns["kinds"])
+    size = chunk.rows
     if chunk.row_groups is not None:
         return [mapping[g] for g in chunk.row_groups]
     return (mapping[chunk.single_group] if chunk.single_group >= 0 else -1, size)

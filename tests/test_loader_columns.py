@@ -151,3 +151,26 @@ def test_the_column_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(loader._ChunkParser, "_append_columns", counting)
     parse(path.read_bytes(), columns=True, block_bytes=1 << 20, monkeypatch=monkeypatch)
     assert sum(taken) == 3000 - 2
+
+
+def test_parts_spilled_to_files_join_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte ranges decoded by workers that write their columns to files (some with a display
+    column of their own, some without) join into exactly the one-process result, and the
+    files are gone afterwards."""
+    import tempfile
+
+    from tests.test_scale import table_state
+
+    agent = (FIXTURES / "agent" / "agent-normal-task.jsonl").read_bytes()
+    collector = (FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl").read_bytes()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(collector * 3 + agent + collector * 3)
+    one = loader.load([str(path)], jobs=1)
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "spill"))
+    (tmp_path / "spill").mkdir()
+    for jobs in (2, 4):
+        many = loader.load([str(path)], jobs=jobs)
+        assert [table_state(s) for s in many] == [table_state(s) for s in one]
+    assert any(s.table.display_durations is not s.table.durations for s in one)
+    assert not list((tmp_path / "spill").iterdir())
