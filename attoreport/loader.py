@@ -81,6 +81,10 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 BLOCK_BYTES = 1024 * 1024
 #: Distance between two entries of the line -> byte offset index that `details` uses.
 CHECKPOINT_BYTES = 16 * 1024
+#: Details remembered per session (what a report shows is a few thousand rows).
+DETAIL_CACHE_ROWS = 50_000
+#: Bytes read at a time when lines are read again for `details`.
+SCAN_BYTES = 64 * 1024
 #: Lines longer than this are not parsed again for `details` (their label is the kind's).
 DETAIL_LINE_BYTES = 1024 * 1024
 #: Strings of an event's data beyond this length are not shown (nor redacted) by details.
@@ -2306,6 +2310,9 @@ class _Lines(DetailSource):
         self.path, self.spool, self.gzip = path, spool, gzip
         self.checkpoints: tuple[array, array] = (array("q"), array("q"))
         self.redactor: Redactor | None = None
+        #: Details already read, per table (the sessions of one file share this source):
+        #: the HTML and the JSON ask for some of the same rows.
+        self._known: dict[int, tuple[EventTable, dict[int, EventDetail]]] = {}
 
     def head(self, size: int) -> bytes:
         try:
@@ -2350,12 +2357,19 @@ class _Lines(DetailSource):
         return found
 
     def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
-        line_numbers = sorted({table.lines[row] for row in rows})
-        texts = self.read_lines(line_numbers)
-        out = {}
-        for row in rows:
-            out[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
-        return out
+        entry = self._known.get(id(table))
+        if entry is None or entry[0] is not table:
+            entry = self._known[id(table)] = (table, {})
+        known = entry[1]
+        missing = [row for row in rows if row not in known]
+        if len(known) + len(missing) > DETAIL_CACHE_ROWS:  # all of a large trace: not kept
+            known = {row: known[row] for row in rows if row in known}
+        if missing:
+            line_numbers = sorted({table.lines[row] for row in missing})
+            texts = self.read_lines(line_numbers)
+            for row in missing:
+                known[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
+        return {row: known[row] for row in rows}
 
 
 class _Unclosed:
@@ -2378,33 +2392,59 @@ class _Unclosed:
 
 
 def _scan(fh: Any, line: int, wanted: Sequence[int], found: dict[int, bytes]) -> None:
-    """Read from line `line` on and keep the wanted lines (universal newlines)."""
+    """Read from line `line` on and keep the wanted lines (universal newlines).
+
+    The lines in between are skipped by finding their ends, not split apart; a piece of
+    the file with a carriage return is split as text mode splits it (CR, LF, CRLF)."""
     targets = iter(wanted)
     target = next(targets, None)
     carry = b""
     while target is not None:
-        data = fh.read(64 * 1024)
+        data = fh.read(SCAN_BYTES)
         if not data:
             if carry and line == target:
                 found[line] = carry
             return
         data = carry + data
         if data.endswith(b"\r"):
-            more = fh.read(1)
-            data += more
-        pieces = data.splitlines(keepends=True)
+            data += fh.read(1)
         carry = b""
-        if pieces and not pieces[-1].endswith((b"\n", b"\r")):
-            carry = pieces.pop()
-            if len(carry) > DETAIL_LINE_BYTES + 1 and line == target:
-                carry = carry[: DETAIL_LINE_BYTES + 1]
-        for piece in pieces:
+        if b"\r" in data:
+            line, target, carry = _scan_pieces(data.splitlines(keepends=True), line, target,
+                                              targets, found)
+            continue
+        position = 0
+        find = data.find
+        while target is not None:
+            end = find(b"\n", position)
+            if end < 0:  # the rest of this line is in the next read
+                carry = data[position:]
+                if len(carry) > DETAIL_LINE_BYTES + 1:
+                    carry = carry[: DETAIL_LINE_BYTES + 1] if line == target else b""
+                break
             if line == target:
-                found[line] = piece.rstrip(b"\r\n")
+                found[line] = data[position:end]
                 target = next(targets, None)
-                if target is None:
-                    return
+            position = end + 1
             line += 1
+
+
+def _scan_pieces(pieces: list[bytes], line: int, target: int | None, targets: Iterator[int],
+                 found: dict[int, bytes]) -> tuple[int, int | None, bytes]:
+    """`_scan` over lines split apart: (next line, next target, unfinished last piece)."""
+    carry = b""
+    if pieces and not pieces[-1].endswith((b"\n", b"\r")):
+        carry = pieces.pop()
+        if len(carry) > DETAIL_LINE_BYTES + 1 and line + len(pieces) == target:
+            carry = carry[: DETAIL_LINE_BYTES + 1]
+    for piece in pieces:
+        if line == target:
+            found[line] = piece.rstrip(b"\r\n")
+            target = next(targets, None)
+            if target is None:
+                return line + 1, None, b""
+        line += 1
+    return line, target, carry
 
 
 def _detail(table: EventTable, row: int, raw: bytes | None,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import attoreport
+from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import DEFAULT_THRESHOLDS, BaselineComparison, Threshold
 from attoreport.collect import Collected, collect, find
@@ -95,6 +96,7 @@ class Result:
     receipt: Receipt
 
 
+@gcpause.pausing  # nothing the job builds forms cycles: no collector pass at all
 def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
                   listener: Listener | None = None) -> Result:
     """Do the whole job; raises AttoreportError (nothing written) for bad input."""

@@ -174,3 +174,44 @@ def test_parts_spilled_to_files_join_exactly(tmp_path: Path, monkeypatch: pytest
         assert [table_state(s) for s in many] == [table_state(s) for s in one]
     assert any(s.table.display_durations is not s.table.durations for s in one)
     assert not list((tmp_path / "spill").iterdir())
+
+
+@pytest.mark.parametrize("scan_bytes", [5, 64, 1 << 16])
+def test_lines_are_read_again_exactly(scan_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading chosen lines back (for `details`) gives the lines text mode gives, however
+    the reads fall and whatever ends the lines (LF, CRLF, lone CR)."""
+    rng = random.Random(scan_bytes)
+    monkeypatch.setattr(loader, "SCAN_BYTES", scan_bytes)
+    for _ in range(40):
+        lines = [("x" * rng.randrange(0, 30)).encode() for _ in range(rng.randrange(1, 60))]
+        ends = [rng.choice([b"\n", b"\n", b"\r\n", b"\r"]) if rng.random() < 0.3 else b"\n"
+                for _ in lines]
+        data = b"".join(line + end for line, end in zip(lines, ends, strict=True))
+        if rng.random() < 0.3:
+            data = data.rstrip(b"\r\n")  # no newline at the end
+        expected = data.splitlines()
+        wanted = sorted(rng.sample(range(1, len(expected) + 1), min(5, len(expected))))
+        found: dict[int, bytes] = {}
+        loader._scan(io.BytesIO(data), 1, wanted, found)
+        assert found == {n: expected[n - 1] for n in wanted}
+
+
+def test_details_are_read_once_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML and the JSON ask for some of the same rows: each is read from the file once
+    (a request for more rows than a report shows is answered without being kept)."""
+    [session] = loader.load([str(FIXTURES / "collector" / "collector-swarm-run.jsonl")])
+    reads: list[list[int]] = []
+    read_lines = loader._Lines.read_lines
+
+    def counting(self: Any, wanted: Any) -> Any:
+        reads.append(list(wanted))
+        return read_lines(self, wanted)
+
+    monkeypatch.setattr(loader._Lines, "read_lines", counting)
+    first = session.details([3, 5, 8])
+    assert session.details([5, 8, 9]) == {r: first[r] for r in (5, 8)} | session.details([9])
+    assert [len(r) for r in reads] == [3, 1]
+    monkeypatch.setattr(loader, "DETAIL_CACHE_ROWS", 6)
+    session.details(list(range(20)))
+    session.details(list(range(20)))
+    assert [len(r) for r in reads[2:]] == [16, 16]
