@@ -14,22 +14,25 @@ class Limits:
     """Bounds on what the outputs show. The defaults keep a report under a few megabytes."""
 
     #: Rows of the event log (errors, issue events, slowest calls, first and last events).
-    event_rows: int = 2000
+    event_rows: int = 1200
     #: Nodes of the iteration tree.
-    tree_nodes: int = 1500
+    tree_nodes: int = 1000
     #: Nesting depth of the tree; deeper events are listed flat under the last level.
     tree_depth: int = 24
-    #: Bars and markers of the timeline.
-    bars: int = 2000
-    #: Lanes (agents, and rows of calls that ran at once) the timeline draws, each with an
-    #: axis label; further lanes share the last one, which says how many it holds.
+    #: Bars of the timeline (and a quarter as many failure markers).
+    bars: int = 1200
+    #: Rows of lanes in the timeline (a lane per agent, a row per call running at once): the
+    #: main agent, then the agents with the most failures and calls.
+    lane_rows: int = 24
+    #: Lanes of a swarm run's task timeline, each with an axis label; further tasks share
+    #: the last one, which says how many it holds.
     lanes: int = 40
     #: Rows of the per-iteration and per-call tables.
-    table_rows: int = 500
+    table_rows: int = 300
     #: Tools listed in the tools table.
     tool_rows: int = 200
     #: Points of a chart series; longer series are binned.
-    chart_points: int = 1500
+    chart_points: int = 500
     #: Sessions with a section of their own; the overview lists all of them.
     session_sections: int = 50
     #: Sessions drawn in the overview charts (the most expensive first).
@@ -60,7 +63,7 @@ class Limits:
     swarm_calls: int = 300
     #: Events of the Perfetto trace embedded in the HTML report for its download button,
     #: shared by the sessions (`--export-trace` writes the whole trace).
-    trace_events: int = 3000
+    trace_events: int = 1500
     #: Bytes of the HTML report. The limits above keep any report under it unless its text
     #: is made of characters that grow when escaped (`"` is `&#34;`, and more in chart
     #: data); a report over it is made again with `halved()` limits until it fits.
@@ -75,13 +78,15 @@ class Limits:
         def part(total: int, floor: int) -> int:  # sections have a fixed cost of their own
             return max(floor, total // (2 * sections))
 
-        return replace(self, event_rows=part(self.event_rows, 10),
-                       tree_nodes=part(self.tree_nodes, 10), bars=part(self.bars, 30),
+        return replace(self, event_rows=part(self.event_rows, 6),
+                       tree_nodes=part(self.tree_nodes, 6), bars=part(self.bars, 20),
+                       lane_rows=part(self.lane_rows, 8),
                        detail_chars=min(self.detail_chars, max(80, 4000 // sections)),
-                       table_rows=part(self.table_rows, 8), tool_rows=part(self.tool_rows, 10),
-                       chart_points=part(self.chart_points, 30),
-                       issue_groups=part(self.issue_groups, 6),
-                       issue_instances=min(self.issue_instances, 3))
+                       label_chars=min(self.label_chars, max(100, 6000 // sections)),
+                       table_rows=part(self.table_rows, 5), tool_rows=part(self.tool_rows, 10),
+                       chart_points=part(self.chart_points, 20),
+                       issue_groups=part(self.issue_groups, 4),
+                       issue_instances=min(self.issue_instances, 2))
 
     def halved(self) -> Limits:
         """Every row, item and character limit halved, never below a small floor: how a
@@ -93,7 +98,7 @@ class Limits:
 
         return replace(self, event_rows=half(self.event_rows, 10),
                        tree_nodes=half(self.tree_nodes, 10), bars=half(self.bars, 10),
-                       lanes=half(self.lanes, 5),
+                       lane_rows=half(self.lane_rows, 4), lanes=half(self.lanes, 5),
                        table_rows=half(self.table_rows, 5), tool_rows=half(self.tool_rows, 5),
                        chart_points=half(self.chart_points, 30),
                        session_sections=half(self.session_sections, 1),

@@ -30,12 +30,13 @@ import tempfile
 import threading
 import zlib
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, islice
+from itertools import chain, compress, count, islice, repeat
+from operator import attrgetter, eq, is_, is_not, lt
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Annotated, Any, Protocol
 
 import msgspec
 from msgspec import UNSET, Raw, Struct, UnsetType
@@ -80,6 +81,10 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 BLOCK_BYTES = 1024 * 1024
 #: Distance between two entries of the line -> byte offset index that `details` uses.
 CHECKPOINT_BYTES = 16 * 1024
+#: Details remembered per session (what a report shows is a few thousand rows).
+DETAIL_CACHE_ROWS = 50_000
+#: Bytes read at a time when lines are read again for `details`.
+SCAN_BYTES = 64 * 1024
 #: Lines longer than this are not parsed again for `details` (their label is the kind's).
 DETAIL_LINE_BYTES = 1024 * 1024
 #: Strings of an event's data beyond this length are not shown (nor redacted) by details.
@@ -95,6 +100,10 @@ ERROR_CHARS = 500
 GOAL_CHARS = 100_000
 #: Written files listed per session (the rest are counted).
 CHANGED_FILES = 500
+#: Tool-call arguments remembered by their bytes (fingerprint, flags, written file), and the
+#: longest arguments remembered.
+ARGS_SEEN = 50_000
+ARGS_SEEN_BYTES = 4096
 #: A single file is split into byte ranges for several processes from this size on.
 PARALLEL_BYTES = 32 * 1024 * 1024
 #: A compressed input is read until it has expanded this many times (and at least
@@ -288,10 +297,12 @@ def _load_file(trace: TraceInput, redactor: Redactor | None, workers: int) -> li
     if not gz and workers > 1 and size >= PARALLEL_BYTES and _can_fork():
         ranges = _byte_ranges(path, size, workers)
         if len(ranges) > 1:
-            chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0)
-                                                  for i, (a, b) in enumerate(ranges)],
-                                   workers)
-            return _finish(trace, chunks, _Lines(path=path), redactor)
+            with tempfile.TemporaryDirectory(prefix="attoreport-") as folder:
+                chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0,
+                                                       folder)
+                                                      for i, (a, b) in enumerate(ranges)],
+                                       workers)
+                return _finish(trace, chunks, _Lines(path=path), redactor)
     chunk = _parse_path(trace.source, path, gz)
     return _finish(trace, [chunk], _Lines(path=path, gzip=gz), redactor)
 
@@ -310,12 +321,16 @@ def _parse_path(source: str, path: Path, gz: bool) -> _Chunk:
     return parser.result()
 
 
-def _parse_range(source: str, path: str, start: int, end: int, first: bool) -> _Chunk:
+def _parse_range(source: str, path: str, start: int, end: int, first: bool,
+                 spill_to: str | None = None) -> _Chunk:
     parser = _ChunkParser(source, first_chunk=first)
     with open(path, "rb") as fh:
         fh.seek(start)
         _feed(parser, _Range(fh, end - start), start)
-    return parser.result()
+    chunk = parser.result()
+    if spill_to is not None:
+        chunk.spill(spill_to)
+    return chunk
 
 
 def _byte_ranges(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
@@ -544,7 +559,7 @@ def _feed(parser: _ChunkParser, stream: Any, base: int,
 
 
 class _Meta(Struct, frozen=True, gc=False):
-    duration_ms: float = _NAN
+    duration_ms: float | None = None
     tool_id: str | None = None
 
 
@@ -556,7 +571,7 @@ class _Data(Struct, frozen=True, gc=False):
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     model: str | None = None
-    duration_ms: float = _NAN
+    duration_ms: float | None = None
     metadata: _Meta | None = None
     tool: str | UnsetType = UNSET
     tool_name: str | UnsetType = UNSET
@@ -573,16 +588,23 @@ class _Data(Struct, frozen=True, gc=False):
 
 _NO_DATA = _Data()
 
+# Values the typed path never takes (the generic path reads and reports them) are refused by
+# the decoder itself, so the columns can be built without checking them one by one.
+_Timestamp = Annotated[float, msgspec.Meta(ge=-TIMESTAMP_CAP, le=TIMESTAMP_CAP)]
+_Iteration = Annotated[int, msgspec.Meta(gt=NO_ITERATION, le=_INT64_MAX)]
+_Duration = Annotated[float, msgspec.Meta(ge=-NUMBER_CAP, le=NUMBER_CAP)]
+
 
 class _Event(Struct, frozen=True, gc=False):
     kind: str
-    timestamp: float
+    timestamp: _Timestamp
     event_id: str | None = None
     session_id: str | None = None
-    iteration: int | None = None
+    #: NO_ITERATION when absent (None when null).
+    iteration: _Iteration | None = NO_ITERATION
     data: _Data = _NO_DATA
     parent_event_id: str | None = None
-    duration_ms: float = _NAN
+    duration_ms: _Duration = _NAN
 
 
 _EVENTS = msgspec.json.Decoder(_Event)
@@ -609,6 +631,198 @@ def _canonical_args(args: Any, row: int) -> Any:
 
 def _tool_text(tool: Any) -> str:
     return tool if isinstance(tool, str) else safe_text(tool, NAME_CHARS * 10)
+
+
+def _args_facts(tool: str, args: Any) -> tuple[int, str | None]:
+    """What a call's arguments alone say: test or build command flags, and the file it
+    writes if it succeeds (None when `args` is None)."""
+    if args is None:
+        return 0, None
+    bits = 0
+    if toolcalls.tool_role(tool) == "command":
+        kind = toolcalls.command_kind(toolcalls.main_argument(tool, args))
+        if kind == "test":
+            bits = FLAG_TEST_COMMAND
+        elif kind == "build":
+            bits = FLAG_BUILD_COMMAND
+    return bits, toolcalls.written_file(tool, args)
+
+
+# ---------------------------------------------------------------------------
+# A block's typed events as columns, built at C speed
+# ---------------------------------------------------------------------------
+
+#: Blocks with fewer events are read event by event (building columns would not pay).
+FAST_ROWS = 8
+_KIND = attrgetter("kind")
+_TIMESTAMP = attrgetter("timestamp")
+_ITERATION = attrgetter("iteration")
+_DATA = attrgetter("data")
+_DURATION = attrgetter("duration_ms")
+_SESSION_ID = attrgetter("session_id")
+_EVENT_ID = attrgetter("event_id")
+_PARENT = attrgetter("parent_event_id")
+_TOOL = attrgetter("tool")
+_TOOL_NAME = attrgetter("tool_name")
+_TOOL_ID = attrgetter("tool_id")
+_AGENT = attrgetter("agent_id")
+_ERROR = attrgetter("error")
+_METADATA = attrgetter("metadata")
+_MODEL = attrgetter("model")
+_TOKENS = attrgetter("tokens")
+_OUTPUT = attrgetter("output_tokens")
+_INPUT = attrgetter("input_tokens")
+_CACHE_READ = attrgetter("cache_read_tokens")
+_CACHE_WRITE = attrgetter("cache_write_tokens")
+_COST = attrgetter("cost")
+
+
+def _positions(flags: Iterable[Any]) -> list[int]:
+    """Indexes of the true values."""
+    return list(compress(count(), flags))
+
+
+def _beyond_cap(values: Iterable[float]) -> bool:
+    """Whether a value (NaN ignored) lies beyond NUMBER_CAP either way."""
+    values = list(values)
+    return (max(chain((-math.inf,), values)) > NUMBER_CAP
+            or min(chain((math.inf,), values)) < -NUMBER_CAP)
+
+
+def _unset_to(values: list[Any], default: Any) -> list[Any]:
+    return [default if v is UNSET else v for v in values] if UNSET in values else values
+
+
+@dataclass(slots=True)
+class _BlockColumns:
+    """The values `_ChunkParser._typed` takes from each typed event of a block, computed for
+    the whole block with map, attrgetter and array (no Python code per event), so the parser
+    can append them segment by segment (`_ChunkParser._fast`).
+
+    `of` returns None for a block that holds what only the event-by-event path reads
+    exactly (several sessions, values beyond the caps): that block is read event by event.
+    Events the typed path does not take at all (session start and end, unknown kinds) have
+    kind None and stop a segment; the parser hands them to the generic path.
+    """
+
+    events: list[_Event]
+    first_line: int
+    kinds: list[int | None]
+    #: The one non-empty session id of the block's events (None: none has one).
+    session_id: str | None
+    datas: list[_Data]
+    timestamps: array
+    iterations: array
+    durations: array
+    display: array
+    ids: array
+    #: parent_event_id of every event, or None when no event has one.
+    parents: list[str | None] | None
+    tools: list[Any]
+    agents: list[Any]
+    #: Indexes of the events with an error, a tool call, a swarm task result.
+    error_at: list[int]
+    call_at: list[int]
+    task_at: list[int]
+    #: (index, is a start, tool-call id) of tool events with a tool-call id.
+    paired: list[tuple[int, bool, str]]
+    paired_at: list[int]
+    #: Indexes of the LLM responses and their figures.
+    llm_at: list[int]
+    llm_tokens: list[int]
+    llm_cost: list[float]
+    llm_input: list[int]
+    llm_output: list[int]
+    llm_cache_read: list[int]
+    llm_cache_write: list[int]
+    llm_has_keys: array
+    llm_models: list[Any]
+
+    @classmethod
+    def of(cls, events: list[_Event], first_line: int) -> _BlockColumns | None:  # noqa: C901
+        size = len(events)
+        session_ids = list(map(_SESSION_ID, events))
+        session_id = next(filter(None, session_ids), None)
+        if session_id is not None:
+            same = session_ids.count(session_id)
+            if same != size and same != size - session_ids.count(None) - session_ids.count(""):
+                return None  # sessions interleaved
+        kinds = list(map(_TYPED_CODES.get, map(_KIND, events)))
+        datas = list(map(_DATA, events))
+        # Attocode's duration: `event.duration_ms or data.duration_ms`.
+        durations = array("d", map(_DURATION, events))
+        data_durations = list(map(_DURATION, datas))
+        if data_durations.count(None) != size or 0.0 in durations:
+            merged = [t if t and t == t else (_NAN if d is None else d)
+                      for t, d in zip(durations, data_durations, strict=True)]
+            if _beyond_cap(merged):
+                return None
+            durations = array("d", merged)
+        metas = list(map(_METADATA, datas))
+        display = durations
+        if metas.count(None) != size:
+            shown = [t if t == t else (_NAN if m is None or m.duration_ms is None
+                                       else m.duration_ms)
+                     for t, m in zip(durations, metas, strict=True)]
+            if _beyond_cap(shown):
+                return None
+            display = array("d", shown)
+            if display.tobytes() == durations.tobytes():
+                display = durations  # the same values: no column of its own
+        llm_at = _positions(map(eq, kinds, repeat(_LLM_RESPONSE)))
+        llm_datas = list(map(datas.__getitem__, llm_at))
+        tokens, output = list(map(_TOKENS, llm_datas)), list(map(_OUTPUT, llm_datas))
+        if UNSET in tokens or UNSET in output:
+            has_keys = array("B", [0 if t is UNSET and o is UNSET else 1
+                                   for t, o in zip(tokens, output, strict=True)])
+            tokens, output = _unset_to(tokens, 0), _unset_to(output, 0)
+        else:
+            has_keys = array("B", [1]) * len(llm_at)
+        cost = _unset_to(list(map(_COST, llm_datas)), 0.0)
+        figures = (tokens, output, list(map(_INPUT, llm_datas)),
+                   list(map(_CACHE_READ, llm_datas)), list(map(_CACHE_WRITE, llm_datas)))
+        if llm_at and (any(max(f) > NUMBER_CAP or min(f) < -NUMBER_CAP for f in figures)
+                       or _beyond_cap(cost)):
+            return None
+        models = list(map(_MODEL, llm_datas))
+        if None in models or "" in models:
+            models = [m if m else UNSET for m in models]  # no model: NO_STRING
+        iterations = list(map(_ITERATION, events))
+        if None in iterations:
+            iterations = [NO_ITERATION if i is None else i for i in iterations]
+        event_ids = list(map(_EVENT_ID, events))
+        if None in event_ids or "" in event_ids or max(map(len, event_ids)) > 64:
+            event_ids = [e if e and len(e) <= 64 else _event_id(e, first_line + i)
+                         for i, e in enumerate(event_ids)]
+        parents: list[str | None] | None = list(map(_PARENT, events))
+        if parents is not None and parents.count(None) == size:
+            parents = None
+        tools = list(map(_TOOL, datas))
+        tool_names = list(map(_TOOL_NAME, datas))
+        if tool_names.count(UNSET) != size:
+            tools = [t if t is not UNSET else n for t, n in zip(tools, tool_names, strict=True)]
+        errors = list(map(_ERROR, datas))
+        paired: list[tuple[int, bool, str]] = []
+        tool_ids = list(map(_TOOL_ID, datas))
+        if tool_ids.count(None) != size or metas.count(None) != size:
+            for i in _positions(map(_PAIRED_CODES.__contains__, kinds)):
+                meta = metas[i]
+                call_id = datas[i].tool_id if meta is None else meta.tool_id
+                if call_id:
+                    paired.append((i, kinds[i] == _TOOL_START, call_id))
+        return cls(
+            events=events, first_line=first_line, kinds=kinds, session_id=session_id,
+            datas=datas, timestamps=array("d", map(_TIMESTAMP, events)),
+            iterations=array("q", iterations), durations=durations, display=display,
+            ids=array("q", map(hash, event_ids)), parents=parents, tools=tools,
+            agents=list(map(_AGENT, datas)),
+            error_at=_positions(map(is_not, errors, repeat(None))),
+            call_at=_positions(map(_CALL_CODES.__contains__, kinds)),
+            task_at=_positions(map(_TASK_CODES.__contains__, kinds))
+            if _TASK_COMPLETE in kinds or _TASK_FAILED in kinds else [],
+            paired=paired, paired_at=[p[0] for p in paired], llm_at=llm_at, llm_tokens=tokens, llm_cost=cost,
+            llm_input=figures[2], llm_output=output, llm_cache_read=figures[3],
+            llm_cache_write=figures[4], llm_has_keys=has_keys, llm_models=models)
 
 
 # ---------------------------------------------------------------------------
@@ -657,6 +871,46 @@ class _Chunk:
     first_problem: tuple[int, str] | None
     has_lines: bool
     has_content: bool
+    #: Where a worker wrote the columns instead of sending them: (file, [(name, typecode,
+    #: count, offset)]). `columns` is then empty until they are read (see `_join`).
+    spilled: tuple[str, list[tuple[str, str, int, int]]] | None = None
+
+    @property
+    def rows(self) -> int:
+        if self.spilled is not None:
+            return next(size for name, _, size, _ in self.spilled[1] if name == "kinds")
+        return len(self.columns["kinds"])
+
+    def column_names(self) -> list[str]:
+        if self.spilled is not None:
+            return [name for name, _, _, _ in self.spilled[1]]
+        return list(self.columns)
+
+    def spill(self, folder: str) -> None:
+        """Write the columns to a file in `folder` and drop them: the parent reads them back
+        one at a time (`column`), so neither process holds a pickled copy of them."""
+        fd, path = tempfile.mkstemp(dir=folder, suffix=".columns")
+        spec: list[tuple[str, str, int, int]] = []
+        with os.fdopen(fd, "wb") as fh:
+            for name, column in self.columns.items():
+                spec.append((name, str(column.typecode), len(column), fh.tell()))
+                column.tofile(fh)
+        self.columns = {}
+        self.spilled = (path, spec)
+
+    def column(self, name: str) -> array:
+        """One column, read back from the spill file if the columns were spilled."""
+        if self.spilled is None:
+            return self.columns[name]
+        path, spec = self.spilled
+        for found, typecode, size, offset in spec:
+            if found == name:
+                column = array(typecode)
+                with open(path, "rb") as fh:
+                    fh.seek(offset)
+                    column.fromfile(fh, size)
+                return column
+        raise KeyError(name)
 
 
 _COLUMN_TYPES = {
@@ -681,13 +935,16 @@ class _ChunkParser:
         self.first_chunk = first_chunk
         self.lines_read = 0
         self.rows = 0
-        self.c: dict[str, array[Any]] = {name: array(code) for name, code in _COLUMN_TYPES.items()}
+        self.c: dict[str, array[Any]] = {name: array(code) for name, code in _COLUMN_TYPES.items()
+                                         if name != "display"}
         self.strings: list[str] = []
-        self.string_codes: dict[str, int] = {}
+        #: Interned names by their text as read (UNSET: no name).
+        self.string_codes: dict[Any, int] = {UNSET: NO_STRING}
         self.kind_names: list[str] = list(KIND_ORDER)
         self.kind_codes: dict[str, int] = dict(_KIND_CODES)
         self.errors: dict[int, str] = {}
         self.error_texts: dict[str, str] = {}
+        self.args_seen: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
         self.task_spend: dict[int, tuple[int, float]] = {}
         self.skipped: dict[int, int] = {}
         self.groups: list[_GroupState] = []
@@ -768,7 +1025,7 @@ class _ChunkParser:
         lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
         if not lone_cr:
             line_count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-            if not block.strip():  # only blank lines: counted, not looked at one by one
+            if block.isspace():  # only blank lines: counted, not looked at one by one
                 self.diagnose_blank_run(first_line, line_count)
                 self.lines_read += line_count
                 return
@@ -787,11 +1044,23 @@ class _ChunkParser:
         """Typed events of a whole block; the few the typed path leaves (session start and
         end, odd values) are read by the generic path, in their place."""
         count = len(events)
+        columns = _BlockColumns.of(events, first_line) if count >= FAST_ROWS else None
         index = position = at = 0  # `position`: byte offset of line `at` in the block
         while index < count:
-            index += self._typed(events, first_line, index)
+            if columns is not None:
+                index = self._fast(columns, index)
+                if index >= count:
+                    break
+                # The columns stop at this event: one event the slow way (it switches
+                # sessions, say), or the generic path's.
+                taken = self._typed(events, first_line, index, index + 1)
+            else:
+                taken = self._typed(events, first_line, index)
+            index += taken
             if index >= count:
                 break
+            if columns is not None and taken:
+                continue
             while at < index:
                 position = block.index(b"\n", position) + 1
                 at += 1
@@ -800,6 +1069,123 @@ class _ChunkParser:
             self._generic_line(block[position:end].strip(), first_line + index, True)
             index += 1
         self.lines_read = first_line - 1 + count
+
+    def _fast(self, block: _BlockColumns, start: int) -> int:
+        """Append the block's events from `start` up to the next one the columns cannot take
+        (an event for the generic path, or one that changes the session); returns the index
+        it stopped at."""
+        kinds = block.kinds
+        try:
+            stop = kinds.index(None, start)
+        except ValueError:
+            stop = len(kinds)
+        current = self.current
+        steady = current >= 0 and (block.session_id is None
+                                   or block.session_id == self.current_sid) and (
+            self.row_groups is not None or current == self.single_group)
+        if stop > start and steady:
+            self._append_columns(block, start, stop)
+            return stop
+        return start
+
+    def _append_columns(self, block: _BlockColumns, start: int, stop: int) -> None:  # noqa: C901
+        """Events `start` to `stop` of the block (all typed, all in the current group)."""
+        c = self.c
+        first_row = self.rows
+        size = stop - start
+        whole = start == 0 and stop == len(block.kinds)
+
+        def part(values: Any) -> Any:
+            return values if whole else values[start:stop]
+
+        def at(positions: list[int]) -> tuple[int, int]:
+            return bisect_left(positions, start), bisect_left(positions, stop)
+
+        tools, agents = part(block.tools), part(block.agents)
+        llm_lo, llm_hi = at(block.llm_at)
+        models = block.llm_models[llm_lo:llm_hi]
+        code_of = self.string_codes.get
+        tool_codes, agent_codes = list(map(code_of, tools)), list(map(code_of, agents))
+        model_codes = list(map(code_of, models))
+        if None in tool_codes or None in agent_codes or None in model_codes:
+            self._intern_in_order(
+                [(block.llm_at[llm_lo + i] - start, 0, models[i], MODEL_CHARS)
+                 for i in _positions(map(is_, model_codes, repeat(None)))]
+                + [(i, 1, tools[i], NAME_CHARS) for i in _positions(map(is_, tool_codes,
+                                                                        repeat(None)))]
+                + [(i, 2, agents[i], NAME_CHARS) for i in _positions(map(is_, agent_codes,
+                                                                         repeat(None)))])
+            tool_codes, agent_codes = list(map(code_of, tools)), list(map(code_of, agents))
+            model_codes = list(map(code_of, models))
+        c["kinds"].extend(part(block.kinds))
+        c["timestamps"].extend(part(block.timestamps))
+        c["iterations"].extend(part(block.iterations))
+        c["lines"].extend(range(block.first_line + start, block.first_line + stop))
+        if block.display is not block.durations:
+            self._display(first_row).extend(part(block.display))
+        elif "display" in c:
+            c["display"].extend(part(block.durations))
+        c["durations"].extend(part(block.durations))
+        c["ids"].extend(part(block.ids))
+        c["tools"].extend(tool_codes)
+        c["agents"].extend(agent_codes)
+        if block.parents is not None:
+            parents = part(block.parents)
+            has_parent = list(map(is_not, parents, repeat(None)))
+            c["parent_rows"].extend(compress(range(first_row, first_row + size), has_parent))
+            c["parent_keys"].extend(map(hash, compress(parents, has_parent)))
+        if llm_hi > llm_lo:
+            shift = first_row - start
+            c["llm_rows"].extend(map(shift.__add__, block.llm_at[llm_lo:llm_hi]))
+            for name, values in (("llm_tokens", block.llm_tokens), ("llm_cost", block.llm_cost),
+                                 ("llm_input", block.llm_input),
+                                 ("llm_output", block.llm_output),
+                                 ("llm_cache_read", block.llm_cache_read),
+                                 ("llm_cache_write", block.llm_cache_write),
+                                 ("llm_has_keys", block.llm_has_keys)):
+                c[name].extend(values[llm_lo:llm_hi])
+            c["llm_models"].extend(model_codes)
+        group = self.current
+        lo, hi = at(block.error_at)
+        for i in block.error_at[lo:hi]:
+            self._error(first_row + i - start, block.datas[i].error)
+        flags = bytearray(size)
+        lo, hi = at(block.call_at)
+        for i in block.call_at[lo:hi]:
+            tool = block.tools[i]
+            flags[i - start] = self._tool_call(block.kinds[i],  # type: ignore[arg-type]
+                                               "" if tool is UNSET else tool, block.datas[i],
+                                               first_row + i - start, group, None)
+        c["flags"].frombytes(flags)
+        if block.paired:
+            lo, hi = at(block.paired_at)
+            for i, is_start, call_id in block.paired[lo:hi]:
+                self._call(first_row + i - start, is_start, call_id)
+        lo, hi = at(block.task_at)
+        for i in block.task_at[lo:hi]:
+            self._task(block.kinds[i], first_row + i - start,  # type: ignore[arg-type]
+                       block.datas[i])
+        if self.row_groups is not None:
+            self.row_groups.extend(array("I", [group]) * size)
+        self.groups[group].kind_lines += size
+        self.rows = first_row + size
+        self.saw_event_line = True
+
+    def _display(self, rows: int) -> array[float]:
+        """The display-duration column, made (a copy of the durations of the `rows` rows so
+        far) when a row's first differs from its duration: until then the table uses the
+        durations for both."""
+        column = self.c.get("display")
+        if column is None:
+            column = self.c["display"] = self.c["durations"][:rows]
+        return column
+
+    def _intern_in_order(self, found: list[tuple[int, int, str, int]]) -> None:
+        """New names (event index, field rank, text, bound) interned in the order the
+        event-by-event path meets them (model, tool, agent of each event in turn), so both
+        paths number the strings alike."""
+        for _, _, text, limit in sorted(found, key=lambda f: (f[0], f[1])):
+            self._intern(text, limit)
 
     def diagnose_blank_run(self, first: int, count: int) -> None:
         self.groups[self._unnamed()].log.add_many("blank", first, count, "blank line skipped")
@@ -876,13 +1262,14 @@ class _ChunkParser:
 
     # -- the typed path ---------------------------------------------------------
 
-    def _typed(self, events: list[_Event], first_line: int, start: int) -> int:  # noqa: C901
-        """Append typed events from `events[start]` (line `first_line + start` on); returns
-        how many were taken. It stops at the first event the generic path must read (odd
-        values, session start or end, unknown kinds)."""
+    def _typed(self, events: list[_Event], first_line: int, start: int,  # noqa: C901
+               stop: int | None = None) -> int:
+        """Append typed events from `events[start]` (line `first_line + start` on) to
+        `events[stop]`, one by one; returns how many were taken. It stops at the first event
+        the generic path must read (odd values, session start or end, unknown kinds)."""
         c = self.c
         kinds, stamps, iterations = c["kinds"].append, c["timestamps"].append, c["iterations"].append
-        durations, display, agents = c["durations"].append, c["display"].append, c["agents"].append
+        durations, agents = c["durations"].append, c["agents"].append
         tools, ids, flags = c["tools"].append, c["ids"].append, c["flags"].append
         typed_codes = _TYPED_CODES
         known_string = self.string_codes.get
@@ -893,29 +1280,28 @@ class _ChunkParser:
         group_start = row
         single = self.single_group
         first_line += start
-        for event in islice(events, start, None):
+        for event in islice(events, start, stop):
             timestamp = event.timestamp
             if not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
                 break
             code = typed_codes.get(event.kind)
             if code is None:
                 break
-            iteration = event.iteration
+            iteration = event.iteration  # within its bounds (see _Event)
             if iteration is None:
                 iteration = NO_ITERATION
-            elif not NO_ITERATION < iteration <= _INT64_MAX:
-                break
             data = event.data
-            duration = event.duration_ms
+            duration: float = event.duration_ms
             if not duration or duration != duration:
-                duration = data.duration_ms
+                in_data = data.duration_ms
+                duration = _NAN if in_data is None else in_data
             if duration > NUMBER_CAP or duration < -NUMBER_CAP:
                 break
             if duration == duration:
                 shown = duration
             else:
                 meta = data.metadata
-                shown = _NAN if meta is None else meta.duration_ms
+                shown = _NAN if meta is None or meta.duration_ms is None else meta.duration_ms
                 if shown > NUMBER_CAP or shown < -NUMBER_CAP:
                     break
             if code == _LLM_RESPONSE and not self._llm(data, row):
@@ -949,7 +1335,10 @@ class _ChunkParser:
             stamps(timestamp)
             iterations(iteration)
             durations(duration)
-            display(shown)
+            if shown is not duration and (shown == shown or duration == duration):
+                self._display(row).append(shown)  # differs from the duration
+            elif "display" in c:
+                c["display"].append(shown)
             tool = data.tool
             if tool is UNSET:
                 tool = data.tool_name
@@ -1031,41 +1420,44 @@ class _ChunkParser:
                    parsed: tuple[Any, Any] | None) -> int:
         """Fingerprint and flags of a tool call (`parsed`: args and result already read)."""
         if parsed is None:
-            raw_args = bytes(data.args)
-            args = None if not raw_args or raw_args == b"null" else _ANY.decode(raw_args)
-            canonical: Any = (None if args is None else
-                              _SORTED.encode(args))
+            fingerprint, args, bits, written = self._typed_args(tool, bytes(data.args))
             raw_result = data.result
-            result = (_ANY.decode(raw_result) if raw_result and memoryview(raw_result)[0] == 34
-                      else None)
+            result = (_ANY.decode(raw_result) if code == _TOOL_END and raw_result
+                      and memoryview(raw_result)[0] == 34 else None)
         else:
             args, result = parsed
-            canonical = _canonical_args(args, row)
+            fingerprint = hash((tool, _canonical_args(args, row)))
+            bits, written = _args_facts(tool, args)
         self.c["call_fp_rows"].append(row)
-        self.c["call_fps"].append(hash((tool, canonical)))
-        bits = 0
-        name = tool
+        self.c["call_fps"].append(fingerprint)
         if code == _TOOL_END and result is not None and toolcalls.reported_failure(
-                name, result, args):
+                tool, result, args):
             bits |= FLAG_REPORTED_FAILURE
-        if args is not None:
-            if toolcalls.tool_role(name) == "command":
-                kind = toolcalls.command_kind(toolcalls.main_argument(name, args))
-                if kind == "test":
-                    bits |= FLAG_TEST_COMMAND
-                elif kind == "build":
-                    bits |= FLAG_BUILD_COMMAND
-            # A write that failed (or says it failed) changed nothing.
-            failed = code != _TOOL_END or bits & FLAG_REPORTED_FAILURE
-            written = None if failed else toolcalls.written_file(name, args)
-            if written:
-                bits |= FLAG_FILE_WRITE
-                files = self.groups[group].changed_files
-                if written in files or len(files) < CHANGED_FILES:
-                    files[written] = files.get(written, 0) + 1
-                else:
-                    self.groups[group].changed_more += 1
+        # A write that failed (or says it failed) changed nothing.
+        if written and code == _TOOL_END and not bits & FLAG_REPORTED_FAILURE:
+            bits |= FLAG_FILE_WRITE
+            files = self.groups[group].changed_files
+            if written in files or len(files) < CHANGED_FILES:
+                files[written] = files.get(written, 0) + 1
+            else:
+                self.groups[group].changed_more += 1
         return bits
+
+    def _typed_args(self, tool: str, raw_args: bytes) -> tuple[int, Any, int, str | None]:
+        """Fingerprint, arguments, command flags and written file of a tool call's raw
+        arguments, remembered by their bytes: agents make the same calls again and again."""
+        key = (tool, raw_args)
+        known = self.args_seen.get(key)
+        if known is not None:
+            return known
+        args = None if not raw_args or raw_args == b"null" else _ANY.decode(raw_args)
+        canonical = None if args is None else _SORTED.encode(args)
+        known = (hash((tool, canonical)), args, *_args_facts(tool, args))
+        if len(raw_args) <= ARGS_SEEN_BYTES:
+            if len(self.args_seen) >= ARGS_SEEN:
+                self.args_seen.clear()
+            self.args_seen[key] = known
+        return known
 
     def _call(self, row: int, start: bool, call_id: str) -> None:
         self.c["call_rows"].append(row)
@@ -1328,7 +1720,8 @@ class _ChunkParser:
         c["iterations"].append(NO_ITERATION if iteration is None else iteration)
         c["lines"].append(line)
         c["durations"].append(_NAN if duration is None else duration)
-        c["display"].append(_NAN if shown is None else shown)
+        if shown is not duration or "display" in c:
+            self._display(row).append(_NAN if shown is None else shown)
         c["ids"].append(hash(event_id))
         if parent is not None:
             c["parent_rows"].append(row)
@@ -1650,7 +2043,9 @@ def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: a
         session_id = merged.legacy_id[1]
     if text is not None:
         session_id = text(session_id)
-        table.errors = {row: text(e) for row, e in table.errors.items()}
+        redacted: dict[str, str] = {}  # errors repeat: each text redacted once
+        table.errors = {row: redacted[e] if e in redacted else redacted.setdefault(e, text(e))
+                        for row, e in table.errors.items()}
     session = Session(session_id=session_id, source=trace.source, table=table,
                       diagnostics=merged.log.entries(trace.source, text),
                       damaged_lines=merged.log.damaged_lines, detail_source=lines)
@@ -1703,9 +2098,12 @@ def _merge_states(states: list[_GroupState]) -> _GroupState:
 
 
 def _join(chunks: list[_Chunk]) -> _Chunk:
-    """Consecutive byte ranges of one file as one part (exactly as one pass would build it)."""
+    """Consecutive byte ranges of one file as one part (exactly as one pass would build it).
+
+    First the tables (groups, strings, kinds, diagnostics) are joined, part by part; then
+    each column, one at a time, so that at most one column of one part is held beside the
+    joined columns."""
     head = chunks[0]
-    columns = head.columns  # the parts are ours: extended in place, not copied
     strings = list(head.strings)
     string_codes = {s: i for i, s in enumerate(strings)}
     kind_names = list(head.kind_names)
@@ -1718,10 +2116,12 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
     row_parts: list[Any] = [_row_part(head, list(range(len(head.groups))))]
     ck_lines, ck_offsets = array("q", head.checkpoints[0]), array("q", head.checkpoints[1])
     lines_read = head.lines_read
-    rows = len(columns["kinds"])
+    rows = head.rows
     saw, missing = head.saw_event_line, head.missing_timestamps
     first_problem, has_lines = head.first_problem, head.has_lines
     has_content = head.has_content
+    #: How each later part's column values change: (string map, kind map, rows, lines).
+    shifts: list[tuple[list[int] | None, list[int] | None, int, int]] = []
     for chunk in chunks[1:]:
         line_shift = lines_read
         # Groups: the part's first group continues whatever group was current.
@@ -1761,24 +2161,16 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
                 code = kind_codes[k] = len(kind_names)
                 kind_names.append(k)
             kind_map.append(code)
-        chunk_rows = len(chunk.columns["kinds"])
-        for name, col in chunk.columns.items():
-            if name in _STRING_COLUMNS and string_map != [*range(len(chunk.strings)), NO_STRING]:
-                col = array(col.typecode, map(string_map.__getitem__, col))
-            elif name == "kinds" and kind_map != list(range(len(chunk.kind_names))):
-                col = array("H", map(kind_map.__getitem__, col))
-            elif name in _ROW_COLUMNS and rows:
-                col = array("q", map(rows.__add__, col))
-            elif name == "lines" and line_shift:
-                col = array("q", map(line_shift.__add__, col))
-            columns[name].extend(col)
-        chunk.columns = {}  # freed as the joined columns grow
+        shifts.append((None if string_map == [*range(len(chunk.strings)), NO_STRING]
+                       else string_map,
+                       None if kind_map == list(range(len(chunk.kind_names))) else kind_map,
+                       rows, line_shift))
         errors.update((row + rows, text) for row, text in chunk.errors.items())
         task_spend.update((row + rows, v) for row, v in chunk.task_spend.items())
         skipped.update((row + rows, v) for row, v in chunk.skipped.items())
         ck_lines.extend(line + line_shift for line in chunk.checkpoints[0])
         ck_offsets.extend(chunk.checkpoints[1])
-        rows += chunk_rows
+        rows += chunk.rows
         lines_read += chunk.lines_read
         saw = saw or chunk.saw_event_line
         missing += chunk.missing_timestamps
@@ -1786,14 +2178,53 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         has_content = has_content or chunk.has_content
         if first_problem is None and chunk.first_problem is not None:
             first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
+    columns = {name: _joined_column(name, chunks, shifts) for name in _joined_names(chunks)}
+    for chunk in chunks:
+        chunk.columns = {}
+        if chunk.spilled is not None:
+            os.unlink(chunk.spilled[0])
+            chunk.spilled = None
     row_groups, single = _row_groups(row_parts)
     return _Chunk(lines_read, columns, strings, kind_names, errors, task_spend, skipped, groups,
                   row_groups, single, current, (ck_lines, ck_offsets), saw, missing,
                   first_problem, has_lines, has_content)
 
 
+def _joined_names(chunks: list[_Chunk]) -> list[str]:
+    """The columns of the joined part (a display column when any part has one)."""
+    names = list(chunks[0].column_names())
+    if "display" not in names and any("display" in c.column_names() for c in chunks):
+        names.append("display")
+    return names
+
+
+def _joined_column(name: str, chunks: list[_Chunk],
+                   shifts: list[tuple[list[int] | None, list[int] | None, int, int]]) -> array:
+    """One column of the joined parts: each later part's codes mapped, rows and lines
+    shifted. A part without a display column shows its durations."""
+
+    def part(chunk: _Chunk) -> array:
+        if name == "display" and "display" not in chunk.column_names():
+            return array("d", chunk.column("durations"))  # a copy: the joined one grows
+        return chunk.column(name)
+
+    joined = part(chunks[0])  # a part's own columns are ours: extended in place
+    for chunk, (string_map, kind_map, rows, line_shift) in zip(chunks[1:], shifts, strict=True):
+        col = part(chunk)
+        if name in _STRING_COLUMNS and string_map is not None:
+            col = array(col.typecode, map(string_map.__getitem__, col))
+        elif name == "kinds" and kind_map is not None:
+            col = array("H", map(kind_map.__getitem__, col))
+        elif name in _ROW_COLUMNS and rows:
+            col = array("q", map(rows.__add__, col))
+        elif name == "lines" and line_shift:
+            col = array("q", map(line_shift.__add__, col))
+        joined.extend(col)
+    return joined
+
+
 def _row_part(chunk: _Chunk, mapping: list[int]) -> Any:
-    size = len(chunk.columns["kinds"])
+    size = chunk.rows
     if chunk.row_groups is not None:
         return [mapping[g] for g in chunk.row_groups]
     return (mapping[chunk.single_group] if chunk.single_group >= 0 else -1, size)
@@ -1869,8 +2300,8 @@ def _table(whole: _Chunk, rows: array | None, groups: list[int],
     return EventTable(
         kind_names=shared.kind_names, kinds=c["kinds"], timestamps=c["timestamps"],
         iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
-        display_durations=c["display"], parents=parents, agents=c["agents"], tools=c["tools"],
-        strings=shared.strings, llm=llm, errors=dict(whole.errors),
+        display_durations=c.get("display", c["durations"]), parents=parents, agents=c["agents"],
+        tools=c["tools"], strings=shared.strings, llm=llm, errors=dict(whole.errors),
         task_spend=dict(whole.task_spend), flags=c["flags"],
         tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
         skipped_tasks=dict(whole.skipped),
@@ -1900,12 +2331,13 @@ def _subtable(whole: _Chunk, rows: array, groups: list[int], shared: _Shared) ->
     call_rows, call_keys, call_starts = sparse("call_rows", "call_keys", "call_starts")
     fp_rows, fps = sparse("call_fp_rows", "call_fps")
     ids = take("ids")
+    durations = take("durations")
     kinds = take("kinds")
     timestamps = take("timestamps")
     return EventTable(
         kind_names=shared.kind_names, kinds=kinds, timestamps=timestamps,
-        iterations=take("iterations"), lines=take("lines"), durations=take("durations"),
-        display_durations=take("display"),
+        iterations=take("iterations"), lines=take("lines"), durations=durations,
+        display_durations=take("display") if "display" in c else durations,
         parents=_parents(ids, parent_rows, parent_keys, call_rows, call_keys, call_starts,
                          len(rows)),
         agents=take("agents"), tools=take("tools"), strings=shared.strings,
@@ -1925,14 +2357,15 @@ def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: arra
     parents = array("q", [NO_ROW]) * size
     if parent_rows:
         wanted = set(parent_keys)
-        first: dict[int, int] = {}
-        # Rows whose id some event names as its parent, found at C speed.
-        for row in compress(range(len(ids)), map(wanted.__contains__, ids)):
-            first.setdefault(ids[row], row)
-        for row, key in zip(parent_rows, parent_keys, strict=True):
-            found = first.get(key, NO_ROW)
-            if found != NO_ROW and found < row:
-                parents[row] = found
+        # Rows whose id some event names as its parent, found at C speed; the first row
+        # of each id wins (later writes of a reversed walk).
+        named = list(compress(range(len(ids)), map(wanted.__contains__, ids)))
+        named.reverse()
+        first = dict(zip(map(ids.__getitem__, named), named, strict=True))
+        found = list(map(first.get, parent_keys, repeat(size)))  # size: not found
+        for row, parent in compress(zip(parent_rows, found, strict=True),
+                                    map(lt, found, parent_rows)):
+            parents[row] = parent
     if call_rows:
         open_calls: dict[int, int] = {}
         for row, key, start in zip(call_rows, call_keys, call_starts, strict=True):
@@ -1957,6 +2390,9 @@ class _Lines(DetailSource):
         self.path, self.spool, self.gzip = path, spool, gzip
         self.checkpoints: tuple[array, array] = (array("q"), array("q"))
         self.redactor: Redactor | None = None
+        #: Details already read, per table (the sessions of one file share this source):
+        #: the HTML and the JSON ask for some of the same rows.
+        self._known: dict[int, tuple[EventTable, dict[int, EventDetail]]] = {}
 
     def head(self, size: int) -> bytes:
         try:
@@ -2001,12 +2437,19 @@ class _Lines(DetailSource):
         return found
 
     def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
-        line_numbers = sorted({table.lines[row] for row in rows})
-        texts = self.read_lines(line_numbers)
-        out = {}
-        for row in rows:
-            out[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
-        return out
+        entry = self._known.get(id(table))
+        if entry is None or entry[0] is not table:
+            entry = self._known[id(table)] = (table, {})
+        known = entry[1]
+        missing = [row for row in rows if row not in known]
+        if len(known) + len(missing) > DETAIL_CACHE_ROWS:  # all of a large trace: not kept
+            known = {row: known[row] for row in rows if row in known}
+        if missing:
+            line_numbers = sorted({table.lines[row] for row in missing})
+            texts = self.read_lines(line_numbers)
+            for row in missing:
+                known[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
+        return {row: known[row] for row in rows}
 
 
 class _Unclosed:
@@ -2029,33 +2472,59 @@ class _Unclosed:
 
 
 def _scan(fh: Any, line: int, wanted: Sequence[int], found: dict[int, bytes]) -> None:
-    """Read from line `line` on and keep the wanted lines (universal newlines)."""
+    """Read from line `line` on and keep the wanted lines (universal newlines).
+
+    The lines in between are skipped by finding their ends, not split apart; a piece of
+    the file with a carriage return is split as text mode splits it (CR, LF, CRLF)."""
     targets = iter(wanted)
     target = next(targets, None)
     carry = b""
     while target is not None:
-        data = fh.read(64 * 1024)
+        data = fh.read(SCAN_BYTES)
         if not data:
             if carry and line == target:
                 found[line] = carry
             return
         data = carry + data
         if data.endswith(b"\r"):
-            more = fh.read(1)
-            data += more
-        pieces = data.splitlines(keepends=True)
+            data += fh.read(1)
         carry = b""
-        if pieces and not pieces[-1].endswith((b"\n", b"\r")):
-            carry = pieces.pop()
-            if len(carry) > DETAIL_LINE_BYTES + 1 and line == target:
-                carry = carry[: DETAIL_LINE_BYTES + 1]
-        for piece in pieces:
+        if b"\r" in data:
+            line, target, carry = _scan_pieces(data.splitlines(keepends=True), line, target,
+                                              targets, found)
+            continue
+        position = 0
+        find = data.find
+        while target is not None:
+            end = find(b"\n", position)
+            if end < 0:  # the rest of this line is in the next read
+                carry = data[position:]
+                if len(carry) > DETAIL_LINE_BYTES + 1:
+                    carry = carry[: DETAIL_LINE_BYTES + 1] if line == target else b""
+                break
             if line == target:
-                found[line] = piece.rstrip(b"\r\n")
+                found[line] = data[position:end]
                 target = next(targets, None)
-                if target is None:
-                    return
+            position = end + 1
             line += 1
+
+
+def _scan_pieces(pieces: list[bytes], line: int, target: int | None, targets: Iterator[int],
+                 found: dict[int, bytes]) -> tuple[int, int | None, bytes]:
+    """`_scan` over lines split apart: (next line, next target, unfinished last piece)."""
+    carry = b""
+    if pieces and not pieces[-1].endswith((b"\n", b"\r")):
+        carry = pieces.pop()
+        if len(carry) > DETAIL_LINE_BYTES + 1 and line + len(pieces) == target:
+            carry = carry[: DETAIL_LINE_BYTES + 1]
+    for piece in pieces:
+        if line == target:
+            found[line] = piece.rstrip(b"\r\n")
+            target = next(targets, None)
+            if target is None:
+                return line + 1, None, b""
+        line += 1
+    return line, target, carry
 
 
 def _detail(table: EventTable, row: int, raw: bytes | None,

@@ -318,9 +318,9 @@ def _shown(path: str) -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 
-#: An output's text: a string, or pieces of it written one after the other (a streamed export
-#: is never held whole; it is consumed once, when its output is written).
-Text = str | Iterable[str]
+#: An output's text: a string (or UTF-8 bytes), or pieces of it written one after the other (a
+#: streamed export is never held whole; it is consumed once, when its output is written).
+Text = str | bytes | Iterable[str | bytes]
 
 
 def write_outputs(texts: Mapping[str, Text], *, append_to: Collection[str] = ()) -> None:
@@ -595,8 +595,8 @@ def _write_stdout(data: bytes) -> None:
         buffer.flush()
 
 
-def _pieces(text: Text) -> Iterable[str]:
-    return (text,) if isinstance(text, str) else text
+def _pieces(text: Text) -> Iterable[str | bytes]:
+    return (text,) if isinstance(text, (str, bytes)) else text
 
 
 def _write_text(fd: int, text: Text) -> None:
@@ -617,8 +617,11 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-def _encoded(text: str) -> bytes:
-    """UTF-8, with any lone surrogate that slipped through shown as U+FFFD rather than failing."""
+def _encoded(text: str | bytes) -> bytes:
+    """UTF-8, with any lone surrogate that slipped through shown as U+FFFD rather than failing
+    (bytes are UTF-8 already: written as they are, without a copy)."""
+    if isinstance(text, bytes):
+        return text
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:

@@ -31,6 +31,7 @@ from attoreport.model import Diagnostic
 from attoreport.output import Text, check_outputs, write_outputs
 from attoreport.redact import Receipt, Redactor
 from attoreport.swarm.folders import RunFolder
+from attoreport.swarm.results import SwarmAnalysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,8 @@ class Result:
     receipt: Receipt
 
 
+@gcpause.pausing  # nothing the job builds forms cycles: no collector pass at all (with
+# 80,000 sessions, the passes of a collector re-enabled after each analysis took most of the run)
 def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
                   listener: Listener | None = None) -> Result:
     """Do the whole job; raises AttoreportError (nothing written) for bad input."""
@@ -122,12 +125,10 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
                               f"repaired, first at {damaged[0].file}:{damaged[0].line}; "
                               "nothing written")
     analyses = []
-    with gcpause.paused():  # once for all: each analysis re-enabling it cost a full scan
-        for number, session in enumerate(collected.sessions, start=1):
-            total = len(collected.sessions)
-            hear.stage(f"analysing session {number:,} of {total:,}" if total > 1
-                       else "analysing")
-            analyses.append(attoreport.analyse(session))
+    for number, session in enumerate(collected.sessions, start=1):
+        total = len(collected.sessions)
+        hear.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
+        analyses.append(attoreport.analyse(session))
     comparison = None
     if request.baseline is not None:
         hear.stage("comparing with the baseline")
@@ -171,14 +172,23 @@ def _render(name: str, request: Request, collected: Collected, analyses: list[An
         "html": lambda: attoreport.render_html(analyses, title=request.title,
                                                limits=request.limits, swarms=swarms,
                                                comparison=comparison, redactor=redactor),
-        "json": lambda: attoreport.render_json(analyses, swarms=swarms, comparison=comparison,
-                                               redactor=redactor, limits=request.limits),
+        "json": lambda: _json_bytes(analyses, swarms, comparison, redactor, request.limits),
         "markdown": lambda: attoreport.render_markdown(
             analyses, limits=request.limits, swarms=swarms, comparison=comparison,
             report_name=_report_name(request.html), redactor=redactor),
         "trace": lambda: attoreport.export_trace(analyses),  # streamed while it is written
     }
     return renderers[name]()
+
+
+def _json_bytes(analyses: list[Analysis], swarms: Sequence[SwarmAnalysis],
+                comparison: BaselineComparison | None, redactor: Redactor,
+                limits: Limits) -> Text:
+    """`attoreport.render_json`'s text as UTF-8 pieces: written without a text copy."""
+    from attoreport.report.jsondoc import render_json_bytes
+
+    return render_json_bytes(analyses, attoreport.__version__, swarms=swarms,
+                             comparison=comparison, redactor=redactor, limits=limits)
 
 
 def _report_name(html: str | None) -> str | None:

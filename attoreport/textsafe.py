@@ -24,6 +24,7 @@ _INVISIBLE = re.compile(
     "[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]"
 )
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACE = re.compile(r"\s+")
@@ -60,6 +61,16 @@ def json_escaped(text: str) -> str:
     if text.isascii():
         return text
     return _INVISIBLE.sub(_json_escape, text)
+
+
+def json_escaped_bytes(data: bytes) -> bytes:
+    """`json_escaped` for UTF-8 JSON: only the runs of non-ASCII bytes (whole characters)
+    are looked at, and data without an invisible character is returned as it is, not copied."""
+    if data.isascii() or not any(_INVISIBLE.search(run.group().decode("utf-8"))
+                                 for run in _NON_ASCII_RUN.finditer(data)):
+        return data
+    return _NON_ASCII_RUN.sub(lambda run: json_escaped(run.group().decode("utf-8")).encode("utf-8"),
+                              data)
 
 
 def _json_escape(match: re.Match[str]) -> str:

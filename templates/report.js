@@ -183,6 +183,7 @@
     closedForPrint = Array.prototype.filter.call(document.querySelectorAll("details"),
       function (d) { return !d.open; });
     closedForPrint.forEach(function (d) { d.open = true; });
+    if (window.Plotly) drawAllCharts();
     restyleCharts();
   });
   window.addEventListener("afterprint", function () {
@@ -228,22 +229,71 @@
     drawn.forEach(function (item) { window.Plotly.relayout(item.el, themed(item.figure.layout)); });
   }
 
-  function drawCharts() {
-    var pending = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
-    function next() {
-      var el = pending.shift();
-      if (!el) return;
-      var figure = figures[el.getAttribute("data-chart")];
-      if (figure) {
-        el.textContent = "";
-        window.Plotly.newPlot(el, figure.data, themed(figure.layout),
-          { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
-        el.setAttribute("data-drawn", "true");
-        drawn.push({ el: el, figure: figure });
-      }
-      window.setTimeout(next, 0);
+  /* Charts near the viewport are drawn first, one per task; the others follow while the
+     page is idle, so a report with hundreds of charts never blocks the page for long. */
+  var pendingCharts = [];
+  var near = typeof WeakSet === "function" ? new WeakSet() : null;
+  var drawScheduled = false;
+
+  function drawChart(el) {
+    var figure = figures[el.getAttribute("data-chart")];
+    if (!figure || el.hasAttribute("data-drawn")) return;
+    el.textContent = "";
+    window.Plotly.newPlot(el, figure.data, themed(figure.layout),
+      { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] });
+    el.setAttribute("data-drawn", "true");
+    drawn.push({ el: el, figure: figure });
+  }
+
+  function takeNext() {
+    for (var i = 0; i < pendingCharts.length; i += 1) {
+      if (near && near.has(pendingCharts[i])) return pendingCharts.splice(i, 1)[0];
     }
-    next();
+    return pendingCharts.shift();
+  }
+
+  function anyNear() {
+    return !!near && pendingCharts.some(function (el) { return near.has(el); });
+  }
+
+  function scheduleDraw() {
+    if (drawScheduled || !pendingCharts.length) return;
+    drawScheduled = true;
+    var run = function () {
+      drawScheduled = false;
+      var el = takeNext();
+      if (el) drawChart(el);
+      scheduleDraw();
+    };
+    if (anyNear() || !window.requestIdleCallback) window.setTimeout(run, 0);
+    else window.requestIdleCallback(run, { timeout: 1000 });
+  }
+
+  function drawAllCharts() {
+    while (pendingCharts.length) drawChart(pendingCharts.shift());
+  }
+
+  function drawCharts() {
+    pendingCharts = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"))
+      .filter(function (el) { return figures[el.getAttribute("data-chart")]; });
+    if (near && window.IntersectionObserver) {
+      var margin = window.innerHeight || 800;
+      pendingCharts.forEach(function (el) {  // one layout pass: what is in view now
+        var box = el.getBoundingClientRect();
+        if (box.bottom >= -margin && box.top <= 2 * margin) near.add(el);
+      });
+      var observer = new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting) {
+            near.add(entry.target);
+            observer.unobserve(entry.target);
+          }
+        });
+        scheduleDraw();
+      }, { rootMargin: "100% 0px 100% 0px" });
+      pendingCharts.forEach(function (el) { observer.observe(el); });
+    }
+    scheduleDraw();
   }
 
   function loadPlotly() {

@@ -25,7 +25,6 @@ import attoreport
 from attoreport import loader
 from attoreport.limits import Limits
 from attoreport.report import markdown
-from attoreport.report import timeline as timeline_view
 from attoreport.report.swarm import swarm_view
 from attoreport.run import Request, Silent, write_reports
 from attoreport.swarm import load_runs
@@ -479,7 +478,7 @@ def test_a_report_over_its_byte_budget_is_made_again_with_halved_limits(tmp_path
                 for s in attoreport.load([str(quoted_names(tmp_path / "t.jsonl"))])]
     whole = attoreport.render_html(analyses)
     floor = attoreport.render_html(analyses, limits=Limits(html_bytes=1))  # every limit at its floor
-    assert size(floor) < size(whole) // 2
+    assert size(floor) < size(whole) * 0.6  # plotly itself is most of the floor
     budget = (size(whole) + size(floor)) // 2
     fitted = attoreport.render_html(analyses, limits=Limits(html_bytes=budget))
     assert size(floor) <= size(fitted) <= budget
@@ -581,7 +580,7 @@ def test_the_timeline_draws_a_bounded_number_of_lanes(tmp_path: Path) -> None:
     a frozen browser. Lanes beyond the limit share the last one, which says how many."""
     analyses = [attoreport.analyse(s)
                 for s in attoreport.load([str(subagents(tmp_path / "t.jsonl", 300))])]
-    html = attoreport.render_html(analyses, limits=Limits(lanes=12))
+    html = attoreport.render_html(analyses, limits=Limits(lane_rows=12))
     figure = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S)[1])[
         "s1-timeline-chart"]
     labels = figure["layout"]["yaxis"]["ticktext"]
@@ -590,15 +589,8 @@ def test_the_timeline_draws_a_bounded_number_of_lanes(tmp_path: Path) -> None:
     assert len(failed) == 300 and max(failed) == 11  # every bar drawn, the rest in the last lane
     hovers = [t for trace in figure["data"] for t in trace.get("text", [])]
     assert any(t.startswith("agent agent299: ") for t in hovers)  # a shared lane names its own
-    assert "289 lanes share the last one." in html
-
-
-@pytest.mark.parametrize(("count", "limit", "drawn"), [(3, 5, 3), (5, 5, 5), (6, 5, 5), (9, 1, 1)])
-def test_fold_lanes(count: int, limit: int, drawn: int) -> None:
-    order = [f"l{i}" for i in range(count)]
-    lanes, drawn_in = timeline_view.fold_lanes(order, limit)
-    assert len(lanes) == drawn and set(drawn_in) == set(order)
-    assert set(drawn_in.values()) == set(lanes)
+    assert ("300 lanes: the main agent and the agents with the most failures and calls have "
+            "their own, the other 289 share the last one.") in html
 
 
 def test_a_swarm_view_is_bounded_by_the_limits(tmp_path: Path) -> None:

@@ -6,13 +6,18 @@ average, the boundary estimate) are computed only when first asked for.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import mul
+from typing import Any, overload
 
 from attoreport.model import LlmColumns
 
 WINDOW = 50
+_NAN = float("nan")
 
 
 @dataclass(slots=True)
@@ -97,25 +102,40 @@ class CacheCall:
 
 @dataclass(slots=True)
 class CacheBoundary:
-    """The tracker's figures after every call, and the per-call series (built on demand)."""
+    """The tracker's figures after every call, and the per-call figures (built on demand:
+    a long trace's report shows a few calls and a binned series, never all of them)."""
 
     hit_rate: float
     boundary_position: int
     stats: CacheStats
     _llm: LlmColumns | None = None
     _iterations: list[int | None] = field(default_factory=list)
-    _calls: list[CacheCall] | None = None
+    _series: _CallSeries | None = None
 
     @property
     def calls(self) -> list[CacheCall]:
-        """One entry per LLM call, in file order (computed on first use)."""
-        if self._calls is None:
-            self._calls = _calls(self._llm, self._iterations) if self._llm is not None else []
-        return self._calls
+        """One entry per LLM call, in file order."""
+        return self.calls_at(range(self.call_count))
 
     @property
     def call_count(self) -> int:
         return len(self._llm.rows) if self._llm is not None else 0
+
+    def calls_at(self, indexes: Iterable[int]) -> list[CacheCall]:
+        """The calls at these 0-based indexes (file order)."""
+        series = self.series()
+        llm, iterations = self._llm, self._iterations
+        if llm is None:
+            return []
+        return [CacheCall(k + 1, iterations[k], llm.input_tokens[k], llm.cache_read_tokens[k],
+                          llm.cache_write_tokens[k], series.rates[k], series.averages[k],
+                          series.boundary(k)) for k in indexes]
+
+    def series(self) -> _CallSeries:
+        """Every call's hit rate and its moving average, and the boundary estimates."""
+        if self._series is None:
+            self._series = _CallSeries.of(self._llm)
+        return self._series
 
 
 def track_cache(llm: LlmColumns, iterations: list[int | None]) -> CacheBoundary:
@@ -128,28 +148,77 @@ def track_cache(llm: LlmColumns, iterations: list[int | None]) -> CacheBoundary:
                          tracker.get_stats(), llm, iterations)
 
 
-def _calls(llm: LlmColumns, iterations: list[int | None]) -> list[CacheCall]:
-    inputs, reads, writes = llm.input_tokens, llm.cache_read_tokens, llm.cache_write_tokens
-    rates = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
-    # Moving average over the last WINDOW calls that had a rate.
-    averages: list[float | None] = []
-    recent: deque[float] = deque(maxlen=WINDOW)
-    recent_sum = 0.0
-    for rate in rates:
-        if rate is not None:
-            if len(recent) == WINDOW:
-                recent_sum -= recent[0]
-            recent.append(rate)
-            recent_sum += rate
-        averages.append(recent_sum / len(recent) if recent else None)
-    # Boundary after each call: Σ read·weight over the window / Σ weights, from prefix sums.
-    plain = [0, *accumulate(reads)]
-    ranked = [0, *accumulate(r * (k + 1) for k, r in enumerate(reads))]
-    boundaries = []
-    for k in range(1, len(reads) + 1):
+@dataclass(frozen=True, slots=True)
+class _CallSeries:
+    """Per call: hit rate and moving average; boundaries from prefix sums when asked."""
+
+    rates: _Optional
+    averages: _Optional
+    #: Prefix sums of cache reads and of cache reads times their 1-based index.
+    plain: Any
+    ranked: Any
+
+    @classmethod
+    def of(cls, llm: LlmColumns | None) -> _CallSeries:
+        if llm is None:
+            return cls(_Optional(), _Optional(), [0], [0])
+        inputs, reads = llm.input_tokens, llm.cache_read_tokens
+        rates = _Optional(r / (i + r) if i + r else None
+                          for i, r in zip(inputs, reads, strict=True))
+        # Moving average over the last WINDOW calls that had a rate.
+        averages = _Optional()
+        recent: deque[float] = deque(maxlen=WINDOW)
+        recent_sum = 0.0
+        for rate in rates:
+            if rate is not None:
+                if len(recent) == WINDOW:
+                    recent_sum -= recent[0]
+                recent.append(rate)
+                recent_sum += rate
+            averages.append(recent_sum / len(recent) if recent else None)
+        return cls(rates, averages, _prefix(reads), _prefix(map(mul, reads, count(1))))
+
+    def boundary(self, index: int) -> int:
+        """The tracker's estimate after call `index` (0-based): Σ read·weight over the
+        window / Σ weights."""
+        k = index + 1
         low = max(0, k - WINDOW)
         n = k - low
-        weighted = (ranked[k] - ranked[low]) - low * (plain[k] - plain[low])
-        boundaries.append(int(weighted / (n * (n + 1) / 2)))
-    return [CacheCall(k + 1, iterations[k], inputs[k], reads[k], writes[k], rates[k],
-                      averages[k], boundaries[k]) for k in range(len(rates))]
+        weighted = (self.ranked[k] - self.ranked[low]) - low * (self.plain[k] - self.plain[low])
+        return int(weighted / (n * (n + 1) / 2))
+
+
+class _Optional:
+    """Floats or None, 8 bytes each (None kept as NaN, which these figures never are)."""
+
+    def __init__(self, values: Iterable[float | None] = ()) -> None:
+        self._values = array("d", (_NAN if v is None else v for v in values))
+
+    def append(self, value: float | None) -> None:
+        self._values.append(_NAN if value is None else value)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[float | None]:
+        return (None if v != v else v for v in self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> float | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[float | None]: ...
+
+    def __getitem__(self, index: int | slice) -> float | None | list[float | None]:
+        if isinstance(index, slice):
+            return [None if v != v else v for v in self._values[index]]
+        value = self._values[index]
+        return None if value != value else value
+
+
+def _prefix(values: Iterable[int]) -> Any:
+    """Prefix sums from 0: 64-bit integers when they cannot overflow, else Python integers."""
+    items = list(values)
+    if sum(map(abs, items)) < 2**63:
+        return array("q", accumulate(items, initial=0))
+    return [0, *accumulate(items)]

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from attoreport.analysis.columns import (
+    kind_counts,
+    max_iteration,
+    numpy_for,
+    rows_of_kinds,
+    time_range,
+    view,
+)
 from attoreport.model import (
     ERROR_KINDS,
     KIND_ORDER,
@@ -92,21 +100,6 @@ class SessionFacts:
     def llm_calls(self) -> int:
         return len(self.llm.rows) if self.llm is not None else 0
 
-def rows_of_kind(table: EventTable, code: int) -> Iterator[int]:
-    """Rows of one kind code, in order, found by C-level scans of the kind column."""
-    kinds = table.kinds
-    index = kinds.index
-    start = 0
-    end = len(kinds)
-    while True:
-        try:
-            row = index(code, start, end)
-        except ValueError:
-            return
-        yield row
-        start = row + 1
-
-
 def _iteration(value: int) -> int | None:
     return None if value == NO_ITERATION else value
 
@@ -116,7 +109,7 @@ def collect_facts(session: Session) -> SessionFacts:
     table = session.table
     f = SessionFacts(llm=table.llm)
     names = table.kind_names
-    by_code = Counter(table.kinds)
+    by_code = kind_counts(table)
     counts = f.event_counts
     for code, n in by_code.items():
         counts[names[code]] += n
@@ -128,29 +121,28 @@ def collect_facts(session: Session) -> SessionFacts:
     f.swarm_conflicts = counts["swarm_conflict"]
     f.swarm_waves = counts["swarm_wave_start"]
     iterations = table.iterations
-    if len(iterations):
-        f.max_iteration = max(0, max(iterations))
-    _timestamps(f, table)
+    largest = max_iteration(table)
+    if largest is not None:
+        f.max_iteration = max(0, largest)
+    found = time_range(table)
+    if found is not None:
+        f.first_timestamp, f.last_timestamp = found
     llm = table.llm
     f.total_tokens = sum(llm.tokens)
     f.llm_iterations = [_iteration(i) for i in map(iterations.__getitem__, llm.rows)]
     f.models = _models(table)
-    for code, target in ((_CODE["compaction_end"], f.compaction_iterations),
-                         (_CODE["budget_warning"], f.warning_iterations)):
-        if by_code.get(code):
-            target.extend(i for i in (iterations[r] for r in rows_of_kind(table, code))
-                          if i != NO_ITERATION)
-    if by_code.get(_CODE["mode_change"]):
-        f.mode_change_iterations.update(
-            i for i in (iterations[r] for r in rows_of_kind(table, _CODE["mode_change"]))
-            if i != NO_ITERATION)
-    if by_code.get(_CODE["context_overflow"]):
-        f.overflow_iterations = [_iteration(iterations[r]) for r in
-                                 rows_of_kind(table, _CODE["context_overflow"])]
-    if by_code.get(_CODE["subagent_timeout"]):
-        f.subagent_timeouts = [
-            (_name(table, table.agents[r]), _iteration(iterations[r]))
-            for r in rows_of_kind(table, _CODE["subagent_timeout"])]
+    rare = _rows_by_kind(table, [_CODE[k] for k in _RARE_KINDS if by_code.get(_CODE[k])])
+    f.compaction_iterations = [i for i in map(iterations.__getitem__, rare["compaction_end"])
+                               if i != NO_ITERATION]
+    f.warning_iterations = [i for i in map(iterations.__getitem__, rare["budget_warning"])
+                            if i != NO_ITERATION]
+    f.mode_change_iterations = {i for i in map(iterations.__getitem__, rare["mode_change"])
+                                if i != NO_ITERATION}
+    if rare["context_overflow"]:
+        f.overflow_iterations = [_iteration(iterations[r]) for r in rare["context_overflow"]]
+    if rare["subagent_timeout"]:
+        f.subagent_timeouts = [(_name(table, table.agents[r]), _iteration(iterations[r]))
+                               for r in rare["subagent_timeout"]]
     f.swarm_tasks_skipped = sum(table.skipped_tasks.values())
     for tokens, cost in table.task_spend.values():  # swarm tasks' own spend
         f.swarm_tokens += tokens
@@ -159,20 +151,22 @@ def collect_facts(session: Session) -> SessionFacts:
     return f
 
 
+_RARE_KINDS = ("compaction_end", "budget_warning", "mode_change", "context_overflow",
+               "subagent_timeout")
+
+
+def _rows_by_kind(table: EventTable, codes: list[int]) -> dict[str, list[int]]:
+    """The rows of each of the rare kinds the rules read, found in one pass."""
+    found: dict[str, list[int]] = {name: [] for name in _RARE_KINDS}
+    names, kinds = table.kind_names, table.kinds
+    for row in rows_of_kinds(table, codes) if codes else ():
+        found[names[kinds[row]]].append(row)
+    return found
+
+
 def _name(table: EventTable, index: int, default: str = "unknown") -> str:
     name = table.string(index)
     return default if name is None else name
-
-
-def _timestamps(f: SessionFacts, table: EventTable) -> None:
-    stamps = table.timestamps
-    if not table.missing_timestamps:
-        if len(stamps):
-            f.first_timestamp, f.last_timestamp = min(stamps), max(stamps)
-        return
-    known = [t for t in stamps if t == t]
-    if known:
-        f.first_timestamp, f.last_timestamp = min(known), max(known)
 
 
 def _models(table: EventTable) -> list[str]:
@@ -189,6 +183,10 @@ def _tool_calls(f: SessionFacts, table: EventTable) -> None:
     """Counts, per-iteration figures, slow calls, per-tool figures and repeated calls."""
     calls = table.tool_calls
     if calls is None or not len(calls.rows):
+        return
+    np = numpy_for(table)
+    if np is not None:
+        _tool_calls_numpy(np, f, table)
         return
     rows = calls.rows
     kinds = list(map(table.kinds.__getitem__, rows))
@@ -217,7 +215,13 @@ def _tool_calls(f: SessionFacts, table: EventTable) -> None:
             tool.errors += 1
         if duration == duration:
             tool.durations_ms.append(duration)
-    for tool in stats.values():  # names that differ only beyond the bound share a row
+    _merge_tools(f, stats.values())
+    f.repeated_calls = _repeated(calls.fingerprints, tool_codes, call_iterations, table)
+
+
+def _merge_tools(f: SessionFacts, stats: Iterable[ToolStats]) -> None:
+    """Per-tool figures by name (names that differ only beyond the bound share a row)."""
+    for tool in stats:
         known = f.tools.get(tool.name)
         if known is None:
             f.tools[tool.name] = tool
@@ -225,7 +229,52 @@ def _tool_calls(f: SessionFacts, table: EventTable) -> None:
             known.calls += tool.calls
             known.errors += tool.errors
             known.durations_ms.extend(tool.durations_ms)
-    f.repeated_calls = _repeated(calls.fingerprints, tool_codes, call_iterations, table)
+
+
+def _tool_calls_numpy(np: Any, f: SessionFacts, table: EventTable) -> None:
+    """`_tool_calls` for a large table, through numpy: the same figures, in the same order."""
+    calls = table.tool_calls
+    assert calls is not None
+    rows = view(np, calls.rows)
+    kinds = view(np, table.kinds)[rows]
+    failed = kinds == _CODE["tool_error"]
+    f.tool_calls = len(rows)
+    f.tool_errors = int(np.count_nonzero(failed))
+    iterations = view(np, table.iterations)[rows]
+    numbers, counts = np.unique(iterations[iterations != NO_ITERATION], return_counts=True)
+    f.tools_per_iteration = Counter(dict(zip(numbers.tolist(), counts.tolist(), strict=True)))
+    f.iterations_with_tools = set(f.tools_per_iteration)
+    tool_codes = view(np, table.tools)[rows]
+    durations = view(np, table.durations)[rows]
+    for i in np.flatnonzero(durations > LONG_TOOL_MS).tolist():
+        f.long_tools.append((_name(table, int(tool_codes[i])), float(durations[i]),
+                             _iteration(int(iterations[i]))))
+    shown = view(np, table.display_durations)[rows]
+    # Calls grouped by tool (a stable sort keeps file order inside each group), the groups
+    # in order of each tool's first call.
+    order = np.argsort(tool_codes, kind="stable")
+    grouped = tool_codes[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    stats = []
+    for start, end in sorted(zip(starts.tolist(), ends.tolist(), strict=True),
+                             key=lambda group: int(order[group[0]])):
+        members = order[start:end]
+        tool = ToolStats(_name(table, int(grouped[start])), end - start,
+                         int(np.count_nonzero(failed[members])))
+        times = shown[members]
+        tool.durations_ms.frombytes(times[~np.isnan(times)].tobytes())
+        stats.append(tool)
+    _merge_tools(f, stats)
+    fingerprints = view(np, calls.fingerprints)
+    keys, first, counts = np.unique(fingerprints, return_index=True, return_counts=True)
+    repeated = np.flatnonzero(counts >= 3)
+    found: dict[int, RepeatedCall] = {}
+    for k in sorted(repeated.tolist(), key=lambda k: int(first[k])):
+        i = int(first[k])
+        found[int(keys[k])] = RepeatedCall(_name(table, int(tool_codes[i]), ""), int(counts[k]),
+                                           _iteration(int(iterations[i])))
+    f.repeated_calls = found
 
 
 def _repeated(fingerprints: Any, tool_codes: list[int], call_iterations: list[int],

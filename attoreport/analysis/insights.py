@@ -45,11 +45,11 @@ def insights(analysis: Analysis, limits: Limits) -> Insights:
     return Insights(
         iterations=stats,
         tools=tool_summaries(analysis.facts),
-        timeline=build_timeline(table, origin(analysis), limits.bars),
+        timeline=build_timeline(table, origin(analysis), limits.bars, limits.lane_rows),
         events=events,
         tree=tree,
         token_series=token_series(analysis.tokens.token_flow, limits.chart_points),
-        cache_series=cache_series(analysis.cache.calls, limits.chart_points),
+        cache_series=cache_series(analysis.cache, limits.chart_points),
     )
 
 

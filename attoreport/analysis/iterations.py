@@ -1,10 +1,23 @@
-"""Per-iteration figures: events, calls, errors, LLM spend and duration of every iteration."""
+"""Per-iteration figures: events, calls, errors, LLM spend and duration of every iteration.
+
+Counted with whole-column passes (`attoreport.analysis.columns`); only the iteration
+boundaries and the LLM responses are walked in Python, a run of consecutive rows of one
+iteration at a time.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import groupby
+from operator import eq
 
+from attoreport.analysis.columns import (
+    counts_by_iteration,
+    first_timestamps,
+    kind_counts,
+    rows_of_kinds,
+)
 from attoreport.model import ERROR_KINDS, NO_ITERATION, TOOL_CALL_KINDS, EventTable
 
 
@@ -29,43 +42,57 @@ class IterationStats:
 def iteration_stats(table: EventTable) -> dict[int, IterationStats]:
     """Every iteration that appears in the trace, keyed by number, in ascending order."""
     names = table.kind_names
-    error_codes = {c for c, n in enumerate(names) if n in ERROR_KINDS}
-    tool_codes = {c for c, n in enumerate(names) if n in TOOL_CALL_KINDS}
+    events = counts_by_iteration(table)
+    if not events:
+        return {}
+    stats = {number: IterationStats(number, count) for number, count in events.items()}
+    for number, started in first_timestamps(table).items():
+        stats[number].started = started
+    present = kind_counts(table)
+    for wanted, field_name in ((TOOL_CALL_KINDS, "tool_calls"), (ERROR_KINDS, "errors")):
+        codes = {c for c, n in enumerate(names) if n in wanted and c in present}
+        if codes:
+            for number, count in counts_by_iteration(table, codes).items():
+                setattr(stats[number], field_name, count)
+    _durations(table, stats)
+    llm = table.llm
+    iterations = table.iterations
+    start = 0
+    for number, run in groupby(map(iterations.__getitem__, llm.rows)):
+        end = start + sum(1 for _ in run)
+        if number != NO_ITERATION:
+            s = stats[number]
+            s.llm_calls += end - start
+            s.tokens += sum(llm.tokens[start:end])
+            s.cost = sum(llm.cost[start:end], s.cost)  # added in file order
+        start = end
+    return stats
+
+
+def _durations(table: EventTable, stats: dict[int, IterationStats]) -> None:
+    """Each iteration's `iteration_end` duration, or its end minus its latest start."""
+    names = table.kind_names
     start_code = names.index("iteration_start")
     end_code = names.index("iteration_end")
-    stats: dict[int, IterationStats] = {}
-    starts: dict[int, float] = {}
     kinds, iterations, timestamps, durations = (table.kinds, table.iterations, table.timestamps,
                                                 table.durations)
-    for row, iteration in enumerate(iterations):
+    rows = rows_of_kinds(table, (start_code, end_code))
+    ends = [r for r in rows if kinds[r] == end_code and iterations[r] != NO_ITERATION]
+    timed = list(map(durations.__getitem__, ends))
+    if all(map(eq, timed, timed)):  # every end has its own duration (the usual case)
+        for number, ms in zip(map(iterations.__getitem__, ends), timed, strict=True):
+            stats[number].duration_ms = ms
+        return
+    starts: dict[int, float] = {}
+    for row in rows:
+        iteration = iterations[row]
         if iteration == NO_ITERATION:
             continue
-        s = stats.get(iteration)
-        if s is None:
-            s = stats[iteration] = IterationStats(iteration)
-        s.events += 1
-        kind = kinds[row]
         ts = timestamps[row]
-        if s.started is None and ts == ts:  # not NaN
-            s.started = ts
-        if kind in tool_codes:
-            s.tool_calls += 1
-        if kind in error_codes:
-            s.errors += 1
-        if kind == start_code:
+        if kinds[row] == start_code:
             if ts == ts:
                 starts[iteration] = ts
-        elif kind == end_code:
-            if not math.isnan(durations[row]):
-                s.duration_ms = durations[row]
-            elif iteration in starts and ts == ts:
-                s.duration_ms = (ts - starts[iteration]) * 1000.0
-    llm = table.llm
-    for row, tokens, cost in zip(llm.rows, llm.tokens, llm.cost, strict=True):
-        iteration = iterations[row]
-        if iteration != NO_ITERATION:
-            s = stats[iteration]
-            s.llm_calls += 1
-            s.tokens += tokens
-            s.cost += cost
-    return dict(sorted(stats.items()))
+        elif not math.isnan(durations[row]):
+            stats[iteration].duration_ms = durations[row]
+        elif iteration in starts and ts == ts:
+            stats[iteration].duration_ms = (ts - starts[iteration]) * 1000.0

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
 from attoreport.analysis.detectors import DetectedIssue
 from attoreport.model import FAILURE_KINDS, NO_ROW, TOOL_CALL_KINDS, EventTable
 
@@ -60,6 +61,14 @@ def time_order(table: EventTable) -> list[int] | None:
     Events without a timestamp sort first, as Attocode reads them as time 0.
     """
     stamps = table.timestamps
+    np = numpy_for(table)
+    if np is not None:
+        times = view(np, stamps)
+        if table.missing_timestamps:
+            times = np.where(np.isnan(times), 0.0, times)
+        if bool(np.all(times[1:] >= times[:-1])):
+            return None
+        return np.argsort(times, kind="stable").tolist()  # type: ignore[no-any-return]
     previous = -math.inf
     for ts in stamps:
         if ts != ts:
@@ -77,18 +86,23 @@ def issue_rows(table: EventTable, issues: Iterable[DetectedIssue], per_issue: in
     names = table.kind_names
     at_iteration: dict[int, set[int]] = {}
     anywhere: set[int] = set()
+    wanted: dict[str, set[int]] = {}  # kinds of each category, worked out once
     for issue in issues:
-        wanted = {c for c, n in enumerate(names) if n in ISSUE_KINDS.get(issue.category, ())}
-        if issue.iteration is not None and wanted:
-            at_iteration.setdefault(issue.iteration, set()).update(wanted)
-        anywhere.update(c for c, n in enumerate(names)
-                        if n in SESSION_WIDE_KINDS.get(issue.category, ()))
+        kinds = wanted.get(issue.category)
+        if kinds is None:
+            kinds = wanted[issue.category] = {
+                c for c, n in enumerate(names) if n in ISSUE_KINDS.get(issue.category, ())}
+            anywhere.update(c for c, n in enumerate(names)
+                            if n in SESSION_WIDE_KINDS.get(issue.category, ()))
+        if issue.iteration is not None and kinds:
+            at_iteration.setdefault(issue.iteration, set()).update(kinds)
     if not at_iteration and not anywhere:
         return []
     found: list[int] = []
     counts: dict[tuple[str, int], int] = {}
     kinds, iterations = table.kinds, table.iterations
-    for row, kind in enumerate(kinds):
+    for row in _issue_candidates(table, at_iteration, anywhere):
+        kind = kinds[row]
         iteration = iterations[row]
         if kind in anywhere:
             key = ("kind", kind)
@@ -103,17 +117,43 @@ def issue_rows(table: EventTable, issues: Iterable[DetectedIssue], per_issue: in
     return found
 
 
+def _issue_candidates(table: EventTable, at_iteration: dict[int, set[int]],
+                      anywhere: set[int]) -> Iterable[int]:
+    """Rows of the kinds the issues name (at their iterations, or anywhere), in file order:
+    a superset of the rows `issue_rows` keeps."""
+    kinds = anywhere.union(*at_iteration.values())
+    np = numpy_for(table)
+    if np is None or not kinds:
+        return rows_of_kinds(table, kinds)
+    chosen = kind_mask(np, table, anywhere) if anywhere else np.zeros(len(table), dtype=bool)
+    if at_iteration:
+        iterations = view(np, table.iterations)
+        chosen |= kind_mask(np, table, kinds) & np.isin(iterations, list(at_iteration))
+    return np.flatnonzero(chosen).tolist()  # type: ignore[no-any-return]
+
+
 def failure_rows(table: EventTable) -> list[int]:
     names = table.kind_names
-    failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
-    return [row for row, kind in enumerate(table.kinds) if kind in failing]
+    return rows_of_kinds(table, {c for c, n in enumerate(names) if n in FAILURE_KINDS})
 
 
 def slowest_rows(table: EventTable, count: int) -> list[int]:
-    """The `count` longest timed events (tool calls and LLM calls first among equals)."""
+    """The `count` longest timed events (earlier events first among equals)."""
     durations = table.display_durations
-    return heapq.nlargest(count, (r for r, ms in enumerate(durations) if ms == ms and ms > 0),
-                          key=durations.__getitem__)
+    np = numpy_for(table)
+    if np is None:
+        return heapq.nlargest(count, (r for r, ms in enumerate(durations) if ms == ms and ms > 0),
+                              key=durations.__getitem__)
+    if count <= 0:
+        return []
+    values = view(np, durations)
+    rows = np.flatnonzero(values > 0)  # NaN is not > 0
+    if len(rows) > count:
+        timed = values[rows]
+        threshold = np.partition(timed, len(timed) - count)[len(timed) - count]
+        rows = rows[timed >= threshold]
+    ranked = sorted(rows.tolist(), key=lambda r: -durations[r])  # stable: earlier first
+    return ranked[:count]
 
 
 def select_events(table: EventTable, issues: Iterable[DetectedIssue], budget: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from attoreport.analysis.cache import CacheCall
+from attoreport.analysis.cache import CacheBoundary
 from attoreport.analysis.tokens import TokenFlowPoint
 
 
@@ -67,17 +67,21 @@ def token_series(flow: list[TokenFlowPoint], max_points: int) -> TokenSeries:
     )
 
 
-def cache_series(calls: list[CacheCall], max_points: int) -> CacheSeries:
-    ranges = bins(len(calls), max_points)
+def cache_series(cache: CacheBoundary, max_points: int) -> CacheSeries:
+    """Per LLM call, or per bin of calls: the bin's mean hit rate, and the moving average
+    and boundary estimate after its last call."""
+    calls = cache.call_count
+    ranges = bins(calls, max_points)
+    series = cache.series()
 
     def mean(values: list[float | None]) -> float | None:
         present = [v for v in values if v is not None]
         return sum(present) / len(present) if present else None
 
     return CacheSeries(
-        calls=[calls[b - 1].index for _, b in ranges],
-        hit_rate=[mean([c.hit_rate for c in calls[a:b]]) for a, b in ranges],
-        moving_average=[calls[b - 1].moving_average for _, b in ranges],
-        boundary=[calls[b - 1].boundary for _, b in ranges],
-        binned=len(ranges) < len(calls),
+        calls=[b for _, b in ranges],
+        hit_rate=[mean(series.rates[a:b]) for a, b in ranges],
+        moving_average=[series.averages[b - 1] for _, b in ranges],
+        boundary=[series.boundary(b - 1) for _, b in ranges],
+        binned=len(ranges) < calls,
     )

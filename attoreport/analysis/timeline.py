@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, islice, repeat
+from operator import and_, eq, le, sub, truediv
+from typing import Any
 
+from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
 
 ITERATIONS_LANE = "Iterations"
@@ -56,11 +61,19 @@ class Timeline:
     length: float
     spans: list[Span]
     markers: list[Marker]
-    #: (lane, rows) from top to bottom.
+    #: (lane, rows) from top to bottom: the lanes drawn on their own. When `total_lanes` is
+    #: larger, the spans and markers of the other lanes share one more row below.
     lanes: list[tuple[str, int]]
     #: How many spans and markers the whole trace has (the lists above may hold fewer).
     total_spans: int
     total_markers: int
+    #: Lanes the kept spans and markers ran in, when more than fit (0: all drawn on their own).
+    total_lanes: int = 0
+
+    @property
+    def shared_lanes(self) -> int:
+        """Lanes whose spans and markers share the last row (0: none)."""
+        return self.total_lanes - len(self.lanes) if self.total_lanes else 0
 
 
 class Lanes:
@@ -99,31 +112,273 @@ class Lanes:
 RawSpan = tuple[str, float, float, str, int, int | None, bool]
 
 
-def build_timeline(table: EventTable, origin: float, max_spans: int) -> Timeline:
+def build_timeline(table: EventTable, origin: float, max_spans: int,
+                   max_rows: int | None = None) -> Timeline:
     """Every span and failure marker, then a bounded selection: all failures first (up to
-    half the budget), then the longest spans, so short bursts of errors are never lost."""
-    spans: list[RawSpan] = []
-    markers: list[Marker] = []
-    total_markers = 0
-    for item in timeline_items(table, origin):
-        if isinstance(item, Marker):
-            total_markers += 1
-            if len(markers) < max_spans:
-                markers.append(item)
-        else:
-            spans.append(item)
-    kept = _select(spans, max_spans)
+    half the budget), then the longest spans, so short bursts of errors are never lost; at
+    most a quarter of the budget in failure markers.
+
+    With `max_rows`, at most that many rows of lanes are drawn: the iterations and the main
+    agent always, then the agents whose kept spans hold the most failures, then the most
+    spans, and one more row that the spans and markers of every other lane share (a trace
+    with hundreds of subagents would otherwise draw hundreds of lanes). `lanes` then lists
+    the lanes drawn on their own; spans and markers keep their own lane.
+
+    The spans are those `timeline_items` yields, found with C-level scans of the columns;
+    only the spans kept (and their lanes) become Python objects.
+    """
+    found = _SpanColumns.of(table, origin)
+    lane_of = Lanes(table)
+    kept = [found.span(i, lane_of) for i in found.select(max_spans)]
+    markers, total_markers = _markers(table, origin, max(1, max_spans // 4), lane_of)
     rows = _pack_rows(kept)
     result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
               for (lane, begin, seconds, group, event, iteration, failed), r
               in zip(kept, rows, strict=True)]
-    return Timeline(origin, _length(table, origin), result, markers,
-                    _lanes(result, markers), len(spans), total_markers)
+    lanes = _lanes(result, markers)
+    total_lanes = 0
+    if max_rows is not None and sum(n for _, n in lanes) > max_rows:
+        total_lanes = len(lanes)
+        chosen = _busiest_lanes(lanes, result, markers, max(1, max_rows - 1))
+        lanes = [(lane, rows) for lane, rows in lanes if lane in chosen]
+    return Timeline(origin, _length(table, origin), result, markers, lanes, len(found),
+                    total_markers, total_lanes)
+
+
+def _busiest_lanes(lanes: list[tuple[str, int]], spans: list[Span], markers: list[Marker],
+                   max_rows: int) -> set[str]:
+    """The iterations and the main agent, then the lanes with the most failures, then the
+    most spans (earlier lanes first among equals), while their rows fit in `max_rows`."""
+    failures: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for span in spans:
+        counts[span.lane] = counts.get(span.lane, 0) + 1
+        if span.failed:
+            failures[span.lane] = failures.get(span.lane, 0) + 1
+    for marker in markers:
+        failures[marker.lane] = failures.get(marker.lane, 0) + 1
+    rows = dict(lanes)
+    order = list(rows)
+    always = [lane for lane in (ITERATIONS_LANE, MAIN_LANE) if lane in rows]
+    others = sorted((lane for lane in order if lane not in always),
+                    key=lambda lane: (-failures.get(lane, 0), -counts.get(lane, 0),
+                                      order.index(lane)))
+    chosen = set(always)
+    used = sum(rows[lane] for lane in always)
+    for lane in others:
+        if used + rows[lane] <= max_rows:
+            chosen.add(lane)
+            used += rows[lane]
+    return chosen
+
+
+class _SpanColumns:
+    """Every span of a session, in two parts: the timed calls (most spans: found with C-level
+    scans, kept as parallel lists) and the iterations and subagent runs (a short loop over
+    their own rows). Index `i` below `len(rows)` is a timed call, above it one of `others`.
+
+    `timeline_items` yields each span at the row that ends it, so that row (`end`) orders
+    the spans as it does.
+    """
+
+    def __init__(self, table: EventTable, rows: Sequence[int], starts: Sequence[float],
+                 seconds: Sequence[float], failed: Sequence[Any], groups: Sequence[str] | _Groups,
+                 others: list[tuple[Any, ...]]) -> None:
+        # Lists for a small table; compact arrays (8 bytes a span) for a large one.
+        self.table = table
+        self.rows, self.starts, self.seconds, self.failed, self.groups = (
+            rows, starts, seconds, failed, groups)
+        #: (end row, start, seconds, failed, what) of the other spans, in yield order.
+        self.others = others
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.others)
+
+    @classmethod
+    def of(cls, table: EventTable, origin: float) -> _SpanColumns:
+        names = table.kind_names
+        timed = {c: TIMED_KINDS[n] for c, n in enumerate(names) if n in TIMED_KINDS}
+        failing = {c for c, n in enumerate(names) if n in FAILURE_KINDS}
+        np = numpy_for(table)
+        if np is not None:
+            return cls._of_numpy(np, table, origin, timed, failing)
+        kinds, stamps, display = table.kinds, table.timestamps, table.display_durations
+        rows = list(compress(range(len(kinds)), map(timed.__contains__, kinds)))
+        ms = list(map(display.__getitem__, rows))
+        at = list(map(stamps.__getitem__, rows))
+        known = list(map(eq, ms, ms))  # the duration is not NaN
+        if table.missing_timestamps:
+            known = list(map(and_, known, map(eq, at, at)))
+        if not all(known):
+            rows, ms, at = (list(compress(values, known)) for values in (rows, ms, at))
+        at = list(map(sub, at, repeat(origin)))
+        seconds = list(map(truediv, ms, repeat(1000.0)))
+        if seconds and min(seconds) < 0.0:
+            seconds = [max(x, 0.0) for x in seconds]
+        codes = list(map(kinds.__getitem__, rows))
+        return cls(table, rows, list(map(sub, at, seconds)), seconds,
+                   list(map(failing.__contains__, codes)), list(map(timed.__getitem__, codes)),
+                   _other_spans(table, origin))
+
+    @classmethod
+    def _of_numpy(cls, np: Any, table: EventTable, origin: float, timed: dict[int, str],
+                  failing: set[int]) -> _SpanColumns:
+        """`of` through numpy: the same values, with the same float arithmetic, kept in
+        arrays (a million-event trace has half a million spans)."""
+        rows = np.flatnonzero(kind_mask(np, table, timed))
+        ms = view(np, table.display_durations)[rows]
+        at = view(np, table.timestamps)[rows]
+        known = ~np.isnan(ms)
+        if table.missing_timestamps:
+            known &= ~np.isnan(at)
+        rows, ms, at = rows[known], ms[known], at[known] - origin
+        seconds = ms / 1000.0
+        seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
+        codes = view(np, table.kinds)[rows]
+        groups = _Groups(array("H", codes.astype(np.uint16).tobytes()), timed)
+        failed = np.isin(codes, list(failing)).astype(np.uint8)
+        return cls(table, _array("q", rows.astype(np.int64)), _array("d", at - seconds),
+                   _array("d", seconds), _array("B", failed), groups,
+                   _other_spans(table, origin))
+
+    def end(self, index: int) -> int:
+        timed = len(self.rows)
+        return self.rows[index] if index < timed else self.others[index - timed][0]
+
+    def start(self, index: int) -> float:
+        timed = len(self.rows)
+        return self.starts[index] if index < timed else self.others[index - timed][1]
+
+    def length(self, index: int) -> float:
+        timed = len(self.rows)
+        return self.seconds[index] if index < timed else self.others[index - timed][2]
+
+    def select(self, budget: int) -> list[int]:
+        """All spans in yield order; or, when there are more, the failed ones (the first, up
+        to half the budget) and then the longest (earlier first among equals), in time order."""
+        total = len(self)
+        timed = len(self.rows)
+        if total <= budget:
+            return sorted(range(total), key=self.end)
+        failed = heapq.merge(compress(range(timed), self.failed),
+                             (timed + i for i, other in enumerate(self.others) if other[3]),
+                             key=self.end)  # both in yield order already
+        chosen = set(islice(failed, budget // 2))
+        wanted = budget - len(chosen)
+        # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
+        place = min(total, wanted + len(chosen)) - 1
+        np = numpy_for(self.table)
+        if np is None:
+            lengths = list(chain(self.seconds, (other[2] for other in self.others)))
+            threshold = sorted(lengths, reverse=True)[place]
+            longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
+        else:
+            values = np.concatenate([view(np, self.seconds),
+                                     np.array([other[2] for other in self.others], dtype=float)])
+            threshold = np.partition(values, total - 1 - place)[total - 1 - place]
+            longest = np.flatnonzero(values >= threshold).tolist()
+        longest.sort(key=lambda i: (-self.length(i), self.end(i)))  # earlier first among equals
+        chosen.update([i for i in longest if i not in chosen][:wanted])
+        return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
+
+    def span(self, index: int, lane_of: Lanes) -> RawSpan:
+        """The span as `timeline_items` yields it."""
+        iterations = self.table.iterations
+        timed = len(self.rows)
+        if index < timed:
+            end = self.rows[index]
+            return (lane_of(end), self.starts[index], self.seconds[index], self.groups[index],
+                    end, _iteration(iterations[end]), bool(self.failed[index]))
+        end, start, seconds, failed, (group, detail) = self.others[index - timed]
+        if group == "iteration":
+            return (ITERATIONS_LANE, start, seconds, "iteration", -1, detail, False)
+        return (lane_of(end), start, seconds, "subagent", end, _iteration(iterations[end]),
+                failed)
+
+
+class _Groups:
+    """The group of each timed span, from its kind code (a list would hold a pointer a span)."""
+
+    def __init__(self, codes: array[int], names: dict[int, str]) -> None:
+        self.codes, self.names = codes, names
+
+    def __getitem__(self, index: int) -> str:
+        return self.names[self.codes[index]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def _array(typecode: str, values: Any) -> array[Any]:
+    """A numpy array's values as an `array.array` (Python numbers when indexed)."""
+    out = array(typecode)
+    out.frombytes(values.tobytes())
+    return out
+
+
+def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+    """Iteration and subagent spans as (end row, start, seconds, failed, what), found as
+    `timeline_items` finds them."""
+    names = table.kind_names
+    start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
+    spawn_code = names.index("subagent_spawn")
+    sub_end = {names.index(n) for n in SUBAGENT_ENDS}
+    complete_code = names.index("subagent_complete")
+    wanted = {start_code, end_code, spawn_code, *sub_end}
+    kinds, stamps, iterations, agents = (table.kinds, table.timestamps, table.iterations,
+                                         table.agents)
+    out: list[tuple[Any, ...]] = []
+    open_iterations: dict[int, float] = {}
+    spawns: dict[int, float] = {}
+    for row in compress(range(len(kinds)), map(wanted.__contains__, kinds)):
+        ts = stamps[row]
+        if ts != ts:  # no timestamp
+            continue
+        at = ts - origin
+        kind = kinds[row]
+        if kind == start_code and iterations[row] != NO_ITERATION:
+            for number, begin in open_iterations.items():
+                out.append(_other(row, begin, at, ("iteration", number), False))
+            open_iterations = {iterations[row]: at}
+        elif kind == end_code and iterations[row] in open_iterations:
+            number = iterations[row]
+            out.append(_other(row, open_iterations.pop(number), at, ("iteration", number),
+                              False))
+        elif kind == spawn_code and agents[row] != NO_STRING:
+            spawns[agents[row]] = at
+        elif kind in sub_end and agents[row] in spawns:
+            failed = kind != complete_code
+            out.append(_other(row, spawns[agents[row]], at, ("subagent", failed), failed))
+    if open_iterations:
+        last = _length(table, origin)
+        for number, begin in open_iterations.items():
+            out.append(_other(len(kinds), begin, last, ("iteration", number), False))
+    return out
+
+
+def _other(end_row: int, begin: float, end: float, what: tuple[str, Any],
+           failed: bool) -> tuple[Any, ...]:
+    return (end_row, begin, max(end - begin, 0.0), failed, what)
+
+
+def _markers(table: EventTable, origin: float, budget: int,
+             lane_of: Lanes) -> tuple[list[Marker], int]:
+    """The first `budget` failure markers (file order) and how many there are."""
+    names = table.kind_names
+    stamps = table.timestamps
+    rows = rows_of_kinds(table, {c for c, n in enumerate(names) if n in FAILURE_KINDS})
+    if table.missing_timestamps:
+        rows = [r for r in rows if stamps[r] == stamps[r]]
+    return [Marker(lane_of(row), stamps[row] - origin, row) for row in rows[:budget]], len(rows)
 
 
 def _length(table: EventTable, origin: float) -> float:
     """Seconds from `origin` to the last timestamped event (at least 0)."""
-    last = max((t for t in table.timestamps if t == t), default=None)
+    stamps = table.timestamps
+    if table.missing_timestamps:
+        last = max((t for t in stamps if t == t), default=None)
+    else:
+        last = max(stamps, default=None)
     return 0.0 if last is None else max(0.0, last - origin)
 
 
@@ -186,18 +441,6 @@ def _iteration(value: int) -> int | None:
 
 def _iteration_span(number: int, begin: float, end: float) -> RawSpan:
     return (ITERATIONS_LANE, begin, max(end - begin, 0.0), "iteration", -1, number, False)
-
-
-def _select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
-    """All spans, or the failed ones (up to half the budget) and then the longest, in time order."""
-    if len(spans) <= budget:
-        return spans
-    failed = [i for i, s in enumerate(spans) if s[6]][: budget // 2]
-    chosen = set(failed)
-    rest = heapq.nlargest(budget - len(chosen), (i for i in range(len(spans)) if i not in chosen),
-                          key=lambda i: spans[i][2])
-    chosen.update(rest)
-    return [spans[i] for i in sorted(chosen, key=lambda i: (spans[i][1], i))]
 
 
 def _pack_rows(spans: list[RawSpan]) -> list[int]:

@@ -6,6 +6,8 @@ the same iteration (the usual shape) are summed a slice at a time.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, groupby
 from typing import Any
@@ -53,7 +55,7 @@ def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
     counting as iteration 0, as in Attocode)."""
     keys = [0 if i is None else i for i in iterations]
     costs = llm.cost
-    cumulative = list(accumulate(costs))
+    cumulative = array("d", accumulate(costs))
     # Integer sums of a run are differences of prefix sums (exact for integers).
     inputs, outputs = _prefix(llm.input_tokens), _prefix(llm.output_tokens)
     reads, writes = _prefix(llm.cache_read_tokens), _prefix(llm.cache_write_tokens)
@@ -85,19 +87,21 @@ def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
     )
 
 
-def _prefix(values: Any) -> list[int]:
+def _prefix(values: Any) -> Any:
+    """Prefix sums (from 0): 64-bit integers when they cannot overflow (8 bytes an entry,
+    not 36), else Python integers."""
+    if sum(map(abs, values)) < 2**63:
+        return array("q", accumulate(values, initial=0))
     return [0, *accumulate(values)]
 
 
-def _runs(keys: list[int]) -> list[tuple[int, int, int]]:
+def _runs(keys: list[int]) -> Iterator[tuple[int, int, int]]:
     """(key, start, end) of each run of equal consecutive keys."""
-    runs = []
     start = 0
     for key, group in groupby(keys):
-        end = start + len(list(group))
-        runs.append((key, start, end))
+        end = start + sum(1 for _ in group)
+        yield key, start, end
         start = end
-    return runs
 
 
 def _event_totals(llm: LlmColumns) -> Any:

@@ -38,19 +38,21 @@ class CacheView:
 def build(ctx: Context) -> CacheView:
     a = ctx.analysis
     cache, tokens = a.cache, a.tokens
-    if not cache.calls:
+    calls = cache.call_count
+    if not calls:
         return CacheView("no calls", [], "", [], "", None, "")
     if not tokens.has_breakdown:
         return CacheView("not recorded", [], "", [], "", None, "")
     limit = ctx.limits.table_rows
-    calls = cache.calls
-    listed = calls if len(calls) <= limit else calls[: limit * 3 // 4] + calls[-(limit // 4):]
+    every = range(calls)
+    listed = cache.calls_at(every if calls <= limit else
+                            [*every[: limit * 3 // 4], *every[-(limit // 4):]])
     rows = [CallRow(c.index, "–" if c.iteration is None else str(c.iteration),
                     fmt.count(c.input_tokens), fmt.count(c.cache_read_tokens),
                     fmt.count(c.cache_write_tokens), fmt.percent(c.hit_rate),
                     fmt.percent(c.moving_average), fmt.count(c.boundary))
             for c in listed]
-    note = showing(len(listed), len(calls), "calls")
+    note = showing(len(listed), calls, "calls")
     if note:
         note += ": the first and the last. The JSON output has the totals."
     stats = [

@@ -65,6 +65,12 @@ class Mark:
     label: str
 
 
+def _rounded(values: list[Any], digits: int) -> list[Any]:
+    """Chart coordinates at the precision a chart can show (the hover formats print fewer
+    digits): a float's 17 digits would be most of a report's chart data."""
+    return [v if v is None else round(v, digits) for v in values]
+
+
 def _text(value: str) -> str:
     """Escape a string for plotly's HTML-ish label rendering."""
     return html.escape(value, quote=True)
@@ -94,7 +100,8 @@ def money_format(largest: float) -> str:
 
 def efficiency_chart(names: list[str], points: list[float], weights: list[float]) -> Figure:
     labels = [_text(n) for n in names]
-    missing = [max(w - p, 0.0) for p, w in zip(points, weights, strict=True)]
+    missing = _rounded([max(w - p, 0.0) for p, w in zip(points, weights, strict=True)], 4)
+    points = _rounded(points, 4)
     return {
         "data": [
             {"type": "bar", "orientation": "h", "y": labels, "x": points, "name": "Points earned",
@@ -127,7 +134,8 @@ def token_flow_chart(series: TokenSeries, has_breakdown: bool) -> Figure:
                  "marker": {"color": PALETTE["total"]},
                  "hovertemplate": "Iteration %{x}: %{y:,} tokens<extra></extra>"}]
     data.append({"type": "scatter", "mode": "lines+markers", "x": x,
-                 "y": series.cumulative_cost, "name": "Cost so far ($)", "yaxis": "y2",
+                 "y": _rounded(series.cumulative_cost, 6), "name": "Cost so far ($)",
+                 "yaxis": "y2",
                  "line": {"color": PALETTE["cost"]},
                  "hovertemplate": "Iteration %{x}: $%{y:.4f} so far<extra></extra>"})
     largest = max(series.cumulative_cost, default=0.0)
@@ -140,7 +148,8 @@ def token_flow_chart(series: TokenSeries, has_breakdown: bool) -> Figure:
                 "tickprefix": "$", "tickformat": money_format(largest)},
     )
     if has_breakdown and any(h is not None for h in series.hit_rate):
-        data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": series.hit_rate,
+        data.append({"type": "scatter", "mode": "lines+markers", "x": x,
+                     "y": _rounded(series.hit_rate, 5),
                      "name": "Cache hit rate", "yaxis": "y3", "connectgaps": False,
                      "line": {"color": PALETTE["hit"]},
                      "hovertemplate": "Iteration %{x}: %{y:.1%} from cache<extra></extra>"})
@@ -157,10 +166,11 @@ def cache_chart(series: CacheSeries) -> Figure:
     calls = series.calls
     return {
         "data": [
-            {"type": "scatter", "mode": "markers", "x": calls, "y": series.hit_rate,
+            {"type": "scatter", "mode": "markers", "x": calls, "y": _rounded(series.hit_rate, 5),
              "name": "Hit rate of the call", "marker": {"color": PALETTE["hit"], "size": 7},
              "hovertemplate": "Call %{x}: %{y:.1%} from cache<extra></extra>"},
-            {"type": "scatter", "mode": "lines", "x": calls, "y": series.moving_average,
+            {"type": "scatter", "mode": "lines", "x": calls,
+             "y": _rounded(series.moving_average, 5),
              "name": "Moving average (last 50)", "line": {"color": PALETTE["average"]},
              "hovertemplate": "Call %{x}: average %{y:.1%}<extra></extra>"},
             {"type": "scatter", "mode": "lines", "x": calls, "y": series.boundary,
@@ -192,9 +202,9 @@ def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
         data.append({
             "type": "bar", "orientation": "h", "name": name,
             "y": [position[b.lane] for b in chosen],
-            "x": [max(b.seconds, floor) for b in chosen],
-            "base": [b.start for b in chosen],
-            "customdata": [b.seconds for b in chosen],
+            "x": _rounded([max(b.seconds, floor) for b in chosen], 4),
+            "base": _rounded([b.start for b in chosen], 4),
+            "customdata": _rounded([b.seconds for b in chosen], 4),
             "text": [_text(b.label) for b in chosen],
             "marker": {"color": color, "line": {"width": 1, "color": "rgba(255,255,255,0.8)"}},
             "textposition": "none", "opacity": opacity,
@@ -209,7 +219,7 @@ def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
     if marks:
         data.append({
             "type": "scatter", "mode": "markers", "name": "Error",
-            "y": [position[m.lane] for m in marks], "x": [m.at for m in marks],
+            "y": [position[m.lane] for m in marks], "x": _rounded([m.at for m in marks], 4),
             "text": [_text(m.label) for m in marks],
             "marker": {"symbol": "x", "size": 11, "color": PALETTE["error"]},
             "hovertemplate": "%{text}<br>at %{x:.1f} s<extra></extra>",
@@ -242,7 +252,7 @@ def overview_bars(names: list[str], values: list[float], kind: str, more: int,
         axis.update(range=[0, 100])
     suffix = f" (and {more:,} more)" if more else ""
     return {
-        "data": [{"type": "bar", "orientation": "h", "y": slots, "x": values,
+        "data": [{"type": "bar", "orientation": "h", "y": slots, "x": _rounded(values, 6),
                   "customdata": labels, "marker": {"color": PALETTE[kind]},
                   "hovertemplate": "%{customdata}: " + hover + "<extra></extra>"}],
         "layout": _layout(

@@ -19,7 +19,7 @@ from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
 from attoreport.report.swarm import swarm_document
 from attoreport.swarm.results import SwarmAnalysis
-from attoreport.textsafe import bounded, json_escaped
+from attoreport.textsafe import bounded, json_escaped_bytes
 
 
 def session_document(analysis: Analysis, *, native: bool = False,
@@ -78,6 +78,24 @@ def render_json(analyses: Sequence[Analysis], version: str,
     unchanged); see README, "JSON output". The first `limits.json_sessions` sessions are
     written, the rest counted in `sessions_left_out`: a file of 80,000 session ids must not
     make a JSON of hundreds of megabytes."""
+    return dumps(document(analyses, version, swarms, comparison, redactor, limits))
+
+
+def render_json_bytes(analyses: Sequence[Analysis], version: str,
+                      swarms: Sequence[SwarmAnalysis] = (),
+                      comparison: BaselineComparison | None = None,
+                      redactor: Redactor | None = None,
+                      limits: Limits = DEFAULT_LIMITS) -> list[bytes]:
+    """`render_json`'s text as UTF-8 pieces to write one after the other: the document of a
+    large trace is tens of megabytes, and this holds it once, never as text."""
+    return dump_pieces(document(analyses, version, swarms, comparison, redactor, limits))
+
+
+def document(analyses: Sequence[Analysis], version: str, swarms: Sequence[SwarmAnalysis] = (),
+             comparison: BaselineComparison | None = None,
+             redactor: Redactor | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """The `--json` document as plain values (see `render_json`)."""
     document: dict[str, Any] = {"tool": {"name": "attoreport", "version": version}}
     kept = analyses[: limits.json_sessions]
     sessions = [session_document(a, native=True, limits=limits) for a in kept]
@@ -89,7 +107,7 @@ def render_json(analyses: Sequence[Analysis], version: str,
     document["sessions_left_out"] = len(analyses) - len(kept)
     document["swarms"] = [swarm_document(s) for s in swarms]
     document["redaction"] = redaction_document(redactor)  # last: details were read above
-    return dumps(document)
+    return document
 
 
 def outcome_document(analysis: Analysis) -> dict[str, Any]:
@@ -138,12 +156,19 @@ def spend_document(analysis: Analysis) -> dict[str, Any]:
 def dumps(document: Any) -> str:
     """Indented JSON: orjson, or the standard library for integers beyond 64 bits; bidi
     controls and invisible characters escaped (`json_escaped`)."""
+    return "".join(piece.decode("utf-8") for piece in dump_pieces(document))
+
+
+def dump_pieces(document: Any) -> list[bytes]:
+    """`dumps` as UTF-8 pieces (orjson's own bytes, then the final newline), with bidi
+    controls and invisible characters escaped (`json_escaped_bytes`: a document that has
+    none is not copied)."""
     try:
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits (or deeper than 255)
-        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
-                          default=_plain) + "\n"
-    return json_escaped(text)
+        data = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False,
+                          default=_plain).encode("utf-8")
+    return [json_escaped_bytes(data), b"\n"]
 
 
 def _plain(value: Any) -> Any:

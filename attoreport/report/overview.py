@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from attoreport.analysis import Analysis
 from attoreport.limits import Limits
@@ -65,11 +66,17 @@ def row(analysis: Analysis, anchor: str, name_chars: int) -> OverviewRow:
     return OverviewRow(anchor, shown(analysis.session.session_id, name_chars),
                        plain_goal(analysis.session.goal_text), outcome_view(analysis.outcome),
                        fmt.duration_s(analysis.outcome.wall_seconds),
-                       analysis.outcome.wall_seconds, fmt.cost(total_cost), total_cost,
+                       _rounded(analysis.outcome.wall_seconds, 3), fmt.cost(total_cost),
+                       _rounded(total_cost, 6),
                        fmt.tokens(analysis.spend.total_tokens), analysis.spend.total_tokens,
                        s.iterations, s.tool_calls,
                        s.errors, f"{score.score} ({score.word})", score.value,
                        len(analysis.issues), top)
+
+
+def _rounded(value: float | None, digits: int) -> Any:
+    """A sort key short enough for thousands of table rows (milliseconds, micro-dollars)."""
+    return value if value is None else round(value, digits)
 
 
 def build(analyses: Sequence[Analysis], sections: int, limits: Limits) -> OverviewView | None:

@@ -60,8 +60,7 @@ def lane_names(lanes: list[tuple[str, int]], ctx: Context) -> dict[tuple[str, in
     names: dict[tuple[str, int], str] = {}
     used: set[str] = set()
     for lane, rows in lanes:
-        base = lane if lane in (ITERATIONS_LANE, MAIN_LANE) else f"agent {ctx.name(lane)}"
-        base = base if len(base) <= 40 else base[:39] + "…"
+        base = _lane_base(lane, ctx)
         name = base
         suffix = 2
         while name in used:
@@ -73,17 +72,9 @@ def lane_names(lanes: list[tuple[str, int]], ctx: Context) -> dict[tuple[str, in
     return names
 
 
-def fold_lanes(order: list[str], limit: int) -> tuple[list[str], dict[str, str]]:
-    """At most `limit` lanes, each an axis label (thousands of subagents drew thousands of
-    labels and froze the browser): the ones beyond share a last lane that says how many it
-    holds. Returns the lanes drawn and the lane each one is drawn in."""
-    if len(order) <= limit:
-        return order, {name: name for name in order}
-    kept, rest = order[: max(limit, 1) - 1], order[max(limit, 1) - 1:]
-    shared = f"{fmt.count(len(rest))} more lanes"
-    drawn_in = {name: name for name in kept}
-    drawn_in.update((name, shared) for name in rest)
-    return [*kept, shared], drawn_in
+def _lane_base(lane: str, ctx: Context) -> str:
+    base = lane if lane in (ITERATIONS_LANE, MAIN_LANE) else f"agent {ctx.name(lane)}"
+    return base if len(base) <= 40 else base[:39] + "…"
 
 
 def _span_label(ctx: Context, span: Span) -> str:
@@ -91,7 +82,7 @@ def _span_label(ctx: Context, span: Span) -> str:
         return f"Iteration {span.iteration}"
     detail = ctx.detail(span.event)
     text = detail.label + (f" — {detail.subject}" if detail.subject else "")
-    return ctx.label(text)[:HOVER_CHARS]
+    return ctx.label(text)[:HOVER_CHARS]  # ctx.label bounds it to the shared label budget
 
 
 def build(ctx: Context) -> TimelineView:
@@ -100,19 +91,28 @@ def build(ctx: Context) -> TimelineView:
     chart_note = ""
     if timeline.spans or timeline.markers:
         names = lane_names(timeline.lanes, ctx)
-        order, drawn_in = fold_lanes(
-            [names[(lane, row)] for lane, rows in timeline.lanes for row in range(rows)],
-            ctx.limits.lanes)
+        order = [names[(lane, row)] for lane, rows in timeline.lanes for row in range(rows)]
+        shared = ""
+        if timeline.shared_lanes:
+            shared = f"{fmt.count(timeline.shared_lanes)} more lanes"
+            order.append(shared)
 
-        def hover(name: str, label: str) -> str:  # a folded lane names the real one
-            return label if drawn_in[name] == name else f"{name}: {label}"[:HOVER_CHARS]
+        def place(lane: str, row: int, label: str) -> tuple[str, str]:
+            """The row a span or marker is drawn in, and its hover (a shared row names the
+            lane the call ran in)."""
+            name = names.get((lane, row))
+            if name is not None:
+                return name, label
+            return shared, f"{_lane_base(lane, ctx)}: {label}"[:HOVER_CHARS]
 
-        bars = [charts.Bar(drawn_in[name], s.start, s.seconds, s.group,
-                           hover(name, _span_label(ctx, s)), s.failed)
-                for s in timeline.spans for name in [names[(s.lane, s.row)]]]
-        marks = [charts.Mark(drawn_in[name], m.at,
-                             hover(name, ctx.label(ctx.detail(m.event).label)[:HOVER_CHARS]))
-                 for m in timeline.markers for name in [names[(m.lane, 0)]]]
+        bars = []
+        for s in timeline.spans:
+            lane, label = place(s.lane, s.row, _span_label(ctx, s))
+            bars.append(charts.Bar(lane, s.start, s.seconds, s.group, label, s.failed))
+        marks = []
+        for m in timeline.markers:
+            lane, label = place(m.lane, 0, ctx.label(ctx.detail(m.event).label)[:HOVER_CHARS])
+            marks.append(charts.Mark(lane, m.at, label))
         chart = Chart(ctx.chart_id("timeline"),
                       charts.timeline_chart(order, bars, marks, timeline.length),
                       "Waterfall chart of iterations, model calls and tool calls over time")
@@ -120,9 +120,10 @@ def build(ctx: Context) -> TimelineView:
         shown_note = showing(len(timeline.spans), timeline.total_spans, "bars")
         if shown_note:
             notes.append(shown_note + ": every failure first, then the longest.")
-        if len(drawn_in) > len(order):
-            notes.append(f"{fmt.count(len(drawn_in) - len(order) + 1)} lanes share the last "
-                         "one.")
+        if shared:
+            notes.append(f"{fmt.count(timeline.total_lanes)} lanes: the main agent and the "
+                         "agents with the most failures and calls have their own, the other "
+                         f"{fmt.count(timeline.shared_lanes)} share the last one.")
         chart_note = " ".join(notes)
     rows = _log_rows(ctx)
     selection = ctx.insights.events

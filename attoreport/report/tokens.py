@@ -86,13 +86,13 @@ def build(ctx: Context) -> TokensView:
             cache_read=_count(p.cache_read_tokens if p else 0),
             cache_write=_count(p.cache_write_tokens if p else 0),
             total=_count(p.total_tokens if p else 0),
-            cost=_cell(a.tokens.cost_by_iteration.get(n, 0.0),
+            cost=_cell(round(a.tokens.cost_by_iteration.get(n, 0.0), 6),
                        fmt.cost(a.tokens.cost_by_iteration.get(n, 0.0))),
-            cumulative_cost=_cell(p.cumulative_cost if p else 0.0,
+            cumulative_cost=_cell(round(p.cumulative_cost, 6) if p else 0.0,
                                   fmt.cost(p.cumulative_cost) if p else "–"),
-            duration=_cell(duration if duration is not None else -1.0,
+            duration=_cell(round(duration, 1) if duration is not None else -1.0,
                            fmt.duration_ms(duration)),
-            hit_rate=_cell(hit if hit is not None else -1.0, fmt.percent(hit)),
+            hit_rate=_cell(round(hit, 5) if hit is not None else -1.0, fmt.percent(hit)),
         ))
     series = ctx.insights.token_series
     chart = None
@@ -113,4 +113,4 @@ def build(ctx: Context) -> TokensView:
 
 
 def _count(n: int) -> Cell:
-    return Cell(fmt.count(n), float(n))
+    return Cell(fmt.count(n), n)

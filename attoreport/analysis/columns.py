@@ -1,0 +1,137 @@
+"""Whole-column questions about a session's events (rows of some kinds, counts per kind or
+per iteration, the time range), answered at C speed.
+
+A table's columns are `array.array`s. Small tables are answered with C-level builtins
+(`compress`, `map`, `Counter`); from `VECTOR_ROWS` rows on, with numpy views of the same
+memory (no copy), which answer in a few milliseconds what the builtins take tenths of a
+second for. numpy is imported only then: a small trace does not pay for its import.
+
+Both ways give the same answers (tests/test_fast_analysis.py runs both on every fixture);
+callers get plain Python values either way. Floating-point sums are never taken here:
+Attocode adds its figures one by one in file order, and the analysis does the same.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from itertools import compress
+from operator import eq
+from typing import Any
+
+from attoreport.model import NO_ITERATION, EventTable
+
+#: Tables with this many rows or more are read through numpy.
+VECTOR_ROWS = 200_000
+
+_DTYPES = {"H": "uint16", "B": "uint8", "i": "int32", "q": "int64", "d": "float64"}
+
+
+def numpy_for(table: EventTable) -> Any | None:
+    """The numpy module when the table is large enough to be read through it, else None."""
+    if len(table) < VECTOR_ROWS:
+        return None
+    import numpy
+
+    return numpy
+
+
+def view(np: Any, column: Any) -> Any:
+    """A numpy array over an `array.array` column's memory (read only: never written)."""
+    return np.frombuffer(column, dtype=_DTYPES[column.typecode])
+
+
+def kind_mask(np: Any, table: EventTable, codes: Collection[int]) -> Any:
+    """Boolean array: the row's kind is one of `codes`."""
+    lookup = np.zeros(max(len(table.kind_names), max(codes, default=0) + 1), dtype=bool)
+    lookup[list(codes)] = True
+    return lookup[view(np, table.kinds)]
+
+
+def rows_of_kinds(table: EventTable, codes: Collection[int]) -> list[int]:
+    """Rows whose kind is one of `codes`, in file order."""
+    np = numpy_for(table)
+    if np is None:
+        wanted = set(codes)
+        return list(compress(range(len(table.kinds)), map(wanted.__contains__, table.kinds)))
+    return np.flatnonzero(kind_mask(np, table, codes)).tolist()  # type: ignore[no-any-return]
+
+
+def kind_counts(table: EventTable) -> dict[int, int]:
+    """Kind code -> number of rows (codes that occur only)."""
+    np = numpy_for(table)
+    if np is None:
+        return dict(Counter(table.kinds))
+    counts = np.bincount(view(np, table.kinds))
+    return {code: int(n) for code, n in enumerate(counts.tolist()) if n}
+
+
+def counts_by_iteration(table: EventTable, codes: Collection[int] | None = None,
+                        ) -> dict[int, int]:
+    """Iteration -> rows in it (only rows of these kinds, when given), ascending; rows
+    without an iteration are left out."""
+    np = numpy_for(table)
+    if np is None:
+        iterations = table.iterations
+        if codes is not None:
+            wanted = set(codes)
+            iterations = compress(iterations, map(wanted.__contains__, table.kinds))
+        counts = Counter(iterations)
+        counts.pop(NO_ITERATION, None)
+        return dict(sorted(counts.items()))
+    iterations = view(np, table.iterations)
+    if codes is not None:
+        iterations = iterations[kind_mask(np, table, codes)]
+    iterations = iterations[iterations != NO_ITERATION]
+    numbers, counts = np.unique(iterations, return_counts=True)
+    return dict(zip(numbers.tolist(), counts.tolist(), strict=True))
+
+
+def first_timestamps(table: EventTable) -> dict[int, float]:
+    """Iteration -> timestamp of its first row that has one (rows without an iteration
+    left out)."""
+    np = numpy_for(table)
+    if np is None:
+        iterations, timestamps = table.iterations, table.timestamps
+        if table.missing_timestamps:
+            known = list(map(eq, timestamps, timestamps))
+            iterations = list(compress(iterations, known))
+            timestamps = list(compress(timestamps, known))
+        # The last write of each key, walking backwards, is its first row.
+        found = dict(zip(reversed(iterations), reversed(timestamps), strict=True))
+        found.pop(NO_ITERATION, None)
+        return found
+    iterations, timestamps = view(np, table.iterations), view(np, table.timestamps)
+    keep = iterations != NO_ITERATION
+    if table.missing_timestamps:
+        keep &= ~np.isnan(timestamps)
+    iterations, timestamps = iterations[keep], timestamps[keep]
+    numbers, first = np.unique(iterations, return_index=True)
+    return dict(zip(numbers.tolist(), timestamps[first].tolist(), strict=True))
+
+
+def time_range(table: EventTable) -> tuple[float, float] | None:
+    """(first, last) timestamp of the rows that have one, or None."""
+    stamps = table.timestamps
+    np = numpy_for(table)
+    if np is None:
+        if table.missing_timestamps:
+            known = [t for t in stamps if t == t]
+            return (min(known), max(known)) if known else None
+        return (min(stamps), max(stamps)) if len(stamps) else None
+    values = view(np, stamps)
+    if table.missing_timestamps:
+        values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    return float(values.min()), float(values.max())
+
+
+def max_iteration(table: EventTable) -> int | None:
+    """The largest iteration number (None for an empty table)."""
+    if not len(table.iterations):
+        return None
+    np = numpy_for(table)
+    if np is None:
+        return max(table.iterations)
+    return int(view(np, table.iterations).max())

@@ -1,0 +1,372 @@
+"""The analysis's column-speed computations equal plain, obvious ones.
+
+Each plain version here is the straightforward loop over every event (what the analysis did
+before it was made fast); both run on every fixture and on generated traces, with budgets
+small enough to make every selection choose.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import math
+import sys
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from attoreport import analyse, loader
+from attoreport.analysis import columns
+from attoreport.analysis.cache import WINDOW, CacheCall
+from attoreport.analysis.facts import collect_facts
+from attoreport.analysis.insights import origin
+from attoreport.analysis.iterations import IterationStats, iteration_stats
+from attoreport.analysis.select import (
+    ISSUE_KINDS,
+    SESSION_WIDE_KINDS,
+    issue_rows,
+    slowest_rows,
+    time_order,
+)
+from attoreport.analysis.series import CacheSeries, bins, cache_series
+from attoreport.analysis.timeline import (
+    Lanes,
+    Marker,
+    RawSpan,
+    Span,
+    Timeline,
+    _lanes,
+    _length,
+    _pack_rows,
+    build_timeline,
+    timeline_items,
+)
+from attoreport.model import (
+    ERROR_KINDS,
+    NO_ITERATION,
+    TOOL_CALL_KINDS,
+    EventTable,
+    LlmColumns,
+    Session,
+)
+from tests.conftest import FIXTURES
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+generate = importlib.import_module("generate")
+
+
+def plain_select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
+    if len(spans) <= budget:
+        return spans
+    failed = [i for i, s in enumerate(spans) if s[6]][: budget // 2]
+    chosen = set(failed)
+    rest = heapq.nlargest(budget - len(chosen), (i for i in range(len(spans)) if i not in chosen),
+                          key=lambda i: spans[i][2])
+    chosen.update(rest)
+    return [spans[i] for i in sorted(chosen, key=lambda i: (spans[i][1], i))]
+
+
+def plain_timeline(table: EventTable, start: float, max_spans: int) -> Timeline:
+    spans: list[RawSpan] = []
+    markers: list[Marker] = []
+    total_markers = 0
+    for item in timeline_items(table, start):
+        if isinstance(item, Marker):
+            total_markers += 1
+            if len(markers) < max(1, max_spans // 4):
+                markers.append(item)
+        else:
+            spans.append(item)
+    kept = plain_select(spans, max_spans)
+    rows = _pack_rows(kept)
+    result = [Span(lane, r, begin, seconds, group, event, iteration, failed)
+              for (lane, begin, seconds, group, event, iteration, failed), r
+              in zip(kept, rows, strict=True)]
+    return Timeline(start, _length(table, start), result, markers, _lanes(result, markers),
+                    len(spans), total_markers)
+
+
+def sessions() -> list[tuple[str, Session]]:
+    found = []
+    for trace in sorted(FIXTURES.glob("*/*.jsonl")):
+        try:
+            found += [(trace.stem, s) for s in loader.load([str(trace)], jobs=1)]
+        except Exception:  # noqa: BLE001 - a fixture that is not a trace
+            continue
+    return found
+
+
+SESSIONS = sessions()
+
+
+@pytest.fixture(autouse=True, params=["builtins", "numpy"])
+def column_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: whole-column questions answered by builtins, then through numpy."""
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if request.param == "numpy" else 10**12)
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Session]:
+    folder = tmp_path_factory.mktemp("generated")
+    out = []
+    for seed in (1, 2):
+        path = folder / f"g{seed}.jsonl"
+        generate.write_trace(path, 4000, seed=seed, closed=seed == 1)
+        out += loader.load([str(path)], jobs=1)
+    return out
+
+
+@pytest.mark.parametrize("name,session", SESSIONS, ids=[n for n, _ in SESSIONS])
+@pytest.mark.parametrize("budget", [3000, 20, 3])
+def test_timeline_on_fixtures(name: str, session: Session, budget: int) -> None:
+    start = origin(analyse(session))
+    assert build_timeline(session.table, start, budget) == plain_timeline(session.table, start,
+                                                                          budget)
+
+
+@pytest.mark.parametrize("budget", [100_000, 2000, 300, 7])
+def test_timeline_on_generated_traces(generated: list[Session], budget: int) -> None:
+    for session in generated:
+        start = origin(analyse(session))
+        fast = build_timeline(session.table, start, budget)
+        assert fast == plain_timeline(session.table, start, budget)
+        assert len(fast.spans) == min(budget, fast.total_spans)
+
+
+def test_lanes_are_computed_only_for_what_is_kept(generated: list[Session],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[int] = []
+    call = Lanes.__call__
+
+    def counting(self: Lanes, row: int) -> str:
+        asked.append(row)
+        return call(self, row)
+
+    monkeypatch.setattr(Lanes, "__call__", counting)
+    session = generated[0]
+    timeline = build_timeline(session.table, origin(analyse(session)), 50)
+    assert len(asked) <= len(timeline.spans) + len(timeline.markers)
+
+
+def test_timeline_ties_negative_durations_and_missing_times(tmp_path: Path) -> None:
+    """Equal starts, equal lengths, negative durations and failures without a time."""
+    from tests.conftest import event, write_trace
+
+    events: list[dict | str] = [event("iteration_start", 0.0, 1)]
+    for i in range(40):
+        kind = "tool_error" if i % 5 == 0 else "tool_end"
+        # Pairs end at the same moment with the same length: equal starts and lengths.
+        events.append(event(kind, 10.0 + i // 2, 1, tool="t", duration_ms=500.0 * (i // 2 % 3)))
+        if i % 7 == 0:
+            events.append(event("tool_end", 12.0 + i, 1, tool="t", duration_ms=-300.0))
+    events += ['{"type": "tool.error", "data": {"tool": "t"}}', event("iteration_end", 80.0, 1)]
+    session = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)[0]
+    assert session.table.missing_timestamps == 1
+    for budget in (100, 12, 9, 4):
+        assert build_timeline(session.table, 0.0, budget) == plain_timeline(session.table, 0.0,
+                                                                            budget)
+
+
+def plain_iteration_stats(table: EventTable) -> dict[int, IterationStats]:
+    names = table.kind_names
+    error_codes = {c for c, n in enumerate(names) if n in ERROR_KINDS}
+    tool_codes = {c for c, n in enumerate(names) if n in TOOL_CALL_KINDS}
+    start_code = names.index("iteration_start")
+    end_code = names.index("iteration_end")
+    stats: dict[int, IterationStats] = {}
+    starts: dict[int, float] = {}
+    for row, iteration in enumerate(table.iterations):
+        if iteration == NO_ITERATION:
+            continue
+        s = stats.get(iteration)
+        if s is None:
+            s = stats[iteration] = IterationStats(iteration)
+        s.events += 1
+        kind, ts = table.kinds[row], table.timestamps[row]
+        if s.started is None and ts == ts:
+            s.started = ts
+        s.tool_calls += kind in tool_codes
+        s.errors += kind in error_codes
+        if kind == start_code:
+            if ts == ts:
+                starts[iteration] = ts
+        elif kind == end_code:
+            if not math.isnan(table.durations[row]):
+                s.duration_ms = table.durations[row]
+            elif iteration in starts and ts == ts:
+                s.duration_ms = (ts - starts[iteration]) * 1000.0
+    llm = table.llm
+    for row, tokens, cost in zip(llm.rows, llm.tokens, llm.cost, strict=True):
+        iteration = table.iterations[row]
+        if iteration != NO_ITERATION:
+            s = stats[iteration]
+            s.llm_calls += 1
+            s.tokens += tokens
+            s.cost += cost
+    return dict(sorted(stats.items()))
+
+
+def test_iteration_stats(generated: list[Session]) -> None:
+    for session in [s for _, s in SESSIONS] + generated:
+        fast = iteration_stats(session.table)
+        assert list(fast) == list(plain_iteration_stats(session.table))
+        assert fast == plain_iteration_stats(session.table)
+
+
+def plain_cache_calls(llm: LlmColumns, iterations: list[int | None]) -> list[CacheCall]:
+    inputs, reads, writes = llm.input_tokens, llm.cache_read_tokens, llm.cache_write_tokens
+    rates = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
+    averages: list[float | None] = []
+    recent: deque[float] = deque(maxlen=WINDOW)
+    recent_sum = 0.0
+    for rate in rates:
+        if rate is not None:
+            if len(recent) == WINDOW:
+                recent_sum -= recent[0]
+            recent.append(rate)
+            recent_sum += rate
+        averages.append(recent_sum / len(recent) if recent else None)
+    out = []
+    for k in range(len(reads)):
+        window = reads[max(0, k + 1 - WINDOW): k + 1]
+        weighted = sum(r * (i + 1) for i, r in enumerate(window))
+        boundary = int(weighted / sum(range(1, len(window) + 1)))
+        out.append(CacheCall(k + 1, iterations[k], inputs[k], reads[k], writes[k], rates[k],
+                             averages[k], boundary))
+    return out
+
+
+def plain_cache_series(calls: list[CacheCall], max_points: int) -> CacheSeries:
+    ranges = bins(len(calls), max_points)
+
+    def mean(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return sum(present) / len(present) if present else None
+
+    return CacheSeries(
+        calls=[calls[b - 1].index for _, b in ranges],
+        hit_rate=[mean([c.hit_rate for c in calls[a:b]]) for a, b in ranges],
+        moving_average=[calls[b - 1].moving_average for _, b in ranges],
+        boundary=[calls[b - 1].boundary for _, b in ranges],
+        binned=len(ranges) < len(calls),
+    )
+
+
+def test_cache_calls_and_series(generated: list[Session]) -> None:
+    for session in [s for _, s in SESSIONS] + generated:
+        a = analyse(session)
+        plain = plain_cache_calls(session.table.llm, a.facts.llm_iterations)
+        assert a.cache.calls == plain
+        assert a.cache.calls_at([0, len(plain) - 1] if plain else []) == (
+            [plain[0], plain[-1]] if plain else [])
+        for points in (1500, 30, 1):
+            assert cache_series(a.cache, points) == plain_cache_series(plain, points)
+
+
+def test_timeline_keeps_the_busiest_lanes(tmp_path: Path) -> None:
+    """Sixty subagents: the chart keeps the main agent and the agents with failures first,
+    then the busiest, within its rows; the rest are counted."""
+    from tests.conftest import event, write_trace
+
+    events: list[dict] = [event("iteration_start", 0.0, 1)]
+    events.append(event("tool_end", 1.0, 1, tool="main", duration_ms=500.0))
+    for n in range(60):
+        agent = f"a{n}"
+        calls = 1 + n % 5  # some agents busier than others
+        for i in range(calls):
+            events.append(event("tool_end", 2.0 + n + i * 0.1, 1, tool="t", agent_id=agent,
+                                duration_ms=50.0))
+        if n % 20 == 7:
+            events.append(event("tool_error", 2.5 + n, 1, tool="t", agent_id=agent,
+                                error="boom", duration_ms=10.0))
+    session = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)[0]
+    timeline = build_timeline(session.table, 0.0, 3000, max_rows=10)
+    lanes = [lane for lane, _ in timeline.lanes]
+    assert sum(rows for _, rows in timeline.lanes) <= 9  # and a shared row for the rest
+    assert timeline.total_lanes == 62 and lanes[:2] == ["Iterations", "main agent"]
+    assert timeline.shared_lanes == 62 - len(lanes)
+    assert {"a7", "a27", "a47"} <= set(lanes)  # the agents with failures
+    others = [lane for lane in lanes[2:] if lane not in {"a7", "a27", "a47"}]
+    assert all(int(lane[1:]) % 5 == 4 for lane in others)  # then the busiest (5 calls)
+    assert len({s.lane for s in timeline.spans}) == 62  # every span kept, in its own lane
+    assert build_timeline(session.table, 0.0, 3000).total_lanes == 0  # not limited
+
+
+def test_column_questions_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builtins and numpy answer every whole-column question alike."""
+    for session in [s for _, s in SESSIONS] + generated:
+        table = session.table
+        answers = []
+        for rows in (0, 10**12):
+            monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
+            answers.append((columns.rows_of_kinds(table, {1, 5, 7, 9}), columns.kind_counts(table),
+                            columns.counts_by_iteration(table),
+                            columns.counts_by_iteration(table, {9, 10, 30}),
+                            columns.first_timestamps(table), columns.time_range(table),
+                            columns.max_iteration(table)))
+        assert answers[0] == answers[1]
+
+
+def test_facts_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts every rule reads are the same read through builtins or numpy, tools and
+    repeated calls in the same order."""
+    for session in [s for _, s in SESSIONS] + generated:
+        found = []
+        for rows in (0, 10**12):
+            monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
+            facts = collect_facts(session)
+            found.append((facts, list(facts.tools), list(facts.repeated_calls)))
+        assert found[0] == found[1]
+
+
+def plain_issue_rows(table: EventTable, issues: list, per_issue: int) -> list[int]:
+    names = table.kind_names
+    at_iteration: dict[int, set[int]] = {}
+    anywhere: set[int] = set()
+    for issue in issues:
+        wanted = {c for c, n in enumerate(names) if n in ISSUE_KINDS.get(issue.category, ())}
+        if issue.iteration is not None and wanted:
+            at_iteration.setdefault(issue.iteration, set()).update(wanted)
+        anywhere.update(c for c, n in enumerate(names)
+                        if n in SESSION_WIDE_KINDS.get(issue.category, ()))
+    found: list[int] = []
+    counts: dict[tuple[str, int], int] = {}
+    for row, kind in enumerate(table.kinds):
+        iteration = table.iterations[row]
+        if kind in anywhere:
+            key = ("kind", kind)
+        elif iteration in at_iteration and kind in at_iteration[iteration]:
+            key = ("iteration", iteration)
+        else:
+            continue
+        if counts.get(key, 0) < per_issue:
+            counts[key] = counts.get(key, 0) + 1
+            found.append(row)
+    return found
+
+
+def plain_time_order(table: EventTable) -> list[int] | None:
+    stamps = [0.0 if t != t else t for t in table.timestamps]
+    order = sorted(range(len(stamps)), key=stamps.__getitem__)
+    return None if order == list(range(len(stamps))) else order
+
+
+def test_selections(generated: list[Session], tmp_path: Path) -> None:
+    from tests.conftest import event, write_trace
+
+    shuffled = [event("custom", ts) for ts in (5.0, 1.0, 3.0, 1.0, 4.0)]
+    shuffled.append('{"type": "error", "data": {}}')  # a legacy line without a time
+    extra = loader.load([str(write_trace(tmp_path / "s.jsonl", shuffled))], jobs=1)
+    for session in [s for _, s in SESSIONS] + generated + extra:
+        table, issues = session.table, analyse(session).issues
+        assert time_order(table) == plain_time_order(table)
+        for per_issue in (8, 1):
+            assert issue_rows(table, issues, per_issue) == plain_issue_rows(table, issues,
+                                                                            per_issue)
+        for count in (0, 3, 200, 10**6):
+            assert slowest_rows(table, count) == heapq.nlargest(
+                count, (r for r, ms in enumerate(table.display_durations) if ms == ms and ms > 0),
+                key=table.display_durations.__getitem__)
