@@ -118,7 +118,7 @@ def test_a_timeline_of_thousands_of_subagents_has_a_bounded_axis(tmp_path: Path,
     chart = page.locator("[data-chart][id$='-timeline-chart']")
     chart.locator(".main-svg").first.wait_for(timeout=60_000)
     ticks = chart.locator(".ytick")
-    assert ticks.count() == Limits().lanes
+    assert ticks.count() == Limits().lane_rows
     shared = re.fullmatch(r"([\d,]+) more lanes", ticks.last.text_content() or "")
     assert shared and int(shared[1].replace(",", "")) > 1000  # as many as the bars drawn allow
     assert report.console_errors == []
