@@ -8,7 +8,6 @@ The pipeline runs one way, each stage a plain function of the one before:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from attoreport.analysis import (
@@ -33,10 +32,8 @@ from attoreport.model import Diagnostic, Session
 from attoreport.redact import Redactor
 from attoreport.swarm.results import SwarmAnalysis
 
-try:
-    __version__ = version("attoreport")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+#: The package's version (pyproject.toml reads it from here: one place to change).
+__version__ = "0.1.0"
 
 __all__ = [
     "Analysis",

@@ -104,8 +104,9 @@ CHANGED_FILES = 500
 #: longest arguments remembered.
 ARGS_SEEN = 50_000
 ARGS_SEEN_BYTES = 4096
-#: A single file is split into byte ranges for several processes from this size on.
-PARALLEL_BYTES = 32 * 1024 * 1024
+#: A single file is split into byte ranges for several processes from this size on (about
+#: 30,000 events: below it, starting a worker costs more than it saves).
+PARALLEL_BYTES = 8 * 1024 * 1024
 #: A compressed input is read until it has expanded this many times (and at least
 #: GZIP_FLOOR_BYTES): traces compress about 7 times, and one tool call repeated 200,000 times
 #: with only its time and iteration changing 22 times, while a bomb of repeated lines expands

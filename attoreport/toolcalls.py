@@ -1035,16 +1035,18 @@ def _command_failure(first: str, result: str, args: object) -> str | None:
         code = _bounded_int(trailing_exit.group(1))
         if code:
             return f"exit code {code}"
-    if args is not None and _views_output(args):
-        return None
     outcome = _test_outcome(result)
     if outcome is not None and outcome[1]:
-        return "tests failed"
-    if "Traceback (most recent call last):" in tail and _EXCEPTION_LINE.match(last):
-        return "traceback"
-    if _CRASH_LINE.search(last):
-        return "crashed"
-    return None
+        found = "tests failed"
+    elif "Traceback (most recent call last):" in tail and _EXCEPTION_LINE.match(last):
+        found = "traceback"
+    elif _CRASH_LINE.search(last):
+        found = "crashed"
+    else:
+        return None
+    # Output that only shows text (a log, a file) is not judged: asked only when it matters,
+    # as reading the command is the costliest step.
+    return None if args is not None and _views_output(args) else found
 
 
 _EXIT_CODE_KEYS = ("exit_code", "exitCode", "returncode", "return_code", "exit_status")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
+import importlib.util
 import json
 import os
 import secrets
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from attoreport import gcpause
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison
+from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.redact import Redactor, redaction_note
 from attoreport.report.page import ReportView, build_report
@@ -180,10 +181,15 @@ def plotly_gzip_base64() -> str:
 
     The plain bundle is 4.8 MB; compressed it keeps a report near 2 MB. The page unpacks it
     with the browser's DecompressionStream. Compressing takes a noticeable fraction of a
-    second, so the result is kept in the user's cache folder, one file per plotly version.
+    second, so the result is kept in the user's cache folder, one file per plotly bundle (its size and time).
     """
-    bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
-    cached = _cache_dir() / f"plotly-{_plotly_version()}.min.js.gz.b64"
+    bundle = _plotly_bundle()
+    try:
+        stat = bundle.stat()
+    except OSError as exc:
+        raise AttoreportError(f"plotly's JavaScript bundle is missing ({bundle}): "
+                              "reinstall plotly") from exc
+    cached = _cache_dir() / f"plotly-{stat.st_size}-{stat.st_mtime_ns}.min.js.gz.b64"
     try:
         text = cached.read_text(encoding="ascii")
         if text:
@@ -196,11 +202,14 @@ def plotly_gzip_base64() -> str:
     return text
 
 
-def _plotly_version() -> str:
-    try:
-        return version("plotly")
-    except PackageNotFoundError:  # pragma: no cover - plotly is a dependency
-        return "unknown"
+def _plotly_bundle() -> Path:
+    """plotly.min.js in the installed plotly package, found without importing plotly (its
+    import takes longer than packing the report)."""
+    spec = importlib.util.find_spec("plotly")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise AttoreportError("plotly is not installed: pip install plotly")
+    return Path(folders[0]) / "package_data" / "plotly.min.js"
 
 
 def _cache_dir() -> Path:
