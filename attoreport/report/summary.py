@@ -167,10 +167,13 @@ def stats(ctx: Context) -> list[Stat]:
                  f"{fmt.cost(spent.swarm_task_cost)} reported by swarm tasks"
                  if spent.swarm_task_cost else "model calls, as recorded")
     first = a.facts.first_timestamp
-    started = (datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-               if first is not None and 0 < first < 32503680000 else "not recorded")
+    started, started_note = "not recorded", "the first event of the trace"
+    if first is not None and 0 < first < 32503680000:  # the date fits a tile; the time below
+        moment = datetime.fromtimestamp(first, timezone.utc)
+        started = moment.strftime("%Y-%m-%d")
+        started_note = moment.strftime("%H:%M UTC") + ", the first event of the trace"
     return [
-        Stat("Started", started, "the first event of the trace"),
+        Stat("Started", started, started_note),
         Stat("Duration", fmt.duration_s(a.outcome.wall_seconds),
              "first event to the last (no end recorded)" if session.is_open
              else "first event to the end"),

@@ -66,6 +66,9 @@ def test_report_works_in_chromium(name: str, report_dir: Path, open_report,
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, "the page scrolls sideways"
+    clipped = page.evaluate("""() => [...document.querySelectorAll('.stat dd')]
+        .filter(dd => dd.scrollWidth > dd.clientWidth + 1).map(dd => dd.textContent)""")
+    assert clipped == [], "a figure tile cuts its value off"
     page.evaluate("() => window.scrollTo(0, 0)")
     save_screenshot(page, f"report-{name}")
     assert report.console_errors == []
