@@ -296,7 +296,8 @@ def _load_file(trace: TraceInput, redactor: Redactor | None, workers: int) -> li
         gz = fh.read(len(GZIP_MAGIC)) == GZIP_MAGIC
         size = os.fstat(fh.fileno()).st_size
     if not gz and workers > 1 and size >= PARALLEL_BYTES and _can_fork():
-        ranges = _byte_ranges(path, size, workers)
+        # Parts of at least half the threshold: a worker costs a start and a join.
+        ranges = _byte_ranges(path, size, min(workers, max(2, 2 * size // PARALLEL_BYTES)))
         if len(ranges) > 1:
             with tempfile.TemporaryDirectory(prefix="attoreport-") as folder:
                 chunks = _in_processes(_parse_range, [(trace.source, str(path), a, b, i == 0,

@@ -76,6 +76,26 @@ def test_several_processes_give_exactly_one_process_result(tmp_path: Path,
     assert docs[0] == docs[1]
 
 
+def test_a_file_is_split_in_parts_of_at_least_half_the_threshold(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """Many cores do not cut a file into slivers: each worker costs a start and a join."""
+    trace = mixed_trace(tmp_path / "mixed.jsonl")
+    size = trace.stat().st_size
+    parts: list[int] = []
+    in_processes = loader._in_processes
+
+    def counting(function, argument_lists, workers):  # type: ignore[no-untyped-def]
+        parts.append(len(argument_lists))
+        return in_processes(function, argument_lists, workers)
+
+    monkeypatch.setattr(loader, "_in_processes", counting)
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", size // 2)  # parts of a quarter at least
+    loader.load([str(trace)], jobs=16)
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", size)  # just over the threshold: two parts
+    loader.load([str(trace)], jobs=16)
+    assert parts == [4, 2]
+
+
 def test_byte_ranges_start_at_lines(tmp_path: Path) -> None:
     trace = mixed_trace(tmp_path / "mixed.jsonl", copies=1)
     data = trace.read_bytes()
