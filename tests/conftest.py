@@ -86,3 +86,31 @@ class Row:
 
 def events_of(session: Any) -> list[Row]:
     return [Row(session, r) for r in range(len(session.table))]
+
+
+@pytest.fixture
+def split_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The loader's multi-process path, taken whatever else runs in the test process.
+
+    The loader forks only when the process has a single thread; after a browser test, a
+    Playwright thread stays alive, and the loader would quietly read in one process. Here it
+    splits anyway: with forked workers when no other thread is alive, else with the parts
+    parsed in this process one after the other (a fork beside a live thread could deadlock).
+    Returns the number of parts of each split, for the test to check that one happened."""
+    import threading
+
+    from attoreport import loader
+
+    parts: list[int] = []
+    in_processes = loader._in_processes
+    alone = threading.active_count() == 1
+
+    def split(function: Any, argument_lists: list[tuple[Any, ...]], workers: int) -> list[Any]:
+        parts.append(len(argument_lists))
+        if alone:
+            return in_processes(function, argument_lists, workers)
+        return [function(*arguments) for arguments in argument_lists]
+
+    monkeypatch.setattr(loader, "_can_fork", lambda: True)
+    monkeypatch.setattr(loader, "_in_processes", split)
+    return parts

@@ -153,7 +153,8 @@ def test_the_column_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert sum(taken) == 3000 - 2
 
 
-def test_parts_spilled_to_files_join_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parts_spilled_to_files_join_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             split_runs: list[int]) -> None:
     """Byte ranges decoded by workers that write their columns to files (some with a display
     column of their own, some without) join into exactly the one-process result, and the
     files are gone afterwards."""
@@ -172,6 +173,7 @@ def test_parts_spilled_to_files_join_exactly(tmp_path: Path, monkeypatch: pytest
     for jobs in (2, 4):
         many = loader.load([str(path)], jobs=jobs)
         assert [table_state(s) for s in many] == [table_state(s) for s in one]
+        assert split_runs[-1] == jobs
     assert any(s.table.display_durations is not s.table.durations for s in one)
     assert not list((tmp_path / "spill").iterdir())
 

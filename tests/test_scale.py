@@ -61,14 +61,15 @@ def mixed_trace(path: Path, copies: int = 3) -> Path:
     return path
 
 
-def test_several_processes_give_exactly_one_process_result(tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_several_processes_give_exactly_one_process_result(tmp_path: Path, monkeypatch,
+                                                           split_runs: list[int]) -> None:
     trace = mixed_trace(tmp_path / "mixed.jsonl")
     one = loader.load([str(trace)], jobs=1)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(loader, "BLOCK_BYTES", 4096)
     for jobs in (2, 3, 5):
         many = loader.load([str(trace)], jobs=jobs)
+        assert split_runs[-1] == jobs
         assert [s.session_id for s in many] == [s.session_id for s in one]
         for a, b in zip(one, many, strict=True):
             assert table_state(a) == table_state(b)
@@ -76,24 +77,16 @@ def test_several_processes_give_exactly_one_process_result(tmp_path: Path,
     assert docs[0] == docs[1]
 
 
-def test_a_file_is_split_in_parts_of_at_least_half_the_threshold(tmp_path: Path,
-                                                                  monkeypatch) -> None:
+def test_a_file_is_split_in_parts_of_at_least_half_the_threshold(
+        tmp_path: Path, monkeypatch, split_runs: list[int]) -> None:
     """Many cores do not cut a file into slivers: each worker costs a start and a join."""
     trace = mixed_trace(tmp_path / "mixed.jsonl")
     size = trace.stat().st_size
-    parts: list[int] = []
-    in_processes = loader._in_processes
-
-    def counting(function, argument_lists, workers):  # type: ignore[no-untyped-def]
-        parts.append(len(argument_lists))
-        return in_processes(function, argument_lists, workers)
-
-    monkeypatch.setattr(loader, "_in_processes", counting)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", size // 2)  # parts of a quarter at least
     loader.load([str(trace)], jobs=16)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", size)  # just over the threshold: two parts
     loader.load([str(trace)], jobs=16)
-    assert parts == [4, 2]
+    assert split_runs == [4, 2]
 
 
 def test_byte_ranges_start_at_lines(tmp_path: Path) -> None:
@@ -105,12 +98,14 @@ def test_byte_ranges_start_at_lines(tmp_path: Path) -> None:
         assert end == start and data[start - 1:start] == b"\n"
 
 
-def test_a_folder_read_by_several_processes_equals_one(tmp_path: Path) -> None:
+def test_a_folder_read_by_several_processes_equals_one(tmp_path: Path,
+                                                      split_runs: list[int]) -> None:
     for trace in ALL_TRACES:
         (tmp_path / trace.name).write_bytes(trace.read_bytes())
     (tmp_path / "packed.jsonl.gz").write_bytes(gzip.compress(ALL_TRACES[0].read_bytes()))
     one = loader.load([str(tmp_path)], jobs=1)
     many = loader.load([str(tmp_path)], jobs=3)
+    assert split_runs  # the files were shared out
     assert [table_state(s) for s in one] == [table_state(s) for s in many]
 
 
