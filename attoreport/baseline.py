@@ -116,7 +116,7 @@ def _is_attoreport_document(document: dict[str, Any]) -> bool:
 def _figures_from_document(document: dict[str, Any], where: str) -> list[SessionFigures]:
     sessions = document["sessions"]
     if not isinstance(sessions, list):
-        raise AttoreportError(f"baseline {where}: sessions: expected a list")
+        raise AttoreportError(f"baseline {where}: sessions: expected an array")
     if not sessions:
         raise AttoreportError(f"baseline {where}: the document has no sessions")
     try:

@@ -22,9 +22,8 @@ from attoreport.analysis.compare import (
     IssueChange,
     Regression,
     SessionComparison,
-    severity_rank,
 )
-from attoreport.analysis.detectors import SEVERITIES, DetectedIssue
+from attoreport.analysis.detectors import SEVERITIES, DetectedIssue, severity_rank
 from attoreport.errors import AttoreportError
 from attoreport.swarm.results import SwarmAnalysis
 

@@ -73,7 +73,14 @@ from attoreport.model import (
     Session,
     ToolCallColumns,
 )
-from attoreport.textsafe import bounded, json_safe, safe_repr, safe_text, without_surrogates
+from attoreport.textsafe import (
+    bounded,
+    json_safe,
+    json_type,
+    safe_repr,
+    safe_text,
+    without_surrogates,
+)
 
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -1499,7 +1506,7 @@ class _ChunkParser:
         self.has_content = True
         if not isinstance(parsed, dict):
             self.diagnose("not-object", line_no,
-                          f"not a JSON object but {_json_type(parsed)}; line skipped")
+                          f"not a JSON object but {json_type(parsed)}; line skipped")
             return
         if "kind" in parsed:
             self.saw_event_line = True
@@ -1551,7 +1558,7 @@ class _ChunkParser:
     def _current_line(self, raw: dict[str, Any], line: int) -> None:
         kind = raw["kind"]
         if not isinstance(kind, str) or not kind:
-            self.diagnose("kind", line, f"'kind' is {_json_type(kind)}, not a name; line skipped")
+            self.diagnose("kind", line, f"'kind' is {json_type(kind)}, not a name; line skipped")
             return
         shown_kind = without_surrogates(bounded(kind, KIND_CHARS))
         if "timestamp" not in raw:
@@ -1576,7 +1583,7 @@ class _ChunkParser:
         data = raw.get("data")
         if not isinstance(data, dict):
             if data is not None:
-                self.diagnose("data", line, f"'data' is {_json_type(data)}, not an object; "
+                self.diagnose("data", line, f"'data' is {json_type(data)}, not an object; "
                               "ignored", "repaired")
             data = {}
         iteration = raw.get("iteration")
@@ -1660,7 +1667,7 @@ class _ChunkParser:
         if number is not None and NO_ITERATION < number <= _INT64_MAX:
             return number
         reason = ("beyond 64 bits" if number is not None
-                  else f"{_json_type(value)}, not a whole number")
+                  else f"{json_type(value)}, not a whole number")
         self.diagnose("iteration", line, f"iteration is {reason}; ignored", "repaired")
         return None
 
@@ -1671,7 +1678,7 @@ class _ChunkParser:
                           "repaired")
             evt_type = "custom"
         elif not isinstance(evt_type, str):
-            self.diagnose("legacy-type", line, f"'type' is {_json_type(evt_type)}: kept as a "
+            self.diagnose("legacy-type", line, f"'type' is {json_type(evt_type)}: kept as a "
                           "custom event", "repaired")
             evt_type = "custom"
         has_timestamp = "timestamp" in raw
@@ -1879,22 +1886,6 @@ def _plain(value: Any) -> bool:
         return True
     cls = value.__class__
     return (cls is int or cls is float) and -NUMBER_CAP <= value <= NUMBER_CAP
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _fingerprint(tool: str, args: Any) -> int:

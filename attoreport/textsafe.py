@@ -185,3 +185,20 @@ def json_safe(value: Any, limit: int) -> tuple[Any, str | None]:
         text = f"(a {type(value).__name__} that cannot be shown)"
     return (without_surrogates(bounded(text, limit)) if not isinstance(value, str)
             else without_surrogates(value)), problem
+
+
+def json_type(value: Any) -> str:
+    """What a decoded JSON value is, for messages: 'an array', 'a string', 'null' ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -91,12 +91,12 @@ def test_figures_are_the_sessions_own_summary() -> None:
      "sessions[0].summary.iterations: expected a whole number, got a number"),
     (lambda e: e["summary"].update(total_cost=math.inf),
      "sessions[0].summary.total_cost: expected a finite number"),
-    (lambda e: e.update(summary=[]), "sessions[0].summary: expected an object, got a list"),
+    (lambda e: e.update(summary=[]), "sessions[0].summary: expected an object, got an array"),
     (lambda e: e["issues"][0].update(iteration="1"),
      "sessions[0].issues[0].iteration: expected a whole number, got a string"),
     (lambda e: e["efficiency"]["components"][1].pop("points"),
      "sessions[0].efficiency.components[1].points: missing"),
-    (lambda e: e.update(issues=None), "sessions[0].issues: expected a list, got null"),
+    (lambda e: e.update(issues=None), "sessions[0].issues: expected an array, got null"),
 ])
 def test_a_bad_json_entry_names_the_field(change: Any, message: str) -> None:
     entry = json_entries(DOOM)[0]
@@ -509,7 +509,7 @@ def test_a_trace_or_a_folder_of_traces_is_analysed(tmp_path: Path) -> None:
      "is not a JSON document written by attoreport --json"),
     ("main.json", "[1, 2]", "is not a JSON document written by attoreport --json"),
     ("main.json", "", "is not a JSON document written by attoreport --json"),
-    ("main.txt", '{\n"tool": {"name": "attoreport"}, "sessions": {}\n}', "sessions: expected a list"),
+    ("main.txt", '{\n"tool": {"name": "attoreport"}, "sessions": {}\n}', "sessions: expected an array"),
     ("main.txt", '{"tool": {"name": "attoreport"}, "sessions": []}\n', "the document has no sessions"),
     ("main.txt", '{"tool": {"name": "attoreport"}, "sessions": [{"session_id": 1}]}\n',
      "not a valid attoreport --json document: sessions[0].session_id: expected a string"),

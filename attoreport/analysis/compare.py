@@ -33,9 +33,10 @@ from pathlib import PurePath
 from typing import Any
 
 from attoreport.analysis import Analysis
-from attoreport.analysis.detectors import SEVERITIES, DetectedIssue
+from attoreport.analysis.detectors import DetectedIssue, severity_rank
 from attoreport.analysis.subjects import SUBJECT_PREFIXES, issue_subject
 from attoreport.errors import AttoreportError
+from attoreport.textsafe import json_type
 
 #: Below this many LLM calls on either side, a comparison has too little data to judge.
 MIN_LLM_CALLS = 3
@@ -150,7 +151,7 @@ class _Fields:
 
     def __init__(self, value: Any, where: str) -> None:
         if not isinstance(value, dict):
-            raise AttoreportError(f"{where}: expected an object, got {_json_type(value)}")
+            raise AttoreportError(f"{where}: expected an object, got {json_type(value)}")
         self.value = value
         self.where = where
 
@@ -161,7 +162,7 @@ class _Fields:
 
     def _wrong(self, key: str, expected: str) -> AttoreportError:
         return AttoreportError(f"{self.where}.{key}: expected {expected}, got "
-                               f"{_json_type(self.value[key])}")
+                               f"{json_type(self.value[key])}")
 
     def child(self, key: str) -> _Fields:
         return _Fields(self._get(key), f"{self.where}.{key}")
@@ -169,7 +170,7 @@ class _Fields:
     def items(self, key: str) -> list[Any]:
         value = self._get(key)
         if not isinstance(value, list):
-            raise self._wrong(key, "a list")
+            raise self._wrong(key, "an array")
         return value
 
     def text(self, key: str) -> str:
@@ -194,20 +195,6 @@ class _Fields:
 
     def optional_integer(self, key: str) -> int | None:
         return None if self.value.get(key) is None else self.integer(key)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,11 +411,6 @@ class IssueChanges:
     new: tuple[IssueChange, ...]
     fixed: tuple[IssueChange, ...]
     unchanged: tuple[IssueChange, ...]
-
-
-def severity_rank(severity: str) -> int:
-    """0 for critical … 3 for low; unknown severities rank after low."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def classify_issues(baseline: Sequence[DetectedIssue],

@@ -15,6 +15,11 @@ from attoreport.analysis.facts import SessionFacts
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
+def severity_rank(severity: str) -> int:
+    """0 for critical … 3 for low; unknown severities rank after low."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
 @dataclass(frozen=True, slots=True)
 class DetectedIssue:
     """One detected inefficiency."""

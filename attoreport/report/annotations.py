@@ -22,9 +22,8 @@ from attoreport.analysis.compare import (
     BaselineComparison,
     SessionComparison,
     issue_fingerprint,
-    severity_rank,
 )
-from attoreport.analysis.detectors import DetectedIssue
+from attoreport.analysis.detectors import DetectedIssue, severity_rank
 from attoreport.gates import one_line, swarm_issues
 from attoreport.swarm.results import SwarmAnalysis
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attoreport.analysis import Analysis
-from attoreport.analysis.detectors import SEVERITIES
 from attoreport.analysis.insights import Insights
 from attoreport.limits import Limits
 from attoreport.model import EventDetail
@@ -74,10 +73,6 @@ class Context:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """'1 tool call', '12 tool calls', with thousands separators."""
     return f"{fmt.count(n)} {word if n == 1 else (many or word + 's')}"
-
-
-def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def showing(shown_count: int, total: int, what: str) -> str:

@@ -6,10 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from attoreport.analysis import RULES, DetectedIssue
-from attoreport.analysis.detectors import SEVERITIES
+from attoreport.analysis.detectors import SEVERITIES, severity_rank
 from attoreport.analysis.subjects import issue_subject
 from attoreport.report import format as fmt
-from attoreport.report.common import Context, plural, severity_rank
+from attoreport.report.common import Context, plural
 
 CATEGORY_NAMES = {
     "spinning": "Iterations without tool calls",

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from attoreport.analysis import Analysis
+from attoreport.analysis.detectors import severity_rank
 from attoreport.limits import Limits
 from attoreport.report import charts
 from attoreport.report import format as fmt
-from attoreport.report.common import Chart, plural, severity_rank
+from attoreport.report.common import Chart, plural
 from attoreport.report.efficiency import score_view
 from attoreport.report.issues import CATEGORY_NAMES
 from attoreport.report.mdtext import markdown_plain

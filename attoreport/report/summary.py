@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 
 from attoreport.analysis import Analysis
 from attoreport.analysis import outcome as states
+from attoreport.analysis.detectors import severity_rank
 from attoreport.analysis.outcome import Outcome
 from attoreport.model import EventDetail
 from attoreport.report import format as fmt
-from attoreport.report.common import Context, plural, severity_rank
+from attoreport.report.common import Context, plural
 from attoreport.report.efficiency import ScoreView
 from attoreport.report.issues import IssueGroup
 from attoreport.textsafe import shown

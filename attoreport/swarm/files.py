@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from attoreport.model import Diagnostic
-from attoreport.textsafe import clean
+from attoreport.textsafe import clean, json_type
 
 #: A longer line is skipped and reported (attoswarm's lines are a few KB at most).
 MAX_LINE_BYTES = 16 * 1024 * 1024
@@ -178,20 +178,3 @@ def read_text(path: Path, source: str, notes: FileNotes, limit: int = MAX_TEXT_B
         data = data.split(b"\n", 1)[1] if b"\n" in data else data
     text = clean(data.decode("utf-8", "replace"))
     return TextFile(text=text, lines=text.count("\n"), truncated=truncated)
-
-
-def json_type(value: Any) -> str:
-    """'an array', 'a string', ... for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from attoreport.swarm import values as v
-from attoreport.swarm.files import FileNotes, iter_jsonl, json_type, read_json, read_text
+from attoreport.swarm.files import FileNotes, iter_jsonl, read_json, read_text
 from attoreport.swarm.folders import RunFolder
 from attoreport.swarm.model import (
     AgentEntry,
@@ -40,6 +40,7 @@ from attoreport.swarm.model import (
     TaskRecord,
     TextTail,
 )
+from attoreport.textsafe import json_type
 
 EVENTS_FILE = "swarm.events.jsonl"
 LIVE_FILE = "swarm.live.jsonl"
