@@ -324,3 +324,16 @@ def test_overview_goals_keep_their_words(tmp_path: Path) -> None:
 def test_the_score_word_judges_against_what_the_trace_can_reach() -> None:
     agent = view_of(FIXTURES / "agent" / "agent-normal-task.jsonl").summary.score
     assert agent.ceiling == "65" and agent.word == "very economical"
+
+
+def test_an_issue_group_says_how_often_it_was_found(tmp_path: Path) -> None:
+    """The group heading said a bare '29' after the subject; it now says it in words."""
+    import attoreport
+
+    events = [event("context_overflow", float(i), i) for i in range(1, 30)]
+    [session] = load([str(write_trace(tmp_path / "t.jsonl", events))])
+    html = attoreport.render_html([analyse(session)])
+    assert '<span class="count">found 29 times</span>' in html
+    doom = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
+    assert '<span class="count">found once</span>' in attoreport.render_html(
+        [analyse(s) for s in load([str(doom)])])

@@ -85,6 +85,11 @@ class IssueGroup:
     def count_text(self) -> str:
         return f"{fmt.count(self.count)}×" if self.count > 1 else ""
 
+    @property
+    def found_text(self) -> str:
+        """'found once', 'found 1,204 times': how often the checks found it."""
+        return "found once" if self.count == 1 else f"found {fmt.count(self.count)} times"
+
 
 @dataclass(frozen=True, slots=True)
 class IssuesView:
