@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -206,3 +207,31 @@ def test_plotly_is_packed_once_per_plotly_version(tmp_path: Path,
     html_module.plotly_gzip_base64.cache_clear()
     assert html_module.plotly_gzip_base64() == first  # read from the cache, not recompressed
     html_module.plotly_gzip_base64.cache_clear()
+
+
+def test_the_inlined_plotly_is_the_basic_bundle_of_the_plotly_package_version() -> None:
+    """The report inlines plotly.js's basic bundle (a quarter of the full one): the same
+    plotly.js version as the plotly package declares, and every trace type the report draws
+    is one the basic bundle has."""
+    import importlib.util
+
+    from attoreport.report import html as html_module
+
+    def version(path: Path) -> str:
+        found = re.search(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+)", path.read_text()[:400])
+        assert found, path
+        return found[1]
+
+    spec = importlib.util.find_spec("plotly")
+    assert spec is not None and spec.submodule_search_locations
+    full = Path(list(spec.submodule_search_locations)[0]) / "package_data" / "plotly.min.js"
+    basic = html_module._template_dir() / html_module.PLOTLY_BUNDLE
+    assert version(basic) == version(full)
+    assert (html_module._template_dir() / "plotly-basic.LICENSE.txt").read_text().startswith(
+        "MIT License")
+    traces = FIXTURES / "collector"
+    analyses = [attoreport.analyse(s) for s in attoreport.load([str(traces)])]
+    html = attoreport.render_html(analyses)
+    figures = json.loads(re.search(r'id="chart-data">(.*?)</script>', html, re.S)[1])
+    types = {trace.get("type", "scatter") for f in figures.values() for trace in f["data"]}
+    assert types and types <= {"bar", "scatter", "pie"}
