@@ -10,7 +10,7 @@ from attoreport.analysis.insights import Insights
 from attoreport.limits import Limits
 from attoreport.model import EventDetail
 from attoreport.report import format as fmt
-from attoreport.textsafe import shown
+from attoreport.textsafe import shown, shown_path
 
 Figure = dict[str, Any]
 
@@ -55,6 +55,11 @@ class Context:
     def name(self, value: object) -> str:
         """A name from the trace (tool, agent, kind, id) as shown: bounded, one line."""
         return shown(value, self.limits.name_chars)
+
+    def path(self, value: object) -> str:
+        """A file path (a trace, a diagnostic's file) as shown: bounded from its start, so
+        the file's name stays."""
+        return shown_path(value, self.limits.name_chars)
 
     def label(self, value: object) -> str:
         """A one-line text from the trace (a label, an argument), bounded."""

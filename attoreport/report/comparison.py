@@ -36,7 +36,7 @@ from attoreport.report import format as fmt
 from attoreport.report.common import plural
 from attoreport.report.efficiency import PARTS
 from attoreport.report.issues import CATEGORY_NAMES
-from attoreport.textsafe import shown
+from attoreport.textsafe import shown, shown_path
 
 MONEY, COUNT, TOKENS, SECONDS, POINTS, RATE = "money", "count", "tokens", "seconds", "points", "rate"
 
@@ -323,7 +323,7 @@ def comparison_view(compared: SessionComparison, limits: Limits = DEFAULT_LIMITS
     baseline = compared.baseline
     return ComparisonView(
         baseline_id=shown(baseline.session_id, limits.name_chars) if baseline else "",
-        baseline_source=shown(baseline.source, limits.name_chars) if baseline else "",
+        baseline_source=shown_path(baseline.source, limits.name_chars) if baseline else "",
         added=baseline is None,
         headline=headline(compared),
         too_little_data=too_little_data_text(compared),
@@ -345,7 +345,7 @@ def baseline_view(comparison: BaselineComparison, limits: Limits = DEFAULT_LIMIT
     text = (f"{plural(len(sessions), 'session')} compared with the baseline: "
             f"{fmt.count(paired)} paired, {fmt.count(added)} added, "
             f"{fmt.count(len(removed))} removed (in the baseline only).")
-    listed = [(shown(f.session_id, limits.name_chars), shown(f.source, limits.name_chars))
+    listed = [(shown(f.session_id, limits.name_chars), shown_path(f.source, limits.name_chars))
               for f in removed[:max_removed]]
     return BaselineView(text, listed, len(removed) - len(listed),
                         ", ".join(threshold_text(t) for t in comparison.thresholds.values()))

@@ -33,7 +33,7 @@ def build(ctx: Context) -> DiagnosticsView | None:
     if not diagnostics:
         return None
     limit = ctx.limits.diagnostics
-    rows = [DiagnosticRow(ctx.name(d.file), str(d.line) if d.line > 0 else "", d.action,
+    rows = [DiagnosticRow(ctx.path(d.file), str(d.line) if d.line > 0 else "", d.action,
                           ctx.text(d.message)) for d in diagnostics[:limit]]
     counted = damage(diagnostics, ctx.analysis.session.damaged_lines)
     headline = (f"{plural(counted.lines, 'damaged line')}: {fmt.count(counted.skipped)} "

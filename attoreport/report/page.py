@@ -30,7 +30,7 @@ from attoreport.report.common import Chart, Context, plural
 from attoreport.report.perfetto import bounded_trace
 from attoreport.report.swarm import SwarmView, swarm_view
 from attoreport.swarm.results import SwarmAnalysis
-from attoreport.textsafe import shown
+from attoreport.textsafe import shown, shown_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
                          else f"Swarm run report: {fmt.count(len(swarms))} runs")
     sources = list(dict.fromkeys([*(s.source for s in swarms),
                                   *(a.session.source for a in analyses)]))
-    listed = [shown(s, limits.name_chars) for s in sources[:20]]
+    listed = [shown_path(s, limits.name_chars) for s in sources[:20]]
     if len(sources) > 20:
         listed.append(f"{plural(len(sources) - 20, 'more file')}")
     return ReportView(
@@ -201,7 +201,7 @@ def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMIT
         nav.append(NavLink(f"Diagnostics ({fmt.count(analysis.session.damaged_lines)})",
                            f"#{anchor}-diagnostics"))
     return SessionView(anchor=anchor, session_id=ctx.name(analysis.session.session_id),
-                       source=ctx.name(analysis.session.source), nav=nav,
+                       source=ctx.path(analysis.session.source), nav=nav,
                        comparison=compared_view, **views)  # type: ignore[arg-type]
 
 
