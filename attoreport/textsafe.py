@@ -112,12 +112,11 @@ def shown(value: object, limit: int, *, one_line: bool = True) -> str:
 
 def shown_path(value: object, limit: int) -> str:
     """A file path as display text: like `shown`, but a long one keeps its end, where the
-    file's name is: "…/collector/run-7.jsonl (113 characters)"."""
+    file's name is: "…/collector/run-7.jsonl"."""
     text = "" if value is None else value if isinstance(value, str) else safe_text(value, limit)
     if len(text) <= limit:
         return clean(text)
-    tail = clean(text[-(limit + 64):])[-limit:]
-    return f"…{tail} ({len(text):,} characters)"
+    return "…" + clean(text[-(limit + 64):])[-limit:]
 
 
 # ---------------------------------------------------------------------------

@@ -295,3 +295,11 @@ def test_a_hostile_json_baseline_cannot_break_the_markdown(tmp_path: Path) -> No
     assert "\\[click\\](https:\u2060//evil.example) \\<b\\>" in fixed
     assert "**\\*\\*critical\\*\\***" in fixed and "@\u2060admin \\~\\~gone\\~\\~ \\| x" in fixed
     assert "://" not in text.replace(":\u2060//", "") and "@admin" not in text
+
+
+def test_a_long_baseline_path_keeps_its_file_name_in_the_markdown() -> None:
+    from attoreport.report.mdtext import escape_path
+
+    path = "/ci/" + "workspace-" * 20 + "/baseline/run_7.jsonl"
+    text = escape_path(path, 100)
+    assert text.startswith("…") and text.endswith("run\\_7.jsonl")  # escaped as Markdown, too

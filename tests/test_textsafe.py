@@ -40,7 +40,7 @@ def test_json_bytes_are_escaped_as_json_text_is(text: str) -> None:
 def test_a_long_path_keeps_its_file_name() -> None:
     path = "/tmp/" + "c69919b6" * 10 + "/repo/tests/fixtures/collector/run-7.jsonl"
     shown = textsafe.shown_path(path, 40)
-    assert shown.startswith("…") and shown.endswith(f"/run-7.jsonl ({len(path):,} characters)")
+    assert shown.startswith("…") and shown.endswith("/run-7.jsonl") and len(shown) == 41
     assert textsafe.shown_path("short/run.jsonl", 40) == "short/run.jsonl"
 
 
@@ -55,4 +55,4 @@ def test_a_report_names_a_deeply_placed_trace_by_its_file(tmp_path: Path) -> Non
     view = build_report([attoreport.analyse(session)], version="x")
     [section] = view.sessions
     assert section.source.startswith("…")
-    assert f"/{trace.name} (" in section.source and view.sources == [section.source]
+    assert section.source.endswith(f"/{trace.name}") and view.sources == [section.source]

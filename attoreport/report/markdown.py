@@ -51,7 +51,7 @@ from attoreport.report.comparison import (
     value_rows,
 )
 from attoreport.report.efficiency import WHAT_IT_IS, score_view
-from attoreport.report.mdtext import escape_text
+from attoreport.report.mdtext import escape_path, escape_text
 from attoreport.report.summary import evidence_rows, evidence_view, outcome_view
 from attoreport.report.swarm import swarm_markdown
 from attoreport.swarm.results import SwarmAnalysis
@@ -287,7 +287,7 @@ def key_figures(analysis: Analysis, compared: SessionComparison | None) -> list[
     lines = ["**Key figures**", ""]
     if has_baseline and compared is not None and compared.baseline is not None:
         lines[0] += (f" against baseline session {escape_text(compared.baseline.session_id, 100)}"
-                     f" from {escape_text(compared.baseline.source, 120)}")
+                     f" from {escape_path(compared.baseline.source, 120)}")
     if has_baseline:
         lines += ["| Figure | This run | Baseline | Change |", "|---|---:|---:|---|"]
     else:
@@ -498,7 +498,7 @@ def baseline_part(comparison: BaselineComparison, limits: Limits) -> list[Listin
     if removed:
         parts.append(Listing(_lines("", "Sessions in the baseline only:", ""),
                              [f"- {escape_text(f.session_id, 80)} (from "
-                              f"{escape_text(f.source, 100)})\n"
+                              f"{escape_path(f.source, 100)})\n"
                               for f in removed[: most_rows(limits)]],
                              [1] * min(len(removed), most_rows(limits)),
                              lambda n, w: f"- +{plural(n + unlisted, 'more session')}.\n"))

@@ -7,7 +7,7 @@ import re
 
 from markdown_it import MarkdownIt
 
-from attoreport.textsafe import shown
+from attoreport.textsafe import shown, shown_path
 
 _WORD_JOINER = "\u2060"
 _MARKUP = re.compile(r"([\\`*_{}\[\]<>#~|$&!])")
@@ -20,7 +20,17 @@ _ISSUE_REFERENCE = re.compile(r"(?i)(#|(?<![A-Za-z0-9])gh-)(?=\d)")
 def escape_text(text: object, limit: int = 120) -> str:
     """Trace text as one line of plain Markdown: bounded, escaped, no links, mentions or
     issue references."""
-    cleaned = _MARKUP.sub(r"\\\1", shown(text, limit))
+    return _plain_markdown(shown(text, limit))
+
+
+def escape_path(path: object, limit: int = 120) -> str:
+    """A file path as `escape_text` gives text, a long one shortened from its start so the
+    file's name stays."""
+    return _plain_markdown(shown_path(path, limit))
+
+
+def _plain_markdown(cleaned: str) -> str:
+    cleaned = _MARKUP.sub(r"\\\1", cleaned)
     cleaned = _SCHEME.sub(":" + _WORD_JOINER, cleaned)
     cleaned = _WWW.sub(r"\1" + _WORD_JOINER, cleaned)
     cleaned = _ISSUE_REFERENCE.sub(r"\1" + _WORD_JOINER, cleaned)
