@@ -11,10 +11,14 @@ import heapq
 import importlib
 import math
 import sys
+from array import array
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attoreport import analyse, loader
 from attoreport.analysis import columns
@@ -42,6 +46,7 @@ from attoreport.analysis.timeline import (
     build_timeline,
     timeline_items,
 )
+from attoreport.analysis.tokens import TokenFlowPoint, token_totals
 from attoreport.model import (
     ERROR_KINDS,
     NO_ITERATION,
@@ -370,3 +375,55 @@ def test_selections(generated: list[Session], tmp_path: Path) -> None:
             assert slowest_rows(table, count) == heapq.nlargest(
                 count, (r for r, ms in enumerate(table.display_durations) if ms == ms and ms > 0),
                 key=table.display_durations.__getitem__)
+
+
+# -- token flow: columns equal Attocode's dict of points ------------------------------------
+
+
+def _plain_token_flow(iterations: list[int | None], figures: list[tuple[int, ...]],
+                      costs: list[float]) -> tuple[list[TokenFlowPoint], dict[int, float]]:
+    """Attocode's TokenAnalyzer loop: one point per iteration, in iteration order."""
+    points: dict[int, TokenFlowPoint] = {}
+    by_iteration: dict[int, float] = {}
+    spent = 0.0
+    for iteration, (tokens, inp, out, read, write), cost in zip(
+            iterations, figures, costs, strict=True):
+        key = iteration or 0
+        point = points.setdefault(key, TokenFlowPoint(key))
+        point.input_tokens += inp
+        point.output_tokens += out
+        point.cache_read_tokens += read
+        point.cache_write_tokens += write
+        point.total_tokens += tokens or (inp + out + read + write)
+        spent += cost
+        point.cumulative_cost = spent
+        by_iteration[key] = by_iteration.get(key, 0.0) + cost
+    return [points[k] for k in sorted(points)], by_iteration
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 6)),
+                          st.tuples(*[st.integers(0, 2**40) | st.just(2**62)] * 5),
+                          st.floats(0, 10, allow_nan=False)), max_size=40))
+def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]]) -> None:
+    """Iterations out of order, met again later, None (iteration 0): the same points."""
+    iterations = [r[0] for r in rows]
+    figures = [r[1] for r in rows]
+    costs = [r[2] for r in rows]
+    llm = LlmColumns(rows=array("q", range(len(rows))),
+                     tokens=array("q", [f[0] for f in figures]), cost=array("d", costs),
+                     input_tokens=array("q", [f[1] for f in figures]),
+                     output_tokens=array("q", [f[2] for f in figures]),
+                     cache_read_tokens=array("q", [f[3] for f in figures]),
+                     cache_write_tokens=array("q", [f[4] for f in figures]),
+                     has_token_keys=array("B", [1] * len(rows)),
+                     models=array("i", [-1] * len(rows)))
+    totals = token_totals(llm, iterations)
+    points, by_iteration = _plain_token_flow(iterations, figures, costs)
+    assert list(totals.token_flow) == points
+    assert totals.token_flow == points
+    assert totals.cost_by_iteration == by_iteration
+    for point in points:
+        assert totals.token_flow.point(point.iteration) == point
+    assert totals.token_flow.point(99) is None
+    assert totals.token_flow[1:3] == points[1:3]

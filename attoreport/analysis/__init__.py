@@ -25,7 +25,7 @@ from attoreport.analysis.summary import (
     summarize,
 )
 from attoreport.analysis.timeline import TimelineEntry, attocode_timeline
-from attoreport.analysis.tokens import TokenFlowPoint, TokenTotals, token_totals
+from attoreport.analysis.tokens import TokenFlow, TokenFlowPoint, TokenTotals, token_totals
 from attoreport.analysis.tree import Tree, TreeNode, build_tree
 from attoreport.model import Session
 
@@ -44,6 +44,7 @@ __all__ = [
     "SessionSummaryView",
     "TimelineEntry",
     "TokenAnalyzer",
+    "TokenFlow",
     "TokenFlowPoint",
     "ToolStats",
     "Tree",
@@ -116,7 +117,7 @@ class SessionAnalyzer:
         return build_tree(table, iteration_stats(table)).roots
 
     def token_flow(self) -> list[TokenFlowPoint]:
-        return self.analysis.tokens.token_flow
+        return list(self.analysis.tokens.token_flow)
 
 
 class TokenAnalyzer:
@@ -126,7 +127,7 @@ class TokenAnalyzer:
         self._totals = token_totals(session.table.llm, collect_facts(session).llm_iterations)
 
     def token_flow(self) -> list[TokenFlowPoint]:
-        return self._totals.token_flow
+        return list(self._totals.token_flow)
 
     def total_cost(self) -> float:
         return self._totals.total_cost

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from attoreport.analysis.iterations import IterationStats, iteration_stats
+from attoreport.analysis.iterations import IterationTable, iteration_stats
 from attoreport.analysis.select import Selection, select_events, time_order, with_ancestors
 from attoreport.analysis.series import CacheSeries, TokenSeries, cache_series, token_series
 from attoreport.analysis.timeline import Timeline, build_timeline
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # avoids an import cycle
 
 @dataclass(frozen=True, slots=True)
 class Insights:
-    iterations: dict[int, IterationStats]
+    iterations: IterationTable
     tools: list[ToolSummary]
     timeline: Timeline
     #: The event log's rows.

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from attoreport.analysis.cache import CacheBoundary
-from attoreport.analysis.tokens import TokenFlowPoint
+from attoreport.analysis.tokens import TokenFlow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +47,15 @@ def rate(cache_read: float, uncached: float) -> float | None:
     return cache_read / total if total else None
 
 
-def token_series(flow: list[TokenFlowPoint], max_points: int) -> TokenSeries:
+def token_series(flow: TokenFlow, max_points: int) -> TokenSeries:
     ranges = bins(len(flow), max_points)
-    sums: dict[str, list[int]] = {k: [] for k in ("input", "output", "cache_read",
-                                                 "cache_write", "total")}
-    for a, b in ranges:
-        part = flow[a:b]
-        sums["input"].append(sum(p.input_tokens for p in part))
-        sums["output"].append(sum(p.output_tokens for p in part))
-        sums["cache_read"].append(sum(p.cache_read_tokens for p in part))
-        sums["cache_write"].append(sum(p.cache_write_tokens for p in part))
-        sums["total"].append(sum(p.total_tokens for p in part))
+    sums = {name: [sum(column[a:b]) for a, b in ranges] for name, column in (
+        ("input", flow.input_tokens), ("output", flow.output_tokens),
+        ("cache_read", flow.cache_read_tokens), ("cache_write", flow.cache_write_tokens),
+        ("total", flow.total_tokens))}
     return TokenSeries(
-        iterations=[flow[b - 1].iteration for _, b in ranges],
-        cumulative_cost=[flow[b - 1].cumulative_cost for _, b in ranges],
+        iterations=[flow.iterations[b - 1] for _, b in ranges],
+        cumulative_cost=[flow.cumulative_cost[b - 1] for _, b in ranges],
         hit_rate=[rate(r, i) for r, i in zip(sums["cache_read"], sums["input"], strict=True)],
         binned=len(ranges) < len(flow),
         **sums,

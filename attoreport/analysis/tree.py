@@ -9,7 +9,7 @@ missing or later events and cycles cannot break it: parents always come earlier.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from attoreport.analysis.iterations import IterationStats
@@ -49,7 +49,7 @@ class Tree:
     rows: frozenset[int]
 
 
-def build_tree(table: EventTable, stats: dict[int, IterationStats],
+def build_tree(table: EventTable, stats: Mapping[int, IterationStats],
                rows: Collection[int] | None = None, max_depth: int = 1_000_000) -> Tree:
     """The tree of the given rows (all events when None; pass rows closed under parents, see
     `select.with_ancestors`). Nesting deeper than `max_depth` is flattened under the last level."""

@@ -46,7 +46,8 @@ def session_document(analysis: Analysis, *, native: bool = False,
             "score": analysis.efficiency.score,
             "components": [c.to_dict() for c in analysis.efficiency.components],
         },
-        "token_flow": tokens.token_flow if native else [p.to_dict() for p in tokens.token_flow],
+        "token_flow": list(tokens.token_flow) if native
+        else [p.to_dict() for p in tokens.token_flow],
         "tokens": {
             "total_cost": tokens.total_cost,
             "cache_efficiency": tokens.cache_efficiency,

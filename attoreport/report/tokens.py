@@ -55,9 +55,9 @@ def _cell(value: float, text: str) -> Cell:
 
 def build(ctx: Context) -> TokensView:
     a = ctx.analysis
-    flow = {p.iteration: p for p in a.tokens.token_flow}
+    flow = a.tokens.token_flow
     stats = ctx.insights.iterations
-    numbers = sorted(set(flow) | set(stats))
+    numbers = sorted(set(flow.iterations) | set(stats))
     limit = ctx.limits.table_rows
     if len(numbers) > limit:  # the most expensive, plus the first and last iterations
         ends = min(10, limit // 4)
@@ -72,7 +72,7 @@ def build(ctx: Context) -> TokensView:
         shown_numbers, note = numbers, ""
     rows = []
     for n in shown_numbers:
-        p, s = flow.get(n), stats.get(n)
+        p, s = flow.point(n), stats.get(n)
         hit = rate(p.cache_read_tokens, p.input_tokens) if p is not None else None
         duration = s.duration_ms if s is not None else None
         rows.append(IterationRow(
