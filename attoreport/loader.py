@@ -20,6 +20,7 @@ How it stays fast and small (issue 10):
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import math
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from itertools import chain, compress, count, islice, repeat
 from operator import attrgetter, eq, is_, is_not, lt
 from pathlib import Path
-from typing import IO, Annotated, Any, Protocol
+from typing import IO, Annotated, Any, Protocol, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET, Raw, Struct, UnsetType
@@ -111,6 +112,11 @@ CHANGED_FILES = 500
 #: longest arguments remembered.
 ARGS_SEEN = 50_000
 ARGS_SEEN_BYTES = 4096
+#: What ARGS_SEEN counts: shared by every parser of a process (agents make the same calls
+#: again and again, in one trace and across the traces of a folder), and emptied when the
+#: load that filled it ends (`_sharing_args`), so a library caller does not keep it.
+_ARGS_SEEN: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
+_args_users = 0
 #: A single file is split into byte ranges for several processes from this size on (about
 #: 30,000 events: below it, starting a worker costs more than it saves).
 PARALLEL_BYTES = 8 * 1024 * 1024
@@ -154,6 +160,9 @@ _TYPED_CODES = {name: code for name, code in _KIND_CODES.items()
 _JSON_AT = re.compile(r"\s+at$")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 class Redactor(Protocol):
     """What `load(..., redactor=)` needs of attoreport.redact.Redactor."""
 
@@ -181,6 +190,24 @@ def load(
     return load_inputs(find_inputs(args, cwd), stdin=stdin, jobs=jobs, redactor=redactor)
 
 
+def _sharing_args(function: F) -> F:
+    """Empties the shared argument memo when the outermost load ends."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _args_users
+        _args_users += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _args_users -= 1
+            if not _args_users:
+                _ARGS_SEEN.clear()
+
+    return cast(F, wrapper)
+
+
+@_sharing_args
 @gcpause.pausing
 def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: int | None = None,
                 redactor: Redactor | None = None,
@@ -232,6 +259,7 @@ def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: in
     return sessions
 
 
+@_sharing_args
 @gcpause.pausing
 def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None, jobs: int | None = 1,
                redactor: Redactor | None = None) -> list[Session]:
@@ -250,6 +278,7 @@ def load_input(trace: TraceInput, *, stdin: IO[bytes] | None = None, jobs: int |
         raise AttoreportError(f"{trace.source}: cannot read: {describe_os_error(exc)}") from exc
 
 
+@_sharing_args
 @gcpause.pausing
 def load_lines(lines: Iterable[bytes], source: str, stem: str,
                redactor: Redactor | None = None) -> list[Session]:
@@ -698,6 +727,11 @@ def _beyond_cap(values: Iterable[float]) -> bool:
             or min(chain((math.inf,), values)) < -NUMBER_CAP)
 
 
+def _new_names(names: list[Any], codes: list[int | None]) -> list[Any]:
+    """The distinct names without a code yet, in the order they first occur."""
+    return list(dict.fromkeys(compress(names, map(is_, codes, repeat(None)))))
+
+
 def _unset_to(values: list[Any], default: Any) -> list[Any]:
     return [default if v is UNSET else v for v in values] if UNSET in values else values
 
@@ -953,7 +987,6 @@ class _ChunkParser:
         self.kind_codes: dict[str, int] = dict(_KIND_CODES)
         self.errors: dict[int, str] = {}
         self.error_texts: dict[str, str] = {}
-        self.args_seen: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
         self.task_spend: dict[int, tuple[int, float]] = {}
         self.skipped: dict[int, int] = {}
         self.groups: list[_GroupState] = []
@@ -1117,13 +1150,13 @@ class _ChunkParser:
         tool_codes, agent_codes = list(map(code_of, tools)), list(map(code_of, agents))
         model_codes = list(map(code_of, models))
         if None in tool_codes or None in agent_codes or None in model_codes:
+            # Each new name where it first occurs (a new parser meets hundreds of
+            # occurrences of a few names in its first block).
             self._intern_in_order(
-                [(block.llm_at[llm_lo + i] - start, 0, models[i], MODEL_CHARS)
-                 for i in _positions(map(is_, model_codes, repeat(None)))]
-                + [(i, 1, tools[i], NAME_CHARS) for i in _positions(map(is_, tool_codes,
-                                                                        repeat(None)))]
-                + [(i, 2, agents[i], NAME_CHARS) for i in _positions(map(is_, agent_codes,
-                                                                         repeat(None)))])
+                [(block.llm_at[llm_lo + models.index(m)] - start, 0, m, MODEL_CHARS)
+                 for m in _new_names(models, model_codes)]
+                + [(tools.index(t), 1, t, NAME_CHARS) for t in _new_names(tools, tool_codes)]
+                + [(agents.index(a), 2, a, NAME_CHARS) for a in _new_names(agents, agent_codes)])
             tool_codes, agent_codes = list(map(code_of, tools)), list(map(code_of, agents))
             model_codes = list(map(code_of, models))
         c["kinds"].extend(part(block.kinds))
@@ -1456,16 +1489,16 @@ class _ChunkParser:
         """Fingerprint, arguments, command flags and written file of a tool call's raw
         arguments, remembered by their bytes: agents make the same calls again and again."""
         key = (tool, raw_args)
-        known = self.args_seen.get(key)
+        known = _ARGS_SEEN.get(key)
         if known is not None:
             return known
         args = None if not raw_args or raw_args == b"null" else _ANY.decode(raw_args)
         canonical = None if args is None else _SORTED.encode(args)
         known = (hash((tool, canonical)), args, *_args_facts(tool, args))
         if len(raw_args) <= ARGS_SEEN_BYTES:
-            if len(self.args_seen) >= ARGS_SEEN:
-                self.args_seen.clear()
-            self.args_seen[key] = known
+            if len(_ARGS_SEEN) >= ARGS_SEEN:
+                _ARGS_SEEN.clear()
+            _ARGS_SEEN[key] = known
         return known
 
     def _call(self, row: int, start: bool, call_id: str) -> None:

@@ -217,3 +217,48 @@ def test_details_are_read_once_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
     session.details(list(range(20)))
     session.details(list(range(20)))
     assert [len(r) for r in reads[2:]] == [16, 16]
+
+
+def test_argument_memo_is_shared_within_a_load_and_emptied_after(tmp_path: Path) -> None:
+    """Traces of one folder share the memo of tool-call arguments (the same calls recur
+    across a project's traces); each session's figures equal its own file's alone, and the
+    memo holds nothing once the load ends (a library caller does not keep it)."""
+    folder = tmp_path / "runs"
+    generate.write_folder(folder, 3, 600, seed=5)
+    seen_sizes: list[int] = []
+    finish = loader._finish
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        seen_sizes.append(len(loader._ARGS_SEEN))
+        return finish(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "_finish", watching)
+        together = loader.load([str(folder)], jobs=1)
+    assert seen_sizes and seen_sizes[-1] > seen_sizes[0] > 0  # filled, and kept across files
+    assert loader._ARGS_SEEN == {}
+    alone = [s for path in sorted(folder.glob("*.jsonl")) for s in loader.load([str(path)], jobs=1)]
+    assert loader._ARGS_SEEN == {}
+    assert [s.session_id for s in together] == [s.session_id for s in alone]
+    for a, b in zip(together, alone, strict=True):
+        assert a.table.flags == b.table.flags
+        assert a.table.tools == b.table.tools and a.table.strings == b.table.strings
+        assert a.table.tool_calls == b.table.tool_calls
+        assert a.changed_files == b.changed_files
+
+
+def test_argument_memo_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "t.jsonl"
+    generate.write_trace(path, 3000, seed=6)
+    monkeypatch.setattr(loader, "ARGS_SEEN", 10)
+    sizes: list[int] = []
+    typed_args = loader._ChunkParser._typed_args
+
+    def watching(self: Any, tool: str, raw_args: bytes) -> Any:
+        found = typed_args(self, tool, raw_args)
+        sizes.append(len(loader._ARGS_SEEN))
+        return found
+
+    monkeypatch.setattr(loader._ChunkParser, "_typed_args", watching)
+    loader.load([str(path)], jobs=1)
+    assert len(sizes) > 100 and max(sizes) == 10
