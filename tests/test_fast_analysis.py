@@ -403,12 +403,16 @@ def _plain_token_flow(iterations: list[int | None], figures: list[tuple[int, ...
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 6)),
-                          st.tuples(*[st.integers(0, 2**40) | st.just(2**62)] * 5),
-                          st.floats(0, 10, allow_nan=False)), max_size=40))
-def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]]) -> None:
-    """Iterations out of order, met again later, None (iteration 0): the same points."""
+                          st.tuples(*[st.integers(0, 2**40)] * 5),
+                          st.floats(0, 10, allow_nan=False)), max_size=40), st.booleans())
+def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]],
+                                                  huge: bool) -> None:
+    """Iterations out of order, met again later, None (iteration 0), sums beyond 64 bits:
+    the same points, through builtins and through numpy."""
     iterations = [r[0] for r in rows]
     figures = [r[1] for r in rows]
+    if huge and figures:  # sums beyond 64 bits: Python integers
+        figures = [(2**62, 2**62, *f[2:]) for f in figures]
     costs = [r[2] for r in rows]
     llm = LlmColumns(rows=array("q", range(len(rows))),
                      tokens=array("q", [f[0] for f in figures]), cost=array("d", costs),
@@ -418,12 +422,17 @@ def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]]) -
                      cache_write_tokens=array("q", [f[4] for f in figures]),
                      has_token_keys=array("B", [1] * len(rows)),
                      models=array("i", [-1] * len(rows)))
-    totals = token_totals(llm, iterations)
     points, by_iteration = _plain_token_flow(iterations, figures, costs)
-    assert list(totals.token_flow) == points
-    assert totals.token_flow == points
-    assert totals.cost_by_iteration == by_iteration
-    for point in points:
-        assert totals.token_flow.point(point.iteration) == point
-    assert totals.token_flow.point(99) is None
-    assert totals.token_flow[1:3] == points[1:3]
+    for np in (None, pytest.importorskip("numpy")):
+        totals = token_totals(llm, iterations, np)
+        assert list(totals.token_flow) == points
+        assert totals.token_flow == points
+        assert totals.cost_by_iteration == by_iteration
+        assert list(totals.cost_by_iteration) == list(by_iteration)  # first met, first listed
+        assert totals.total_cost == sum(costs)
+        assert totals.breakdown == {name: sum(f[i] for f in figures) for i, name in enumerate(
+            ("input", "output", "cache_read", "cache_write"), start=1)}
+        for point in points:
+            assert totals.token_flow.point(point.iteration) == point
+        assert totals.token_flow.point(99) is None
+        assert totals.token_flow[1:3] == points[1:3]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from attoreport import gcpause
 from attoreport.analysis.cache import CacheBoundary, CacheBoundaryTracker, CacheStats, track_cache
+from attoreport.analysis.columns import numpy_for
 from attoreport.analysis.detectors import RULES, DetectedIssue, detect
 from attoreport.analysis.facts import SessionFacts, ToolStats, collect_facts
 from attoreport.analysis.iterations import iteration_stats
@@ -77,7 +78,7 @@ class Analysis:
 def analyse(session: Session) -> Analysis:
     """Summary, score, tokens, cache and issues of one session."""
     facts = collect_facts(session)
-    tokens = token_totals(session.table.llm, facts.llm_iterations)
+    tokens = token_totals(session.table.llm, facts.llm_iterations, numpy_for(session.table))
     score = efficiency(facts, tokens)
     summary = summarize(session, facts, tokens, score)
     return Analysis(
@@ -124,7 +125,8 @@ class TokenAnalyzer:
     """Attocode's `TokenAnalyzer` API."""
 
     def __init__(self, session: Session) -> None:
-        self._totals = token_totals(session.table.llm, collect_facts(session).llm_iterations)
+        self._totals = token_totals(session.table.llm, collect_facts(session).llm_iterations,
+                                    numpy_for(session.table))
 
     def token_flow(self) -> list[TokenFlowPoint]:
         return list(self._totals.token_flow)

@@ -108,12 +108,15 @@ class TokenTotals:
         return any(self.breakdown.values())
 
 
-def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
+def token_totals(llm: LlmColumns, iterations: list[int | None], np: Any = None) -> TokenTotals:
     """Aggregate the `llm_response` rows (file order; `iterations` aligned with them, None
-    counting as iteration 0, as in Attocode)."""
+    counting as iteration 0, as in Attocode). `np`: numpy, for a large table (the same
+    result, computed with whole-column operations)."""
     keys = [0 if i is None else i for i in iterations]
     costs = llm.cost
     cumulative = array("d", accumulate(costs))
+    if np is not None and keys and _fits(llm):
+        return _totals(llm, *_flow_numpy(np, llm, keys, cumulative))
     # Integer sums of a run are differences of prefix sums (exact for integers).
     inputs, outputs = _prefix(llm.input_tokens), _prefix(llm.output_tokens)
     reads, writes = _prefix(llm.cache_read_tokens), _prefix(llm.cache_write_tokens)
@@ -153,17 +156,72 @@ def token_totals(llm: LlmColumns, iterations: list[int | None]) -> TokenTotals:
     numbers, ins, outs, cache_reads, cache_writes, alls, costs_so_far = columns
     flow = TokenFlow(_compact(numbers), _compact(ins), _compact(outs), _compact(cache_reads),
                      _compact(cache_writes), _compact(alls), array("d", costs_so_far))
-    breakdown = {"input": inputs[-1], "output": outputs[-1], "cache_read": reads[-1],
-                 "cache_write": writes[-1]}
+    return _totals(llm, flow, by_iteration)
+
+
+def _totals(llm: LlmColumns, flow: TokenFlow, by_iteration: dict[int, float]) -> TokenTotals:
+    breakdown = {"input": sum(llm.input_tokens), "output": sum(llm.output_tokens),
+                 "cache_read": sum(llm.cache_read_tokens),
+                 "cache_write": sum(llm.cache_write_tokens)}
     denominator = breakdown["input"] + breakdown["cache_read"]
     efficiency = breakdown["cache_read"] / denominator if denominator else 0.0
     return TokenTotals(
         token_flow=flow,
-        total_cost=sum(costs),
+        total_cost=sum(llm.cost),
         cost_by_iteration=by_iteration,
         breakdown=breakdown,
         cache_efficiency=efficiency,
     )
+
+
+#: numpy sums 64-bit integers: taken only when no sum of a column (or of four) can overflow.
+_NUMPY_BOUND = 2**60
+
+
+def _fits(llm: LlmColumns) -> bool:
+    return all(sum(map(abs, column)) < _NUMPY_BOUND for column in (
+        llm.tokens, llm.input_tokens, llm.output_tokens, llm.cache_read_tokens,
+        llm.cache_write_tokens))
+
+
+def _flow_numpy(np: Any, llm: LlmColumns, keys: list[int],
+                cumulative: array[float]) -> tuple[TokenFlow, dict[int, float]]:
+    """`token_totals`'s loop as whole-column operations: integer sums by iteration (exact
+    in 64 bits, see `_fits`), costs added one by one in file order (`np.add.at` adds in
+    index order, as Attocode's loop does)."""
+    from attoreport.analysis.columns import view
+
+    numbers, first, inverse = np.unique(np.array(keys, dtype=np.int64), return_index=True,
+                                        return_inverse=True)
+    inverse = inverse.reshape(-1)
+    size = len(numbers)
+
+    def summed(values: Any) -> Any:
+        out = np.zeros(size, dtype=np.int64)
+        np.add.at(out, inverse, values)
+        return out
+
+    inputs, outputs = view(np, llm.input_tokens), view(np, llm.output_tokens)
+    reads, writes = view(np, llm.cache_read_tokens), view(np, llm.cache_write_tokens)
+    tokens = view(np, llm.tokens)
+    totals = np.where(tokens != 0, tokens, inputs + outputs + reads + writes)
+    by_iteration = np.zeros(size, dtype=np.float64)
+    np.add.at(by_iteration, inverse, view(np, llm.cost))
+    last = np.zeros(size, dtype=np.int64)
+    np.maximum.at(last, inverse, np.arange(len(keys), dtype=np.int64))
+    flow = TokenFlow(_array(np, numbers, "q"), _array(np, summed(inputs), "q"),
+                     _array(np, summed(outputs), "q"), _array(np, summed(reads), "q"),
+                     _array(np, summed(writes), "q"), _array(np, summed(totals), "q"),
+                     _array(np, view(np, cumulative)[last], "d"))
+    met = np.argsort(first, kind="stable")  # the dict in the order iterations first occur
+    return flow, dict(zip(numbers[met].tolist(), by_iteration[met].tolist(), strict=True))
+
+
+def _array(np: Any, values: Any, typecode: str) -> array[Any]:
+    column = array(typecode)
+    column.frombytes(np.ascontiguousarray(values, dtype=np.int64 if typecode == "q"
+                                          else np.float64).tobytes())
+    return column
 
 
 def _column_like(prefix: Any) -> Any:
