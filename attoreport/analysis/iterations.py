@@ -20,7 +20,9 @@ from attoreport.analysis.columns import (
     counts_by_iteration,
     first_timestamps,
     kind_counts,
+    numpy_for,
     rows_of_kinds,
+    view,
 )
 from attoreport.model import ERROR_KINDS, NO_ITERATION, TOOL_CALL_KINDS, EventTable
 
@@ -109,7 +111,12 @@ def iteration_stats(table: EventTable) -> IterationTable:
                 column[position[number]] = count
     _durations(table, stats, position)
     llm = table.llm
-    if sum(map(abs, llm.tokens)) >= 2**63:  # sums beyond 64 bits: Python integers
+    large = sum(map(abs, llm.tokens)) >= 2**63
+    np = numpy_for(table)
+    if np is not None and not large:
+        _llm_numpy(np, table, stats)
+        return stats
+    if large:  # sums beyond 64 bits: Python integers
         stats.tokens = stats.tokens.tolist()
     llm_calls, tokens, cost = stats.llm_calls, stats.tokens, stats.cost
     iterations = table.iterations
@@ -123,6 +130,30 @@ def iteration_stats(table: EventTable) -> IterationTable:
             cost[at] = sum(llm.cost[start:end], cost[at])  # added in file order
         start = end
     return stats
+
+
+def _llm_numpy(np: Any, table: EventTable, stats: IterationTable) -> None:
+    """The LLM columns of `stats` with whole-column operations (costs added in file
+    order: `np.add.at` adds in index order)."""
+    llm = table.llm
+    iterations = view(np, table.iterations)[view(np, llm.rows)]
+    keep = iterations != NO_ITERATION
+    at = np.searchsorted(view(np, stats.numbers), iterations[keep])
+    size = len(stats.numbers)
+    calls = np.bincount(at, minlength=size).astype(np.int64)
+    tokens = np.zeros(size, dtype=np.int64)
+    np.add.at(tokens, at, view(np, llm.tokens)[keep])
+    cost = np.zeros(size, dtype=np.float64)
+    np.add.at(cost, at, view(np, llm.cost)[keep])
+    stats.llm_calls = _array("q", calls)
+    stats.tokens = _array("q", tokens)
+    stats.cost = _array("d", cost)
+
+
+def _array(typecode: str, values: Any) -> array[Any]:
+    column = array(typecode)
+    column.frombytes(values.tobytes())
+    return column
 
 
 def _durations(table: EventTable, stats: IterationTable, position: dict[int, int]) -> None:
