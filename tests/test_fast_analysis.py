@@ -226,14 +226,10 @@ def plain_cache_calls(llm: LlmColumns, iterations: list[int | None]) -> list[Cac
     rates = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
     averages: list[float | None] = []
     recent: deque[float] = deque(maxlen=WINDOW)
-    recent_sum = 0.0
     for rate in rates:
         if rate is not None:
-            if len(recent) == WINDOW:
-                recent_sum -= recent[0]
             recent.append(rate)
-            recent_sum += rate
-        averages.append(recent_sum / len(recent) if recent else None)
+        averages.append(sum(recent) / len(recent) if recent else None)
     out = []
     for k in range(len(reads)):
         window = reads[max(0, k + 1 - WINDOW): k + 1]

@@ -10,8 +10,8 @@ from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate, count
-from operator import mul
+from itertools import accumulate, compress, count
+from operator import eq, mul
 from typing import Any, overload
 
 from attoreport.model import LlmColumns
@@ -128,7 +128,7 @@ class CacheBoundary:
         if llm is None:
             return []
         return [CacheCall(k + 1, iterations[k], llm.input_tokens[k], llm.cache_read_tokens[k],
-                          llm.cache_write_tokens[k], series.rates[k], series.averages[k],
+                          llm.cache_write_tokens[k], series.rates[k], series.average(k),
                           series.boundary(k)) for k in indexes]
 
     def series(self) -> _CallSeries:
@@ -153,7 +153,10 @@ class _CallSeries:
     """Per call: hit rate and moving average; boundaries from prefix sums when asked."""
 
     rates: _Optional
-    averages: _Optional
+    #: The rates that exist (calls with input or cache reads), in order, and how many of
+    #: them the calls up to each one had: the moving average is taken when asked.
+    present: array[float]
+    present_before: array[int]
     #: Prefix sums of cache reads and of cache reads times their 1-based index.
     plain: Any
     ranked: Any
@@ -161,22 +164,24 @@ class _CallSeries:
     @classmethod
     def of(cls, llm: LlmColumns | None) -> _CallSeries:
         if llm is None:
-            return cls(_Optional(), _Optional(), [0], [0])
+            return cls(_Optional(), array("d"), array("q"), [0], [0])
         inputs, reads = llm.input_tokens, llm.cache_read_tokens
         rates = _Optional(r / (i + r) if i + r else None
                           for i, r in zip(inputs, reads, strict=True))
-        # Moving average over the last WINDOW calls that had a rate.
-        averages = _Optional()
-        recent: deque[float] = deque(maxlen=WINDOW)
-        recent_sum = 0.0
-        for rate in rates:
-            if rate is not None:
-                if len(recent) == WINDOW:
-                    recent_sum -= recent[0]
-                recent.append(rate)
-                recent_sum += rate
-            averages.append(recent_sum / len(recent) if recent else None)
-        return cls(rates, averages, _prefix(reads), _prefix(map(mul, reads, count(1))))
+        values = rates.values
+        has = list(map(eq, values, values))  # NaN: no rate
+        present = array("d", compress(values, has))
+        return cls(rates, present, array("q", accumulate(has)), _prefix(reads),
+                   _prefix(map(mul, reads, count(1))))
+
+    def average(self, index: int) -> float | None:
+        """The mean of the last WINDOW rates up to call `index` (0-based), None before the
+        first rate."""
+        seen = self.present_before[index]
+        if not seen:
+            return None
+        window = self.present[max(0, seen - WINDOW):seen]
+        return sum(window) / len(window)
 
     def boundary(self, index: int) -> int:
         """The tracker's estimate after call `index` (0-based): Σ read·weight over the
@@ -194,8 +199,10 @@ class _Optional:
     def __init__(self, values: Iterable[float | None] = ()) -> None:
         self._values = array("d", (_NAN if v is None else v for v in values))
 
-    def append(self, value: float | None) -> None:
-        self._values.append(_NAN if value is None else value)
+    @property
+    def values(self) -> array[float]:
+        """The floats, NaN for None."""
+        return self._values
 
     def __len__(self) -> int:
         return len(self._values)

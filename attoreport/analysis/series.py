@@ -76,7 +76,7 @@ def cache_series(cache: CacheBoundary, max_points: int) -> CacheSeries:
     return CacheSeries(
         calls=[b for _, b in ranges],
         hit_rate=[mean(series.rates[a:b]) for a, b in ranges],
-        moving_average=[series.averages[b - 1] for _, b in ranges],
+        moving_average=[series.average(b - 1) for _, b in ranges],
         boundary=[series.boundary(b - 1) for _, b in ranges],
         binned=len(ranges) < calls,
     )
