@@ -784,6 +784,14 @@ def _counts_fail(text: str) -> bool:
     return any(word in _FAIL_WORDS and int(n) > 0 for n, word in _COUNT.findall(text))
 
 
+def _may_report_failures(tail: str) -> bool:
+    """False when `tail` (an output's last TAIL_WINDOW characters) cannot hold a failing
+    test summary: every failing summary `_test_outcome` reads names its failure ("failed",
+    "FAIL", "failing", "Failures:", "errors"). Saves reading the lines of most outputs."""
+    lowered = tail.lower()
+    return "fail" in lowered or "error" in lowered or "\x1b" in tail
+
+
 def _test_outcome(text: str, *, failed_lines: bool = False) -> Outcome | None:
     """(one-line summary, whether it reports failures) of a test run's output, read from the
     summary lines at its end; with `failed_lines`, pytest's `FAILED …` lines as a last resort."""
@@ -1035,7 +1043,7 @@ def _command_failure(first: str, result: str, args: object) -> str | None:
         code = _bounded_int(trailing_exit.group(1))
         if code:
             return f"exit code {code}"
-    outcome = _test_outcome(result)
+    outcome = _test_outcome(result) if _may_report_failures(tail) else None
     if outcome is not None and outcome[1]:
         found = "tests failed"
     elif "Traceback (most recent call last):" in tail and _EXCEPTION_LINE.match(last):

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from attoreport import toolcalls
 from attoreport.toolcalls import (
     ELLIPSIS,
     MAX_CHARS,
@@ -760,3 +761,31 @@ def test_recursion_limit_is_not_needed() -> None:
         test_huge_and_deep_values()
     finally:
         sys.setrecursionlimit(limit)
+
+
+# --- the cheap first check before a command's output is read line by line ---------------------
+
+_SUMMARY_PIECES = [t for t, _ in TEST_RESULTS if isinstance(t, str)] + [
+    "All good", "42", "  ==== 3 passed in 1s ====", "FAILURES!", "Tests: 3, Assertions: 3, Errors: 1.",
+    "test result: ok. 3 passed; 0 failed", "# fail 0", "# fail 2", "FAIL\texample.com/x\t0.1s",
+    "  2 failing", "1 error in 0.1s", "\x1b[31mFAIL\x1b[0m", "3 xfailed in 1s", "Failed!  - Failed: 2,"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_SUMMARY_PIECES) | st.text(max_size=40), max_size=6))
+def test_outputs_without_a_failure_word_state_no_failing_summary(pieces: list[str]) -> None:
+    """`_may_report_failures` lets `_command_failure` skip reading an output's lines: it
+    must never skip one whose summary says tests failed."""
+    text = "\n".join(pieces)
+    tail, _ = toolcalls._tail(text, toolcalls.TAIL_WINDOW)
+    outcome = toolcalls._test_outcome(text)
+    if outcome is not None and outcome[1]:
+        assert toolcalls._may_report_failures(tail)
+
+
+@pytest.mark.parametrize(("text", "summary"), [r for r in TEST_RESULTS if isinstance(r[0], str)])
+def test_every_failing_summary_passes_the_first_check(text: str, summary: str | None) -> None:
+    outcome = toolcalls._test_outcome(text)
+    assert toolcalls._may_report_failures(text) or not (outcome and outcome[1])
+    if outcome is not None and outcome[1]:
+        assert reported_failure("bash", text, {"command": "pytest"}) == "tests failed"
