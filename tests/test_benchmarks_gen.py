@@ -531,3 +531,54 @@ def test_browser_draw_gives_up_on_a_page_that_hangs(tmp_path: Path) -> None:
     report.write_text("<div data-chart></div><script>while (true) {}</script>", encoding="utf-8")
     draw = browser_draw.measure_draw_isolated(report, timeout_s=1, limit_s=8)
     assert draw.timed_out and draw.errors == ["gave up after 8 s"]
+
+
+# --- parity.py (attocode itself is fetched from PyPI, so only its comparison is tested here) ---
+
+parity = importlib.import_module("parity")
+
+
+def _as_attocode_prints(expected: dict[str, Any]) -> dict[str, Any]:
+    """An expected.json in the shape parity.py's attocode process prints."""
+    return {"open": expected["session"]["open_session"], "summary": expected["summary"],
+            "token_flow": expected["token_flow"], "total_cost": expected["total_cost"],
+            "cache_efficiency": expected["cache_efficiency"],
+            "token_breakdown": expected["token_breakdown"],
+            "cost_by_iteration": expected["cost_by_iteration"],
+            "cache_stats": expected["cache_boundary"]["stats"], "issues": expected["issues"],
+            "event_counts": expected["event_counts"]}
+
+
+def test_parity_finds_no_difference_where_the_fixtures_agree_and_names_one_that_differs() -> None:
+    trace = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
+    theirs = _as_attocode_prints(json.loads(trace.with_suffix(".expected.json").read_text()))
+    notes: list[str] = []
+    assert parity.differences(trace, theirs, notes) == [] and notes == []
+    theirs["total_cost"] *= 1.001
+    theirs["issues"] = theirs["issues"][1:]
+    found = parity.differences(trace, theirs, notes)
+    assert [line.split(":")[0].split("[")[0] for line in found] == ["total_cost", "issues"]
+
+
+def test_parity_lists_a_float_iteration_key_apart() -> None:
+    trace = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
+    theirs = _as_attocode_prints(json.loads(trace.with_suffix(".expected.json").read_text()))
+    theirs["cost_by_iteration"] = {f"{k}.0" if k == "2" else k: v
+                                   for k, v in theirs["cost_by_iteration"].items()}
+    notes: list[str] = []
+    assert parity.differences(trace, theirs, notes) == []
+    assert len(notes) == 1 and "'2.0'" in notes[0]
+
+
+def test_a_damaged_copy_keeps_most_lines_and_damages_some(tmp_path: Path) -> None:
+    source, target = tmp_path / "t.jsonl", tmp_path / "d.jsonl"
+    generate.write_trace(source, 2000, seed=3)
+    parity.damaged_copy(source, target, seed=4)
+    before = source.read_text().splitlines()
+    after = target.read_text().split("\n")[:-1]
+    assert 0.9 * len(before) < len(after) < 1.1 * len(before)
+    changed = len(set(after) - set(before) - {""})
+    assert 0.04 * len(before) < changed < 0.2 * len(before)
+    assert "" in after
+    [session] = attoreport.load([str(target)], jobs=1)
+    assert session.diagnostics  # the blank lines are reported
