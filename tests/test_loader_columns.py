@@ -262,3 +262,31 @@ def test_argument_memo_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(loader._ChunkParser, "_typed_args", watching)
     loader.load([str(path)], jobs=1)
     assert len(sizes) > 100 and max(sizes) == 10
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_parent_links_through_numpy_equal_the_plain_walk(seed: int, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large tables resolve `parent_event_id` with numpy: the same rows as the plain walk,
+    on a generated trace and on one whose ids repeat, point forward or name nothing."""
+    path = tmp_path / "t.jsonl"
+    generate.write_trace(path, 3000, seed=seed)
+    lines = path.read_bytes().splitlines()
+    rng = random.Random(seed)
+    odd = []
+    for line in lines:
+        record = json.loads(line)
+        roll = rng.random()
+        if roll < 0.05:
+            record["event_id"] = "same-id"  # repeated ids: the first one is the parent
+        elif roll < 0.10:
+            record["parent_event_id"] = rng.choice(["same-id", "nowhere", lines[-1][16:28].decode()])
+        odd.append(json.dumps(record).encode())
+    data = b"\n".join(odd) + b"\n"
+    results = []
+    for rows in (10**12, 0):
+        monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", rows)
+        [session] = loader.load_lines(data.splitlines(), "t.jsonl", "t")
+        results.append(session.table.parents)
+    assert results[0] == results[1]
+    assert sum(1 for p in results[0] if p != loader.NO_ROW) > 300
