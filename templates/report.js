@@ -278,9 +278,15 @@
       .filter(function (el) { return figures[el.getAttribute("data-chart")]; });
     if (near && window.IntersectionObserver) {
       var margin = window.innerHeight || 800;
-      pendingCharts.forEach(function (el) {  // one layout pass: what is in view now
+      var inView = function (el) {
         var box = el.getBoundingClientRect();
-        if (box.bottom >= -margin && box.top <= 2 * margin) near.add(el);
+        return box.bottom >= -margin && box.top <= 2 * margin;
+      };
+      pendingCharts.forEach(function (el) {  // one layout pass: what is in view now
+        // A far session's contents are not laid out (content-visibility): asking a chart
+        // in it for its box would lay the session out. Its own box is cheap.
+        var session = el.closest(".session");
+        if ((!session || inView(session)) && inView(el)) near.add(el);
       });
       var observer = new IntersectionObserver(function (entries) {
         entries.forEach(function (entry) {

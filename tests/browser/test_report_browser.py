@@ -302,3 +302,39 @@ def test_the_summary_says_whether_the_job_got_done(report_dir: Path, open_report
              for t in summary.locator(".stat").all()}
     assert tiles["Model calls"].startswith("11") and tiles["Tool calls"].startswith("10")
     assert "11 model calls" in summary.locator(".narrative").inner_text()
+
+
+def test_a_report_of_many_sessions_lays_out_what_the_reader_reaches(
+        tmp_path: Path, open_report) -> None:
+    """Sessions far below the viewport are not laid out or painted until the reader gets
+    near them (content-visibility), so drawing a chart does not lay out the whole page; the
+    charts in view are drawn first; a link to a far session lands on it, its text is there
+    and its charts get drawn; every chart is drawn in the end."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import generate
+
+    generate.write_folder(tmp_path / "runs", 12, 400, seed=9)
+    sessions = attoreport.load([str(tmp_path / "runs")], jobs=1)
+    path = tmp_path / "many.html"
+    path.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
+                    encoding="utf-8")
+    report = open_report(path)
+    page = report.page
+    styles = page.locator("section.session").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).contentVisibility)")
+    assert len(styles) == 12 and set(styles) == {"auto"}
+    far = page.locator("#s12")
+    first_drawn = page.wait_for_function(
+        "() => document.querySelector('[data-chart][data-drawn]')").evaluate(
+        "el => el.closest('section.session, [data-view=overview]').id")
+    assert first_drawn in ("overview", "s1")  # what the reader sees first is drawn first
+    page.locator('a[href="#s12"]').first.click()
+    page.wait_for_function("() => Math.abs(document.getElementById('s12')"
+                           ".getBoundingClientRect().top) < 5")
+    assert "Session" in far.locator("h2").first.inner_text()  # laid out now that it is in view
+    page.wait_for_function(
+        "() => document.querySelector('#s12 [data-chart][data-drawn] .main-svg')")
+    wait_for_charts(page)
+    assert not report.console_errors
