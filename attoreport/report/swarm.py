@@ -23,7 +23,7 @@ from typing import Any
 
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report import format as fmt
-from attoreport.report.common import Chart
+from attoreport.report.common import Chart, plural
 from attoreport.report.mdtext import escape_text
 from attoreport.swarm.layout import GraphLayout, layout_graph
 from attoreport.swarm.results import (
@@ -1192,9 +1192,9 @@ def _markdown_row(task: TaskAnalysis) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _plural(n: int | None, word: str, plural: str = "") -> str:
-    count = n or 0
-    return f"{fmt.count(count)} {word if count == 1 else plural or word + 's'}"
+def _plural(n: int | None, word: str, many: str = "") -> str:
+    """`plural`, with None (not recorded) counted as 0."""
+    return plural(n or 0, word, many or None)
 
 
 def _offset(at: float | None, origin: float | None) -> str:
