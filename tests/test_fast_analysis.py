@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import importlib
+import json
 import math
 import sys
 from array import array
@@ -432,3 +433,27 @@ def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]],
             assert totals.token_flow.point(point.iteration) == point
         assert totals.token_flow.point(99) is None
         assert totals.token_flow[1:3] == points[1:3]
+
+
+def test_iteration_figures_of_repeated_and_untimed_iteration_ends() -> None:
+    """Both ways (builtins and numpy): an iteration ended twice keeps its last end's
+    duration; with an end that has no duration, ends fall back to end minus latest start;
+    an iteration whose rows have no timestamp has no start time."""
+    def line(kind: str, ts: float | None, iteration: int, **extra: Any) -> bytes:
+        record: dict[str, Any] = {"kind": kind, "iteration": iteration, "data": {}, **extra}
+        if ts is not None:
+            record["timestamp"] = ts
+        return json.dumps(record).encode()
+
+    lines = [line("session_start", 100.0, 0, data={"goal": "g"}),
+             line("iteration_start", 101.0, 1), line("iteration_end", 102.0, 1, duration_ms=5.0),
+             line("iteration_end", 103.0, 1, duration_ms=7.0),
+             line("iteration_start", 104.0, 2), line("iteration_end", 106.0, 2, duration_ms=9.0)]
+    [session] = loader.load_lines(lines, "t.jsonl", "t")
+    stats = iteration_stats(session.table)
+    assert stats[1].duration_ms == 7.0 and stats[2].duration_ms == 9.0
+    assert stats[1].started == 101.0 and stats[1].events == 3
+    untimed = [*lines[:-1], line("iteration_end", 106.0, 2)]  # no duration: end - start
+    [session] = loader.load_lines(untimed, "t.jsonl", "t")
+    stats = iteration_stats(session.table)
+    assert stats[1].duration_ms == 7.0 and stats[2].duration_ms == 2000.0

@@ -93,6 +93,9 @@ class IterationTable(Mapping[int, IterationStats]):
 
 def iteration_stats(table: EventTable) -> IterationTable:
     """Every iteration that appears in the trace, keyed by number, in ascending order."""
+    np = numpy_for(table)
+    if np is not None and sum(map(abs, table.llm.tokens)) < 2**63:
+        return _stats_numpy(np, table)
     names = table.kind_names
     events = counts_by_iteration(table)
     stats = IterationTable(array("q", events), array("q", events.values()))
@@ -111,12 +114,7 @@ def iteration_stats(table: EventTable) -> IterationTable:
                 column[position[number]] = count
     _durations(table, stats, position)
     llm = table.llm
-    large = sum(map(abs, llm.tokens)) >= 2**63
-    np = numpy_for(table)
-    if np is not None and not large:
-        _llm_numpy(np, table, stats)
-        return stats
-    if large:  # sums beyond 64 bits: Python integers
+    if sum(map(abs, llm.tokens)) >= 2**63:  # sums beyond 64 bits: Python integers
         stats.tokens = stats.tokens.tolist()
     llm_calls, tokens, cost = stats.llm_calls, stats.tokens, stats.cost
     iterations = table.iterations
@@ -129,6 +127,51 @@ def iteration_stats(table: EventTable) -> IterationTable:
             tokens[at] += sum(llm.tokens[start:end])
             cost[at] = sum(llm.cost[start:end], cost[at])  # added in file order
         start = end
+    return stats
+
+
+def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
+    """`iteration_stats` with whole-column operations: one sort of the iteration column,
+    then counts, first timestamps and durations by iteration."""
+    names = table.kind_names
+    iterations = view(np, table.iterations)
+    kept = np.flatnonzero(iterations != NO_ITERATION)
+    numbers, inverse, counts = np.unique(iterations[kept], return_inverse=True,
+                                         return_counts=True)
+    inverse = inverse.reshape(-1)
+    stats = IterationTable(_array("q", numbers.astype(np.int64)),
+                           _array("q", counts.astype(np.int64)))
+    size = len(numbers)
+    if not size:
+        return stats
+    timestamps = view(np, table.timestamps)[kept]
+    timed = ~np.isnan(timestamps)
+    first = np.full(size, len(kept), dtype=np.int64)  # first timed row of each iteration
+    np.minimum.at(first, inverse[timed], np.flatnonzero(timed))
+    found = first < len(kept)
+    started = np.full(size, np.nan)
+    started[found] = timestamps[first[found]]
+    stats.started = _array("d", started)
+    kinds = view(np, table.kinds)[kept]
+    for wanted, name in ((TOOL_CALL_KINDS, "tool_calls"), (ERROR_KINDS, "errors")):
+        codes = [c for c, n in enumerate(names) if n in wanted]
+        mask = np.isin(kinds, codes)
+        setattr(stats, name, _array("q", np.bincount(inverse[mask], minlength=size)
+                                    .astype(np.int64)))
+    end_code = names.index("iteration_end")
+    ends = kinds == end_code
+    durations = view(np, table.durations)[kept][ends]
+    if not np.isnan(durations).any():  # every end has its own duration (the usual case)
+        at = inverse[ends]
+        column = np.full(size, np.nan)
+        # The last end of an iteration wins (its last occurrence, found from the back).
+        _, last = np.unique(at[::-1], return_index=True)
+        chosen = len(at) - 1 - last
+        column[at[chosen]] = durations[chosen]
+        stats.duration_ms = _array("d", column)
+    else:
+        _durations(table, stats, {n: i for i, n in enumerate(numbers.tolist())})
+    _llm_numpy(np, table, stats)
     return stats
 
 

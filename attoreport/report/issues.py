@@ -128,8 +128,8 @@ def issue_groups(ctx: Context, issues: list[DetectedIssue]) -> list[IssueGroup]:
         by_key.setdefault((issue.category, issue_subject(issue)), []).append(issue)
 
     def cost_of(issue: DetectedIssue) -> float:
-        s = stats.get(issue.iteration) if issue.iteration is not None else None
-        return s.cost if s is not None else 0.0
+        at = stats.position(issue.iteration) if issue.iteration is not None else -1
+        return stats.cost[at] if at >= 0 else 0.0
 
     groups = []
     for (category, subject), members in by_key.items():
