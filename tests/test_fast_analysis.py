@@ -176,6 +176,39 @@ def test_timeline_ties_negative_durations_and_missing_times(tmp_path: Path) -> N
                                                                             budget)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_timeline_of_iterations_that_end_out_of_turn(seed: int, tmp_path: Path) -> None:
+    """Iteration spans when ends do not follow their starts: an end of another iteration
+    (ignored), an end twice (the first closes), a start closing the one before, an end before
+    any start, untimed starts and ends, subagents between them, an iteration open at the end."""
+    import random
+
+    from tests.conftest import event, write_trace
+
+    rng = random.Random(seed)
+    events: list[dict | str] = [event("iteration_end", 0.5, 1)]
+    for i in range(60):
+        at = 1.0 + i
+        roll = rng.random()
+        number = rng.choice([1, 2, 3, i % 4])
+        if roll < 0.35:
+            events.append(event("iteration_start", at, number))
+        elif roll < 0.7:
+            events.append(event("iteration_end", at, number))
+        elif roll < 0.8:
+            events.append(event("subagent_spawn", at, number, agent_id=f"a{i % 3}"))
+        elif roll < 0.9:
+            events.append(event(rng.choice(["subagent_complete", "subagent_error"]), at, number,
+                                agent_id=f"a{i % 3}"))
+        else:
+            events.append(rng.choice(['{"type": "iteration", "iteration": 4}',
+                                      event("iteration_start", at - 30.0, number)]))
+    session = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)[0]
+    for budget in (200, 10):
+        assert build_timeline(session.table, 0.0, budget) == plain_timeline(session.table, 0.0,
+                                                                            budget)
+
+
 def plain_iteration_stats(table: EventTable) -> dict[int, IterationStats]:
     names = table.kind_names
     error_codes = {c for c, n in enumerate(names) if n in ERROR_KINDS}

@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, islice, repeat
-from operator import and_, eq, le, sub, truediv
+from operator import and_, eq, itemgetter, le, sub, truediv
 from typing import Any
 
 from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
@@ -324,6 +324,9 @@ def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
     spawn_code = names.index("subagent_spawn")
     sub_end = {names.index(n) for n in SUBAGENT_ENDS}
     complete_code = names.index("subagent_complete")
+    np = numpy_for(table)
+    if np is not None:
+        return _other_spans_numpy(np, table, origin)
     wanted = {start_code, end_code, spawn_code, *sub_end}
     kinds, stamps, iterations, agents = (table.kinds, table.timestamps, table.iterations,
                                          table.agents)
@@ -353,6 +356,83 @@ def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
         last = _length(table, origin)
         for number, begin in open_iterations.items():
             out.append(_other(len(kinds), begin, last, ("iteration", number), False))
+    return out
+
+
+def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+    """`_other_spans` for a large table: the iteration spans with whole-column operations
+    (the walk's state is one open iteration at most: each start closes the one before), the
+    few subagent rows walked as before; merged in the order the walk yields them."""
+    names = table.kind_names
+    start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
+    kinds, numbers = view(np, table.kinds), view(np, table.iterations)
+    stamps = view(np, table.timestamps)
+    rows = np.flatnonzero(((kinds == start_code) | (kinds == end_code))
+                          & (numbers != NO_ITERATION) & ~np.isnan(stamps))
+    is_start = kinds[rows] == start_code
+    its, at = numbers[rows], stamps[rows] - origin
+    where = np.arange(len(rows))
+    # The latest start before each position (-1: none yet).
+    latest = np.maximum.accumulate(np.where(is_start, where, -1)) if len(rows) else where
+    before = np.concatenate(([-1], latest[:-1])) if len(rows) else where
+    # An end closes the open iteration: the first end of its number after that start.
+    candidates = np.flatnonzero(~is_start & (before >= 0))
+    candidates = candidates[its[candidates] == its[before[candidates]]]
+    opened, first = np.unique(before[candidates], return_index=True)
+    closing = candidates[first]
+    closed = np.zeros(len(rows), dtype=bool)
+    closed[opened] = True
+    # A start closes the start before it when no end did.
+    starts = np.flatnonzero(is_start)
+    pairs = [(closing, before[closing])]
+    if len(starts) > 1:
+        previous = starts[:-1]
+        unclosed = ~closed[previous]
+        pairs.append((starts[1:][unclosed], previous[unclosed]))
+    end_rows, begins, ends, iteration_numbers = [], [], [], []
+    for ending, begun in pairs:
+        end_rows.append(rows[ending])
+        begins.append(at[begun])
+        ends.append(at[ending])
+        iteration_numbers.append(its[begun])
+    end_row = np.concatenate(end_rows)
+    begin, end = np.concatenate(begins), np.concatenate(ends)
+    number = np.concatenate(iteration_numbers)
+    order = np.argsort(end_row, kind="stable")
+    seconds = end - begin
+    seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
+    out: list[tuple[Any, ...]] = [
+        (r, b, x, False, ("iteration", n)) for r, b, x, n in zip(
+            end_row[order].tolist(), begin[order].tolist(), seconds[order].tolist(),
+            number[order].tolist(), strict=True)]
+    out = sorted(out + _subagent_spans(table, origin), key=itemgetter(0))
+    if len(starts) and not closed[starts[-1]]:  # still open at the end: closes at the last event
+        last = starts[-1]
+        out.append(_other(len(kinds), float(at[last]), _length(table, origin),
+                          ("iteration", int(its[last])), False))
+    return out
+
+
+def _subagent_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+    """`_other_spans`'s subagent runs (from a spawn to its agent's end)."""
+    names = table.kind_names
+    spawn_code = names.index("subagent_spawn")
+    sub_end = {names.index(n) for n in SUBAGENT_ENDS}
+    complete_code = names.index("subagent_complete")
+    kinds, stamps, agents = table.kinds, table.timestamps, table.agents
+    out: list[tuple[Any, ...]] = []
+    spawns: dict[int, float] = {}
+    for row in rows_of_kinds(table, {spawn_code, *sub_end}):
+        ts = stamps[row]
+        if ts != ts:  # no timestamp
+            continue
+        at = ts - origin
+        if kinds[row] == spawn_code:
+            if agents[row] != NO_STRING:
+                spawns[agents[row]] = at
+        elif agents[row] in spawns:
+            failed = kinds[row] != complete_code
+            out.append(_other(row, spawns[agents[row]], at, ("subagent", failed), failed))
     return out
 
 
