@@ -237,3 +237,31 @@ def test_the_export_is_streamed(tmp_path: Path) -> None:
     # A dict per event would take well over 500 bytes each; the columns take about 100.
     assert peak < count * 250, peak
     assert size > count * 80
+
+
+def test_counters_are_running_totals_at_each_timed_response(tmp_path: Path) -> None:
+    """Every timed LLM response gets the totals so far, in file order, counting the responses
+    without a time too (legacy lines); the bounded copy samples them, ending with the last."""
+    events: list[dict[str, Any] | str] = []
+    for i in range(1, 31):
+        if i % 7 == 0:  # a legacy line without a timestamp: counted, not placed
+            events.append(json.dumps({"type": "llm.complete", "iteration": i, "tokens": 1000,
+                                      "cost": 0.25}))
+        else:
+            events.append(event("llm_response", float(i), i, tokens=i, cost=i / 100,
+                                duration_ms=10.0))
+    found = analyses(write_trace(tmp_path / "t.jsonl", events))
+    tokens_so_far, cost_so_far, expected = 0, 0.0, []
+    for i in range(1, 31):
+        tokens_so_far += 1000 if i % 7 == 0 else i
+        cost_so_far += 0.25 if i % 7 == 0 else i / 100
+        if i % 7:
+            expected.append((tokens_so_far, round(cost_so_far, 6)))
+    for document in (export(tmp_path / "t.jsonl"), json.loads(bounded(found, 14).text)):
+        counters = of_phase(document, "C")
+        tokens = [e["args"]["tokens"] for e in counters if e["name"] == TOKENS_COUNTER]
+        usd = [e["args"]["usd"] for e in counters if e["name"] == COST_COUNTER]
+        pairs = list(zip(tokens, usd, strict=True))
+        assert pairs[-1] == expected[-1] and set(pairs) <= set(expected)
+        assert pairs == sorted(pairs)
+    assert len(of_phase(export(tmp_path / "t.jsonl"), "C")) == 2 * len(expected)

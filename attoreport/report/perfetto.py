@@ -27,6 +27,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -265,14 +266,14 @@ def _session_events(analysis: Analysis, pid: int, origin: float, limits: Limits,
     failures = len(markers) if budget is None else min(len(markers), budget.failures)
     for i in range(failures):
         yield _failure_event(table, markers, i, pid, tracks.first(markers.lane[i]), limits)
-    timed = _timed_llm_calls(table)
+    timed = _timed_calls(table)
     counters = 0
     for counter in _counter_events(table, pid, origin, timed,
                                    None if budget is None else budget.counters):
         counters += 1
         yield counter
     count.exported += len(chosen) + failures + counters
-    count.total += total + 2 * timed
+    count.total += total + 2 * len(timed)
     session_name = shown(analysis.session.session_id, limits.name_chars)
     yield _metadata("process_name", pid, 0, {"name": f"session {session_name}"})
     yield _metadata("process_sort_index", pid, 0, {"sort_index": pid})
@@ -346,32 +347,33 @@ def _failure_event(table: EventTable, markers: _Markers, i: int, pid: int, tid: 
             "pid": pid, "tid": tid, "args": args}
 
 
-def _timed_llm_calls(table: EventTable) -> int:
-    stamps = table.timestamps
-    return sum(1 for row in table.llm.rows if stamps[row] == stamps[row])
+def _timed_calls(table: EventTable) -> Sequence[int]:
+    """Indexes of the LLM responses that have a timestamp (all of them, usually)."""
+    stamps, rows = table.timestamps, table.llm.rows
+    if not table.missing_timestamps:
+        return range(len(rows))
+    return [k for k, row in enumerate(rows) if stamps[row] == stamps[row]]
 
 
-def _counter_events(table: EventTable, pid: int, origin: float, timed: int,
+def _counter_events(table: EventTable, pid: int, origin: float, timed: Sequence[int],
                     budget: int | None) -> Iterator[dict[str, Any]]:
     """Running totals of tokens and cost at each timed LLM response (with a budget of events,
-    an even sample of the calls that ends with the last; the totals always count every call)."""
-    llm, stamps = table.llm, table.timestamps
-    keep = None if budget is None else _even_sample(timed, max(budget // 2, 1))
-    tokens, cost, seen = 0, 0.0, 0
-    for k, row in enumerate(llm.rows):
-        tokens += llm.tokens[k]
-        cost += llm.cost[k]
-        stamp = stamps[row]
-        if stamp != stamp:  # no timestamp: counted, not placed
-            continue
-        seen += 1
-        if keep is not None and seen not in keep:
-            continue
-        at = _micros(stamp - origin)
+    an even sample of the calls that ends with the last; the totals always count every call,
+    timed or not, added in file order)."""
+    llm, stamps, rows = table.llm, table.timestamps, table.llm.rows
+    try:
+        tokens_so_far: Sequence[int] = array("q", accumulate(llm.tokens))
+    except OverflowError:  # totals beyond 64 bits
+        tokens_so_far = list(accumulate(llm.tokens))
+    cost_so_far = array("d", accumulate(llm.cost))
+    chosen = (timed if budget is None
+              else [timed[n - 1] for n in sorted(_even_sample(len(timed), max(budget // 2, 1)))])
+    for k in chosen:
+        at = _micros(stamps[rows[k]] - origin)
         yield {"name": TOKENS_COUNTER, "ph": "C", "ts": at, "pid": pid,
-               "args": {"tokens": tokens}}
+               "args": {"tokens": tokens_so_far[k]}}
         yield {"name": COST_COUNTER, "ph": "C", "ts": at, "pid": pid,
-               "args": {"usd": round(cost, 6)}}
+               "args": {"usd": round(cost_so_far[k], 6)}}
 
 
 def _even_sample(count: int, size: int) -> set[int]:
