@@ -2417,7 +2417,13 @@ def _named_parents_numpy(ids: array, parent_rows: array, parent_keys: array,
     id_view = np.frombuffer(ids, dtype=np.int64)
     keys = np.frombuffer(parent_keys, dtype=np.int64)
     rows = np.frombuffer(parent_rows, dtype=np.int64)
-    named = np.flatnonzero(np.isin(id_view, keys))
+    # Rows whose id is named as a parent: looked up among the sorted names (less memory
+    # than np.isin, which sorts the ids and the names together).
+    names = np.unique(keys)
+    at = np.searchsorted(names, id_view)
+    np.minimum(at, len(names) - 1, out=at)
+    named = np.flatnonzero(names[at] == id_view)
+    del at
     known, first = np.unique(id_view[named], return_index=True)
     if not len(known):
         return
