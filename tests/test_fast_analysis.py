@@ -490,3 +490,35 @@ def test_iteration_figures_of_repeated_and_untimed_iteration_ends() -> None:
     [session] = loader.load_lines(untimed, "t.jsonl", "t")
     stats = iteration_stats(session.table)
     assert stats[1].duration_ms == 7.0 and stats[2].duration_ms == 2000.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_whole_documents_are_equal_both_ways_on_damaged_traces(seed: int, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The JSON document and the HTML report of a damaged trace (values of the wrong type,
+    nulls, lost, repeated and swapped lines) are the same whether every whole-column question
+    is answered by builtins or through numpy (which production uses from 200,000 rows)."""
+    import re
+    from datetime import datetime, timezone
+
+    from attoreport.report import html as html_stage
+    from attoreport.report.jsondoc import session_document
+    from attoreport.report.page import build_report
+
+    parity = importlib.import_module("parity")
+    source, damaged = tmp_path / "t.jsonl", tmp_path / "d.jsonl"
+    generate.write_trace(source, 4000, seed=seed, closed=seed != 3)
+    parity.damaged_copy(source, damaged, seed=seed)
+    nonce = re.compile(r"nonce-[\w-]+|nonce=\"[\w-]+\"")
+    outputs = []
+    for rows in (10**12, 0):
+        monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
+        monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", rows)
+        [session] = loader.load([str(damaged)], jobs=1)
+        analysis = analyse(session)
+        view = build_report([analysis], version="t", now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        outputs.append((json.dumps(session_document(analysis), sort_keys=True, default=str),
+                        nonce.sub("N", html_stage.render_view(view))))
+    assert outputs[0][0] == outputs[1][0]
+    assert outputs[0][1] == outputs[1][1]
