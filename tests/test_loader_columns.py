@@ -290,3 +290,37 @@ def test_parent_links_through_numpy_equal_the_plain_walk(seed: int, tmp_path: Pa
         results.append(session.table.parents)
     assert results[0] == results[1]
     assert sum(1 for p in results[0] if p != loader.NO_ROW) > 300
+
+
+def test_forked_workers_read_what_one_process_reads(tmp_path: Path) -> None:
+    """In a fresh interpreter (one thread, so the loader forks: the test processes of
+    pytest-xdist never do), a trace split across two worker processes by byte range, and a
+    folder split by file, load exactly as in one process."""
+    import subprocess
+
+    path = tmp_path / "t.jsonl"
+    generate.write_trace(path, 3000, seed=12)
+    generate.write_folder(tmp_path / "runs", 3, 500, seed=13)
+    script = """
+import json, sys
+from attoreport import analyse, loader
+from attoreport.report.jsondoc import session_document
+loader.PARALLEL_BYTES = 1
+parts = []
+in_processes = loader._in_processes
+def counted(function, argument_lists, workers):
+    parts.append(len(argument_lists))
+    return in_processes(function, argument_lists, workers)
+loader._in_processes = counted
+out = {1: [], 2: []}
+for argument in sys.argv[1:]:  # a file (split by byte range), then a folder (by file)
+    for jobs in (1, 2):
+        out[jobs] += [json.dumps(session_document(analyse(s)), sort_keys=True, default=str)
+                      for s in loader.load([argument], jobs=jobs)]
+assert loader._can_fork()
+print(json.dumps({"same": out[1] == out[2], "parts": parts, "sessions": len(out[1])}))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(path), str(tmp_path / "runs")],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    assert result == {"same": True, "parts": [2, 3], "sessions": 4}
