@@ -13,6 +13,7 @@ Attocode adds its figures one by one in file order, and the analysis does the sa
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Collection
 from itertools import compress
@@ -39,6 +40,14 @@ def numpy_for(table: EventTable) -> Any | None:
 def view(np: Any, column: Any) -> Any:
     """A numpy array over an `array.array` column's memory (read only: never written)."""
     return np.frombuffer(column, dtype=_DTYPES[column.typecode])
+
+
+def as_array(typecode: str, values: Any) -> array[Any]:
+    """A numpy array's values as an `array.array` of `typecode` (Python numbers when
+    indexed; converted to the type first when it differs)."""
+    column = array(typecode)
+    column.frombytes(values.astype(_DTYPES[typecode], copy=False).tobytes())
+    return column
 
 
 def kind_mask(np: Any, table: EventTable, codes: Collection[int]) -> Any:

@@ -17,6 +17,7 @@ from operator import eq
 from typing import Any
 
 from attoreport.analysis.columns import (
+    as_array,
     counts_by_iteration,
     first_timestamps,
     kind_counts,
@@ -139,8 +140,8 @@ def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
     numbers, inverse, counts = np.unique(iterations[kept], return_inverse=True,
                                          return_counts=True)
     inverse = inverse.reshape(-1)
-    stats = IterationTable(_array("q", numbers.astype(np.int64)),
-                           _array("q", counts.astype(np.int64)))
+    stats = IterationTable(as_array("q", numbers),
+                           as_array("q", counts))
     size = len(numbers)
     if not size:
         return stats
@@ -151,13 +152,12 @@ def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
     found = first < len(kept)
     started = np.full(size, np.nan)
     started[found] = timestamps[first[found]]
-    stats.started = _array("d", started)
+    stats.started = as_array("d", started)
     kinds = view(np, table.kinds)[kept]
     for wanted, name in ((TOOL_CALL_KINDS, "tool_calls"), (ERROR_KINDS, "errors")):
         codes = [c for c, n in enumerate(names) if n in wanted]
         mask = np.isin(kinds, codes)
-        setattr(stats, name, _array("q", np.bincount(inverse[mask], minlength=size)
-                                    .astype(np.int64)))
+        setattr(stats, name, as_array("q", np.bincount(inverse[mask], minlength=size)))
     end_code = names.index("iteration_end")
     ends = kinds == end_code
     durations = view(np, table.durations)[kept][ends]
@@ -168,7 +168,7 @@ def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
         _, last = np.unique(at[::-1], return_index=True)
         chosen = len(at) - 1 - last
         column[at[chosen]] = durations[chosen]
-        stats.duration_ms = _array("d", column)
+        stats.duration_ms = as_array("d", column)
     else:
         _durations(table, stats, {n: i for i, n in enumerate(numbers.tolist())})
     _llm_numpy(np, table, stats)
@@ -188,15 +188,9 @@ def _llm_numpy(np: Any, table: EventTable, stats: IterationTable) -> None:
     np.add.at(tokens, at, view(np, llm.tokens)[keep])
     cost = np.zeros(size, dtype=np.float64)
     np.add.at(cost, at, view(np, llm.cost)[keep])
-    stats.llm_calls = _array("q", calls)
-    stats.tokens = _array("q", tokens)
-    stats.cost = _array("d", cost)
-
-
-def _array(typecode: str, values: Any) -> array[Any]:
-    column = array(typecode)
-    column.frombytes(values.tobytes())
-    return column
+    stats.llm_calls = as_array("q", calls)
+    stats.tokens = as_array("q", tokens)
+    stats.cost = as_array("d", cost)
 
 
 def _durations(table: EventTable, stats: IterationTable, position: dict[int, int]) -> None:

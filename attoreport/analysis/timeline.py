@@ -12,7 +12,7 @@ from itertools import chain, compress, islice, repeat
 from operator import and_, eq, itemgetter, le, sub, truediv
 from typing import Any
 
-from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
+from attoreport.analysis.columns import as_array, kind_mask, numpy_for, rows_of_kinds, view
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
 
 ITERATIONS_LANE = "Iterations"
@@ -237,8 +237,8 @@ class _SpanColumns:
         codes = view(np, table.kinds)[rows]
         groups = _Groups(array("H", codes.astype(np.uint16).tobytes()), timed)
         failed = np.isin(codes, list(failing)).astype(np.uint8)
-        return cls(table, _array("q", rows.astype(np.int64)), _array("d", at - seconds),
-                   _array("d", seconds), _array("B", failed), groups,
+        return cls(table, as_array("q", rows), as_array("d", at - seconds),
+                   as_array("d", seconds), as_array("B", failed), groups,
                    _other_spans(table, origin))
 
     def end(self, index: int) -> int:
@@ -307,13 +307,6 @@ class _Groups:
 
     def __len__(self) -> int:
         return len(self.codes)
-
-
-def _array(typecode: str, values: Any) -> array[Any]:
-    """A numpy array's values as an `array.array` (Python numbers when indexed)."""
-    out = array(typecode)
-    out.frombytes(values.tobytes())
-    return out
 
 
 def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:

@@ -189,7 +189,7 @@ def _flow_numpy(np: Any, llm: LlmColumns, keys: list[int],
     """`token_totals`'s loop as whole-column operations: integer sums by iteration (exact
     in 64 bits, see `_fits`), costs added one by one in file order (`np.add.at` adds in
     index order, as Attocode's loop does)."""
-    from attoreport.analysis.columns import view
+    from attoreport.analysis.columns import as_array, view
 
     numbers, first, inverse = np.unique(np.array(keys, dtype=np.int64), return_index=True,
                                         return_inverse=True)
@@ -209,19 +209,13 @@ def _flow_numpy(np: Any, llm: LlmColumns, keys: list[int],
     np.add.at(by_iteration, inverse, view(np, llm.cost))
     last = np.zeros(size, dtype=np.int64)
     np.maximum.at(last, inverse, np.arange(len(keys), dtype=np.int64))
-    flow = TokenFlow(_array(np, numbers, "q"), _array(np, summed(inputs), "q"),
-                     _array(np, summed(outputs), "q"), _array(np, summed(reads), "q"),
-                     _array(np, summed(writes), "q"), _array(np, summed(totals), "q"),
-                     _array(np, view(np, cumulative)[last], "d"))
+    flow = TokenFlow(as_array("q", numbers), as_array("q", summed(inputs)),
+                     as_array("q", summed(outputs)), as_array("q", summed(reads)),
+                     as_array("q", summed(writes)), as_array("q", summed(totals)),
+                     as_array("d", view(np, cumulative)[last]))
     met = np.argsort(first, kind="stable")  # the dict in the order iterations first occur
     return flow, dict(zip(numbers[met].tolist(), by_iteration[met].tolist(), strict=True))
 
-
-def _array(np: Any, values: Any, typecode: str) -> array[Any]:
-    column = array(typecode)
-    column.frombytes(np.ascontiguousarray(values, dtype=np.int64 if typecode == "q"
-                                          else np.float64).tobytes())
-    return column
 
 
 def _column_like(prefix: Any) -> Any:
