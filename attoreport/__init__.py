@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attoreport.analysis import (
     Analysis,
@@ -30,7 +31,9 @@ from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.loader import load
 from attoreport.model import Diagnostic, Session
 from attoreport.redact import Redactor
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 #: The package's version (pyproject.toml reads it from here: one place to change).
 __version__ = "0.1.0"

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from attoreport.errors import AttoreportError
 from attoreport.inputs import Inputs, TraceInput, display_path, find_inputs
 from attoreport.loader import load_inputs
 from attoreport.model import Session
 from attoreport.redact import Redactor, redact_tree
-from attoreport.swarm import analyse_run, read_run
 from attoreport.swarm.folders import RunFolder, recognise_run_folder
-from attoreport.swarm.results import FINAL_PHASES, SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
             jobs: int | None = None, redactor: Redactor | None = None) -> Collected:
     """Load the traces and read the run folders of `inputs`. A run folder's TraceCollector
     trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view."""
-    swarms = [analyse_run(read_run(folder)) for folder in inputs.claimed]
+    swarms = _analyse_runs(inputs.claimed)
     if redactor is not None:  # after the analysis, so no two secrets merge two tasks
         swarms = [redact_tree(swarm, redactor) for swarm in swarms]
     beside = [TraceInput(source, path, path.name.removesuffix(".jsonl"))
@@ -49,11 +50,31 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
                          or f.source.startswith(t.folder) for f in inputs.claimed)}
     sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor,
                            found_elsewhere=with_runs) if everything.traces else []
-    phases = {source: swarm.outcome.phase for swarm in swarms
-              if swarm.outcome.phase in FINAL_PHASES for source in swarm.trace_sources}
+    phases = _final_phases(swarms)
     for session in sessions:
         session.run_phase = phases.get(session.source, session.run_phase)
     if not sessions and not swarms:
         raise AttoreportError("no trace events and no attoswarm run found in "
                               + ", ".join(display_path(Path(t.source)) for t in inputs.traces))
     return Collected(everything, sessions, swarms)
+
+
+def _analyse_runs(folders: Sequence[RunFolder]) -> list[SwarmAnalysis]:
+    """Each run folder read and analysed. The swarm modules are imported only when there
+    is a run folder: most reports have none, and importing them costs a twentieth of a
+    second on every run."""
+    if not folders:
+        return []
+    from attoreport.swarm import analyse_run, read_run
+
+    return [analyse_run(read_run(folder)) for folder in folders]
+
+
+def _final_phases(swarms: Sequence[SwarmAnalysis]) -> dict[str, str]:
+    """Trace source -> the phase its run ended in, for the runs that ended."""
+    if not swarms:
+        return {}
+    from attoreport.swarm.results import FINAL_PHASES
+
+    return {source: swarm.outcome.phase for swarm in swarms
+            if swarm.outcome.phase in FINAL_PHASES for source in swarm.trace_sources}

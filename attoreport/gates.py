@@ -14,6 +14,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import (
@@ -25,7 +26,9 @@ from attoreport.analysis.compare import (
 )
 from attoreport.analysis.detectors import SEVERITIES, DetectedIssue, severity_rank
 from attoreport.errors import AttoreportError
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 #: Longest session id shown in a reason.
 ID_CHARS = 60

@@ -572,8 +572,10 @@ class Rule:
     """One detection rule.
 
     `anchors`: lowercase literals, one of which every match contains (the pre-filter).
-    `pattern`: the regular expression; its group `secret` (for assignments, the value group
-    that matched) is what the marker replaces, else the whole match.
+    `source`, `flags`: the regular expression; its group `secret` (for assignments, the value
+    group that matched) is what the marker replaces, else the whole match. It is compiled
+    (`pattern`) the first time a string holds one of the rule's anchors: compiling all of them
+    took a sixtieth of a second on every run, and most runs need a few.
     `check`: the kind to report for a match, or None to reject it.
     `lowered`: the pattern runs on the lowercased string (it is written in lowercase), for
     case-insensitive keywords; the secret is still read from the original.
@@ -585,11 +587,16 @@ class Rule:
 
     kind: str
     anchors: tuple[str, ...]
-    pattern: re.Pattern[str]
+    source: str
     check: Check
     lowered: bool = False
     at_names: bool = False
     tail: int = 0
+    flags: int = 0
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
 
 
 def _rule(
@@ -603,8 +610,8 @@ def _rule(
     at_names: bool = False,
     tail: int = 0,
 ) -> Rule:
-    compiled = re.compile(pattern, flags)
-    return Rule(kind, tuple(anchors.split()), compiled, check or _standalone(kind), lowered, at_names, tail)
+    return Rule(kind, tuple(anchors.split()), pattern, check or _standalone(kind), lowered, at_names,
+                tail, flags)
 
 
 #: Inserted after a token's first character: the character before the token is no letter,

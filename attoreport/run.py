@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import attoreport
 from attoreport import gcpause
@@ -31,7 +31,9 @@ from attoreport.model import Diagnostic
 from attoreport.output import Text, check_outputs, write_outputs
 from attoreport.redact import Receipt, Redactor
 from attoreport.swarm.folders import RunFolder
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,3 +316,47 @@ def test_workers_do_not_inherit_the_clis_signal_handlers(monkeypatch: pytest.Mon
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+
+
+def test_a_trace_only_run_imports_no_swarm_reader_and_compiles_few_rules(tmp_path: Path) -> None:
+    """Start-up is paid on every run (issue 10: fixed costs): a report of traces alone, in a
+    fresh interpreter, never imports the attoswarm reader, analysis or view, and compiles
+    only the redaction rules whose anchors its strings hold. A run folder still brings the
+    swarm modules in."""
+    import subprocess
+    import sys
+
+    script = """
+import json, sys
+from attoreport.cli import main
+from attoreport import redact
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print(json.dumps({"modules": sorted(m for m in sys.modules if m.startswith("attoreport.swarm")
+                                        or m == "attoreport.report.swarm"),
+                      "compiled": sum("pattern" in vars(r) for r in redact.RULES),
+                      "rules": len(redact.RULES)}))
+"""
+    trace = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
+
+    def run(*args: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", script, *args, "-q"], capture_output=True,
+                              text=True, check=True)
+        return json.loads(done.stdout.splitlines()[-1])
+
+    plain = run(str(trace), "-o", str(tmp_path / "a.html"), "--json", str(tmp_path / "a.json"),
+                "--markdown", str(tmp_path / "a.md"))
+    assert plain["modules"] == ["attoreport.swarm", "attoreport.swarm.folders"]
+    assert 0 < plain["compiled"] < plain["rules"] // 2
+    swarm = run(str(FIXTURES / "swarm" / "swarm-clean"), "-o", str(tmp_path / "b.html"))
+    assert {"attoreport.swarm.reader", "attoreport.swarm.analysis",
+            "attoreport.report.swarm"} <= set(swarm["modules"])
+
+
+def test_every_redaction_rule_compiles() -> None:
+    """The rules compile on first use (start-up cost): each must still be a valid pattern."""
+    from attoreport import redact
+
+    for rule in redact.RULES:
+        assert rule.pattern.pattern == rule.source

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import (
@@ -25,7 +26,9 @@ from attoreport.analysis.compare import (
 )
 from attoreport.analysis.detectors import DetectedIssue, severity_rank
 from attoreport.gates import one_line, swarm_issues
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 #: GitHub shows at most this many annotations of each level per step.
 MAX_PER_LEVEL = 10

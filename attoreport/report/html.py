@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import orjson
@@ -26,7 +26,9 @@ from attoreport.errors import AttoreportError
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.redact import Redactor, redaction_note
 from attoreport.report.page import ReportView, build_report
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -17,9 +17,10 @@ from attoreport.analysis.compare import BaselineComparison, baseline_document, c
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.redact import Redactor, redaction_document
 from attoreport.report.summary import evidence_rows, evidence_view
-from attoreport.report.swarm import swarm_document
-from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import bounded, json_escaped_bytes
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 
 def session_document(analysis: Analysis, *, native: bool = False,
@@ -106,7 +107,12 @@ def document(analyses: Sequence[Analysis], version: str, swarms: Sequence[SwarmA
             entry["comparison"] = comparison_document(compared)
     document["sessions"] = sessions
     document["sessions_left_out"] = len(analyses) - len(kept)
-    document["swarms"] = [swarm_document(s) for s in swarms]
+    if swarms:  # the swarm modules are imported only for a run folder
+        from attoreport.report.swarm import swarm_document
+
+        document["swarms"] = [swarm_document(s) for s in swarms]
+    else:
+        document["swarms"] = []
     document["redaction"] = redaction_document(redactor)  # last: details were read above
     return document
 

@@ -25,6 +25,7 @@ import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import (
@@ -53,8 +54,9 @@ from attoreport.report.comparison import (
 from attoreport.report.efficiency import WHAT_IT_IS, score_view
 from attoreport.report.mdtext import escape_path, escape_text
 from attoreport.report.summary import evidence_rows, evidence_view, outcome_view
-from attoreport.report.swarm import swarm_markdown
-from attoreport.swarm.results import SwarmAnalysis
+
+if TYPE_CHECKING:
+    from attoreport.swarm.results import SwarmAnalysis
 
 MARKER = "<!-- attoreport -->"
 #: Lists keep at least this many items until whole sessions have been left out.
@@ -533,7 +535,10 @@ def render_markdown(analyses: Sequence[Analysis], *, version: str,
                                              if len(analyses) > 1 else "")
     top = [fixed(_lines(MARKER, title))]
     share = limits.markdown_chars // (len(swarms) + 1)
-    top += [fixed(_lines("", swarm_markdown(swarm, share))) for swarm in swarms]
+    if swarms:  # the swarm modules are imported only for a run folder
+        from attoreport.report.swarm import swarm_markdown
+
+        top += [fixed(_lines("", swarm_markdown(swarm, share))) for swarm in swarms]
     if len(analyses) > 1:
         top.append(overview_table(analyses, comparison, limits))
     if comparison is not None:

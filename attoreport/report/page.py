@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from attoreport.analysis import Analysis
 from attoreport.analysis.compare import BaselineComparison, SessionComparison
@@ -28,9 +29,11 @@ from attoreport.report import (
 from attoreport.report import format as fmt
 from attoreport.report.common import Chart, Context, plural
 from attoreport.report.perfetto import bounded_trace
-from attoreport.report.swarm import SwarmView, swarm_view
-from attoreport.swarm.results import SwarmAnalysis
 from attoreport.textsafe import shown, shown_path
+
+if TYPE_CHECKING:
+    from attoreport.report.swarm import SwarmView
+    from attoreport.swarm.results import SwarmAnalysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         default_title = "Agent session report: " + sessions[0].session_id
     else:
         default_title = f"Agent session report: {fmt.count(len(analyses))} sessions"
-    swarm_views = [swarm_view(a, f"w{i}", limits) for i, a in enumerate(swarms, start=1)]
+    swarm_views = _swarm_views(swarms, limits)
     if swarm_views:
         default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
                          else f"Swarm run report: {fmt.count(len(swarms))} runs")
@@ -143,6 +146,15 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         baseline=comparison.baseline_view(compared, limits) if compared is not None else None,
         swarms=swarm_views,
     )
+
+
+def _swarm_views(swarms: Sequence[SwarmAnalysis], limits: Limits) -> list[SwarmView]:
+    """A view of each swarm run (the swarm view's module is imported only when there is one)."""
+    if not swarms:
+        return []
+    from attoreport.report.swarm import swarm_view
+
+    return [swarm_view(a, f"w{i}", limits) for i, a in enumerate(swarms, start=1)]
 
 
 def trace_export(shown_analyses: Sequence[Analysis], timelines: Sequence[Timeline],

@@ -10,8 +10,8 @@ the normal loader; the report shows them beside the swarm view.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from attoreport.swarm.analysis import analyse_run
 from attoreport.swarm.folders import (
     HistoryFolder,
     RunFolder,
@@ -19,10 +19,31 @@ from attoreport.swarm.folders import (
     is_run_folder,
     recognise_run_folder,
 )
-from attoreport.swarm.model import SwarmRun
-from attoreport.swarm.reader import read_run
-from attoreport.swarm.results import SwarmAnalysis, SwarmIssue, TaskAnalysis
-from attoreport.swarm.rules import RULES
+
+if TYPE_CHECKING:
+    from attoreport.swarm.analysis import analyse_run
+    from attoreport.swarm.model import SwarmRun
+    from attoreport.swarm.reader import read_run
+    from attoreport.swarm.results import SwarmAnalysis, SwarmIssue, TaskAnalysis
+    from attoreport.swarm.rules import RULES
+
+#: Names imported on first use (PEP 562): recognising a run folder needs only `folders`, and
+#: reports without a run folder (most) never import the reader and the analysis.
+_LAZY = {"analyse_run": "analysis", "SwarmRun": "model", "read_run": "reader",
+         "SwarmAnalysis": "results", "SwarmIssue": "results", "TaskAnalysis": "results",
+         "RULES": "rules"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "RULES",
@@ -44,5 +65,8 @@ __all__ = [
 def load_runs(path: str | Path) -> list[SwarmAnalysis]:
     """Find, read and analyse every run folder at `path` (see `find_run_folders`); empty
     when `path` holds none."""
+    from attoreport.swarm.analysis import analyse_run
+    from attoreport.swarm.reader import read_run
+
     given = str(path)
     return [analyse_run(read_run(folder)) for folder in find_run_folders(Path(path), given)]
