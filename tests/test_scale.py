@@ -360,3 +360,38 @@ def test_every_redaction_rule_compiles() -> None:
 
     for rule in redact.RULES:
         assert rule.pattern.pattern == rule.source
+
+
+@pytest.mark.parametrize(("files", "workers", "chunk"), [(2, 2, 1), (40, 2, 5), (1000, 2, 32),
+                                                          (1000, 64, 3)])
+def test_a_folder_is_handed_out_a_few_files_at_a_time(monkeypatch: pytest.MonkeyPatch,
+                                                       files: int, workers: int,
+                                                       chunk: int) -> None:
+    """One file per round trip through the pool's queues cost a folder of 1,000 traces 8%
+    of its load; a byte range (two parts) still goes one to a process."""
+    import multiprocessing
+
+    seen: dict[str, object] = {}
+
+    class FakePool:
+        def __init__(self, processes: int, initializer: object = None) -> None:
+            seen["processes"] = processes
+
+        def __enter__(self) -> FakePool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def starmap(self, function: Any, args: list[tuple[object, ...]],
+                    chunksize: int = 1) -> list[object]:
+            seen["chunksize"] = chunksize
+            return [function(*a) for a in args]
+
+    class Context:
+        Pool = FakePool
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: Context)
+    assert loader._in_processes(str, [(i,) for i in range(files)], workers) == [
+        str(i) for i in range(files)]
+    assert seen == {"processes": min(files, workers), "chunksize": chunk}
