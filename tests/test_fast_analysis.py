@@ -522,3 +522,45 @@ def test_whole_documents_are_equal_both_ways_on_damaged_traces(seed: int, tmp_pa
                         nonce.sub("N", html_stage.render_view(view))))
     assert outputs[0][0] == outputs[1][0]
     assert outputs[0][1] == outputs[1][1]
+
+
+def plain_evidence(session: Session) -> tuple[Any, ...]:
+    """`evidence.gather`'s figures by the obvious loop over every row."""
+    from attoreport.analysis.evidence import FILE_CHANGE_ROWS, LAST_RUNS
+    from attoreport.model import FLAG_BUILD_COMMAND, FLAG_REPORTED_FAILURE, FLAG_TEST_COMMAND
+
+    table = session.table
+    runs: dict[str, list[tuple[int, bool]]] = {"test": [], "build": []}
+    reported = 0
+    calls = table.tool_calls
+    if calls is not None and table.flags is not None:
+        for row in calls.rows:
+            bits = table.flags[row]
+            reported += bool(bits & FLAG_REPORTED_FAILURE)
+            passed = table.kind(row) != "tool_error" and not bits & FLAG_REPORTED_FAILURE
+            if bits & FLAG_TEST_COMMAND:
+                runs["test"].append((row, passed))
+            elif bits & FLAG_BUILD_COMMAND:
+                runs["build"].append((row, passed))
+    kept = sorted(runs["test"][-LAST_RUNS:] + runs["build"][-LAST_RUNS:])
+    changes = [row for row in range(len(table)) if table.kind(row) == "file_change"]
+    return kept, reported, changes[-FILE_CHANGE_ROWS:]
+
+
+def test_evidence_equals_the_plain_loop(tmp_path: Path) -> None:
+    """Test and build runs, reported failures and the last file changes (each fixture, and a
+    generated trace with more file changes than are kept), both ways."""
+    from attoreport.analysis.evidence import FILE_CHANGE_ROWS, gather
+
+    generated = tmp_path / "t.jsonl"
+    generate.write_trace(generated, 8000, seed=5)
+    sessions = [s for trace in [*FIXTURES.glob("*/*.jsonl"), generated]
+                if trace.parent.name != "hostile" for s in loader.load([str(trace)], jobs=1)]
+    many = 0
+    for session in sessions:
+        found = gather(session)
+        runs, reported, changes = plain_evidence(session)
+        assert [(r.row, r.passed) for r in found.runs] == runs
+        assert (found.reported_failures, found.file_change_rows) == (reported, changes)
+        many = max(many, len(changes))
+    assert many == FILE_CHANGE_ROWS  # some session has more than are kept

@@ -5,7 +5,9 @@ failed (the real agent records "Error: File not found" or "Exit code: 3" so)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
+from attoreport.analysis.columns import rows_of_kinds
 from attoreport.model import (
     FLAG_BUILD_COMMAND,
     FLAG_REPORTED_FAILURE,
@@ -54,10 +56,9 @@ def gather(session: Session) -> Evidence:
     reported = 0
     error_code = table.kind_names.index("tool_error")
     if calls is not None and flags is not None:
-        for row in calls.rows:
+        flagged = compress(calls.rows, map(flags.__getitem__, calls.rows))  # most have none
+        for row in flagged:
             bits = flags[row]
-            if not bits:
-                continue
             if bits & FLAG_REPORTED_FAILURE:
                 reported += 1
             if bits & (FLAG_TEST_COMMAND | FLAG_BUILD_COMMAND):
@@ -69,7 +70,7 @@ def gather(session: Session) -> Evidence:
                     builds.append(Run(row, "build", passed))
                     del builds[:-LAST_RUNS]
     change_code = table.kind_names.index("file_change")
-    file_changes = [row for row, kind in enumerate(table.kinds) if kind == change_code]
+    file_changes = rows_of_kinds(table, (change_code,))
     runs = sorted(tests + builds, key=lambda run: run.row)
     return Evidence(
         runs=runs,
