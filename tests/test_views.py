@@ -167,6 +167,23 @@ def test_event_log_is_bounded_and_says_so(tmp_path: Path) -> None:
     assert v.tree.note.startswith("Showing ")
 
 
+def test_the_token_table_keeps_the_most_expensive_and_the_ends(tmp_path: Path) -> None:
+    """Beyond `table_rows` iterations: the first and last few, then the most expensive (ties
+    in iteration order), listed in iteration order."""
+    costs = {i: [0.05, 0.01, 0.05, 0.02, 0.0][i % 5] + (0.5 if i in (40, 41) else 0.0)
+             for i in range(1, 101)}
+    events = []
+    for i, cost in costs.items():
+        events += [event("iteration_start", i * 10.0, i),
+                   event("llm_response", i * 10.0 + 1, i, tokens=100, cost=cost)]
+    v = view_of(write_trace(tmp_path / "t.jsonl", events), Limits(table_rows=20))
+    numbers = sorted(costs)
+    by_cost = sorted(numbers, key=lambda n: -costs[n])  # stable: ties in iteration order
+    chosen = list(dict.fromkeys([*numbers[:5], *numbers[-5:], *by_cost]))[:20]
+    assert [r.iteration for r in v.tokens.rows] == sorted(chosen)
+    assert {40, 41, 1, 100} <= {r.iteration for r in v.tokens.rows}
+
+
 def test_every_iteration_link_resolves(tmp_path: Path) -> None:
     events = []
     for i in range(1, 81):

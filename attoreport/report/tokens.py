@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from attoreport.analysis.series import rate
@@ -61,7 +62,9 @@ def build(ctx: Context) -> TokensView:
     limit = ctx.limits.table_rows
     if len(numbers) > limit:  # the most expensive, plus the first and last iterations
         ends = min(10, limit // 4)
-        by_cost = sorted(numbers, key=lambda n: -a.tokens.cost_by_iteration.get(n, 0.0))
+        # The `limit` most expensive (as a stable sort would order them; all that can be kept).
+        by_cost = heapq.nsmallest(limit, numbers,
+                                  key=lambda n: -a.tokens.cost_by_iteration.get(n, 0.0))
         chosen = dict.fromkeys([*numbers[:ends], *numbers[len(numbers) - ends:], *by_cost])
         keep = set(list(chosen)[:limit])
         shown_numbers = [n for n in numbers if n in keep]
