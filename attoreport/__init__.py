@@ -115,3 +115,13 @@ def export_trace(analyses: list[Analysis]) -> Iterator[str]:
     from attoreport.report.perfetto import trace_chunks
 
     return trace_chunks(analyses, version=__version__)
+
+
+def __getattr__(name: str) -> object:
+    """`SwarmAnalysis` (the type of the `swarms` arguments above), imported on first use:
+    the swarm modules cost a twentieth of a second to import, and most runs have no swarm."""
+    if name == "SwarmAnalysis":
+        from attoreport.swarm.results import SwarmAnalysis
+
+        return SwarmAnalysis
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

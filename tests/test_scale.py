@@ -395,3 +395,19 @@ def test_a_folder_is_handed_out_a_few_files_at_a_time(monkeypatch: pytest.Monkey
     assert loader._in_processes(str, [(i,) for i in range(files)], workers) == [
         str(i) for i in range(files)]
     assert seen == {"processes": min(files, workers), "chunksize": chunk}
+
+
+def test_the_swarm_names_still_import_from_where_they_did() -> None:
+    """The swarm modules load on first use; their names stay where library users found them."""
+    import attoreport.swarm
+    from attoreport import SwarmAnalysis  # type: ignore[attr-defined]
+    from attoreport.swarm import RULES, SwarmRun, analyse_run, load_runs, read_run
+    from attoreport.swarm.results import SwarmAnalysis as Direct
+
+    assert SwarmAnalysis is Direct is attoreport.swarm.SwarmAnalysis
+    assert callable(analyse_run) and callable(read_run) and callable(load_runs)
+    assert RULES and SwarmRun.__name__ == "SwarmRun"
+    with pytest.raises(AttributeError):
+        attoreport.swarm.not_a_name  # noqa: B018
+    with pytest.raises(AttributeError):
+        attoreport.not_a_name  # type: ignore[attr-defined]  # noqa: B018
