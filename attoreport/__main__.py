@@ -1,5 +1,5 @@
 """`python -m attoreport`."""
 
-from attoreport.cli import main
+from attoreport.cli import entry
 
-main()
+entry()

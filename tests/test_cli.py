@@ -188,6 +188,24 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert result.returncode == 0 and "attoreport" in result.stdout
 
 
+@pytest.mark.parametrize(("args", "code"), [([], 0), (["--fail-under", "100"], 1),
+                                           (["--fail-under", "-1"], 2), (["--strict"], 0)])
+def test_the_process_exits_with_the_runs_code_and_every_byte_written(args: list[str],
+                                                                     code: int) -> None:
+    """`python -m attoreport` (like the installed command) leaves at once when the run is
+    done, skipping the interpreter's teardown: its exit code is still the run's, and the JSON
+    it wrote to standard output (larger than a pipe's buffer) arrives whole."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "attoreport", str(FIXTURES / "collector"),
+                             "--json", "-", "-q", *args], capture_output=True, check=False)
+    assert result.returncode == code, result.stderr
+    if code != 2:
+        assert len(result.stdout) > 60_000
+        assert len(json.loads(result.stdout)["sessions"]) == 8
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--json", "-", "--markdown", "-"], "only one output can go to standard output"),
     (["-o", "same.html", "--json", "same.html"], "given for two outputs"),
