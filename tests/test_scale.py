@@ -277,19 +277,15 @@ def test_integers_beyond_64_bits_in_the_json(tmp_path: Path) -> None:
     assert doc["sessions"][0]["summary"]["model"] == 2**70
 
 
-def test_workers_do_not_inherit_the_clis_signal_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pool stops its workers with SIGTERM; with the CLI's handler inherited through fork,
-    each would print a traceback."""
+def fake_pool(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """A pool that runs its work in this process and records how it was made and used."""
     import multiprocessing
-    import signal
-
-    from attoreport.output import termination_raises
 
     seen: dict[str, object] = {}
 
     class FakePool:
         def __init__(self, processes: int, initializer: object = None) -> None:
-            seen["initializer"] = initializer
+            seen["processes"], seen["initializer"] = processes, initializer
 
         def __enter__(self) -> FakePool:
             return self
@@ -297,15 +293,27 @@ def test_workers_do_not_inherit_the_clis_signal_handlers(monkeypatch: pytest.Mon
         def __exit__(self, *exc: object) -> None:
             pass
 
-        def starmap(self, function: object, args: list[tuple[object, ...]],
+        def starmap(self, function: Any, args: list[tuple[object, ...]],
                     chunksize: int = 1) -> list[object]:
-            return []
+            seen["chunksize"] = chunksize
+            return [function(*a) for a in args]
 
     class Context:
         Pool = FakePool
 
     monkeypatch.setattr(multiprocessing, "get_context", lambda method: Context)
-    loader._in_processes(print, [(1,), (2,)], 2)
+    return seen
+
+
+def test_workers_do_not_inherit_the_clis_signal_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool stops its workers with SIGTERM; with the CLI's handler inherited through fork,
+    each would print a traceback."""
+    import signal
+
+    from attoreport.output import termination_raises
+
+    seen = fake_pool(monkeypatch)
+    loader._in_processes(str, [(1,), (2,)], 2)
     assert seen["initializer"] is loader._worker_signals
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     try:
@@ -369,32 +377,10 @@ def test_a_folder_is_handed_out_a_few_files_at_a_time(monkeypatch: pytest.Monkey
                                                        chunk: int) -> None:
     """One file per round trip through the pool's queues cost a folder of 1,000 traces 8%
     of its load; a byte range (two parts) still goes one to a process."""
-    import multiprocessing
-
-    seen: dict[str, object] = {}
-
-    class FakePool:
-        def __init__(self, processes: int, initializer: object = None) -> None:
-            seen["processes"] = processes
-
-        def __enter__(self) -> FakePool:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
-        def starmap(self, function: Any, args: list[tuple[object, ...]],
-                    chunksize: int = 1) -> list[object]:
-            seen["chunksize"] = chunksize
-            return [function(*a) for a in args]
-
-    class Context:
-        Pool = FakePool
-
-    monkeypatch.setattr(multiprocessing, "get_context", lambda method: Context)
+    seen = fake_pool(monkeypatch)
     assert loader._in_processes(str, [(i,) for i in range(files)], workers) == [
         str(i) for i in range(files)]
-    assert seen == {"processes": min(files, workers), "chunksize": chunk}
+    assert (seen["processes"], seen["chunksize"]) == (min(files, workers), chunk)
 
 
 def test_the_swarm_names_still_import_from_where_they_did() -> None:
