@@ -62,8 +62,9 @@ RUSAGE_ENV = "ATTOREPORT_BENCH_RUSAGE"
 #: A memory figure that could not be measured (shown as "?").
 UNKNOWN = -1
 
-#: Runs first in every measured process: at exit it writes the process's own peak RSS and
-#: that of its largest reaped child (KiB), so the main process and its workers are told apart.
+#: Runs first in every measured process: at exit (atexit, or os._exit, which the command
+#: leaves through) it writes the process's own peak RSS and that of its largest reaped child
+#: (KiB), so the main process and its workers are told apart.
 PRELUDE = f"""
 import atexit as _atexit, os as _os, resource as _resource
 def _bench_report():
@@ -74,6 +75,11 @@ def _bench_report():
         with open(path, "w") as fh:
             fh.write(f"{{own}} {{children}}")
 _atexit.register(_bench_report)
+_quick_exit = _os._exit
+def _exit_reporting(code):  # the command leaves through os._exit, past atexit
+    _bench_report()
+    _quick_exit(code)
+_os._exit = _exit_reporting
 """
 
 #: The floor: every line through orjson.loads, nothing kept. Directories: their *.jsonl files.

@@ -382,12 +382,24 @@ def test_a_run_reports_the_main_process_and_its_worker_apart(tmp_path: Path) -> 
     assert sample.cpu_s > 0 and sample.wall_s > 0
 
 
-def test_a_run_that_skips_its_exit_handlers_still_has_its_peak(tmp_path: Path) -> None:
+def test_a_run_that_leaves_through_os_exit_still_reports_its_worker_apart(tmp_path: Path) -> None:
+    """attoreport's command ends with os._exit (no interpreter teardown, no atexit)."""
     sample = bench.run_once(_python("""
         import os, subprocess, sys
         main = bytearray(60 * 2**20)
         subprocess.run([sys.executable, "-c", "x = bytearray(150 * 2**20)"], check=True)
         os._exit(0)
+    """), output=None, workdir=tmp_path)
+    assert 60 * 1024 < sample.main_kib < 150 * 1024
+    assert sample.workers_kib > 150 * 1024
+
+
+def test_a_run_that_skips_its_exit_handlers_still_has_its_peak(tmp_path: Path) -> None:
+    sample = bench.run_once(_python("""
+        import posix, subprocess, sys
+        main = bytearray(60 * 2**20)
+        subprocess.run([sys.executable, "-c", "x = bytearray(150 * 2**20)"], check=True)
+        posix._exit(0)  # past atexit and past the prelude's os._exit
     """), output=None, workdir=tmp_path)
     assert sample.main_kib > 150 * 1024  # from wait4: the largest of the process tree
     assert sample.workers_kib == bench.UNKNOWN
