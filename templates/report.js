@@ -105,6 +105,19 @@
       if (node.tagName === "DETAILS") node.open = true;
     }
     target.scrollIntoView({ block: "start" });
+    // Views far from the viewport are laid out only when reached (content-visibility): once
+    // the target's view and its neighbours are drawn, the page is taller and the target may
+    // have moved, so land again, for a few frames while it still moves.
+    var frames = 4;
+    var settle = function () {
+      var before = target.getBoundingClientRect().top;
+      target.scrollIntoView({ block: "start" });
+      frames -= 1;
+      if (frames > 0 && Math.abs(target.getBoundingClientRect().top - before) > 1) {
+        window.requestAnimationFrame(settle);
+      }
+    };
+    window.requestAnimationFrame(function () { window.requestAnimationFrame(settle); });
   }
   window.addEventListener("hashchange", reveal);
   if (window.location.hash) reveal();

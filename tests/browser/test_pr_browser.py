@@ -4,6 +4,7 @@ comparison with a baseline (readable, accessible, colour not the only signal).""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,8 +98,10 @@ def test_the_comparison_reads_without_colour(reports: dict[str, Path], open_repo
     page = report.page
     view = page.locator('#s1 [data-view="comparison"]')
     assert view.is_visible()
-    cost = view.locator('tr[data-metric="cost"] td.delta').inner_text()
-    assert cost == "▲ +$0.0226 (+24.3 %) worse over the limit"
+    # A view is laid out (and its text rendered) when the reader reaches it.
+    view.scroll_into_view_if_needed()
+    expect(view.locator('tr[data-metric="cost"] td.delta')).to_have_text(
+        "▲ +$0.0226 (+24.3 %) worse over the limit", use_inner_text=True)
     score = view.locator('tr[data-metric="efficiency_score"] td.delta').inner_text()
     assert score.startswith("▼ -25.7 points worse")
     assert view.locator("ul.regressions li").count() == 5
@@ -113,7 +116,9 @@ def test_the_comparison_reads_without_colour(reports: dict[str, Path], open_repo
     assert worse and better and worse.isdisjoint(better)
     page.locator('#s1 a[href="#s1-comparison"]').click()
     page.wait_for_function("() => location.hash === '#s1-comparison'")
-    assert page.locator("#baseline").inner_text().startswith("Baseline")
+    baseline = page.locator("#baseline")
+    baseline.scroll_into_view_if_needed()
+    expect(baseline).to_have_text(re.compile(r"^\s*Baseline"), use_inner_text=True)
     violations = run_axe(page)
     assert violations == [], [(v["id"], v["help"], v["nodes"][0]["target"]) for v in violations]
     view.scroll_into_view_if_needed()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 import attoreport
 from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES
@@ -201,7 +202,9 @@ def test_hostile_trace_executes_and_loads_nothing(report_dir: Path, open_report)
     ids = page.locator("section[data-session-id]").evaluate_all(
         "els => els.map(e => e.dataset.sessionId)")
     assert ids == ["hostile-a", "<img src=x onerror=window.__pwned=1>"]
-    assert "<script>window.__pwned=1</script>" in page.locator(".goal").first.inner_text()
+    goal = page.locator(".goal").first
+    goal.scroll_into_view_if_needed()  # a view is laid out (and its text rendered) when reached
+    expect(goal).to_contain_text("<script>window.__pwned=1</script>", use_inner_text=True)
 
 
 def test_theme_switch_and_keyboard(report_dir: Path, open_report) -> None:
@@ -280,6 +283,8 @@ def test_the_log_shows_what_the_agent_ran_and_search_finds_it(report_dir: Path,
     page = report.page
     section = page.locator("section[data-session-id]").first
     log = section.locator("table.log")
+    log.scroll_into_view_if_needed()  # a view is laid out (and its text rendered) when reached
+    expect(log).to_contain_text("pytest -q", use_inner_text=True)
     commands = log.locator("code.subject").all_inner_texts()
     assert "pytest -q" in commands and "dates/parse.py" in commands
     assert log.locator("tbody tr", has_text="1 passed").count() >= 1
@@ -302,6 +307,36 @@ def test_the_summary_says_whether_the_job_got_done(report_dir: Path, open_report
              for t in summary.locator(".stat").all()}
     assert tiles["Model calls"].startswith("11") and tiles["Tool calls"].startswith("10")
     assert "11 model calls" in summary.locator(".narrative").inner_text()
+
+
+def test_views_far_below_are_laid_out_when_the_reader_reaches_them(report_dir: Path,
+                                                                  open_report) -> None:
+    """Each view (summary, issues, …, tree) is laid out only near the viewport
+    (content-visibility), so the page's first layout, and with it the charts, come sooner
+    (about 0.5 s on a 100k-event report); a far view's text is there once reached, and
+    printing lays out everything."""
+    report = open_report(report_dir / "collector-doom-loop-tool-errors.html")
+    page = report.page
+    views = page.locator("section.view")
+    assert set(views.evaluate_all("els => els.map(e => getComputedStyle(e).contentVisibility)")
+               ) == {"auto"}
+    tree = page.locator('[data-view="tree"]').first
+    title = tree.locator("h3")  # the view's own box is laid out; what it holds is skipped
+    assert title.evaluate("e => e.checkVisibility({contentVisibilityAuto: true})") is False
+    # The view's link lands on it (below the sticky links), or at the page's end for the last
+    # view, once the views it passed are drawn at their real height.
+    page.locator('a[href="#s1-tree"]').first.click()
+    page.wait_for_function("""() => {
+        const top = document.getElementById("s1-tree").getBoundingClientRect().top;
+        const end = document.documentElement.scrollHeight - window.innerHeight;
+        return (top >= 0 && top < 80) || (top > 0 && window.scrollY >= end - 1);
+    }""")
+    expect(title).to_have_text("Iteration tree", use_inner_text=True)
+    assert title.evaluate("e => e.checkVisibility({contentVisibilityAuto: true})") is True
+    page.emulate_media(media="print")
+    assert set(views.evaluate_all("els => els.map(e => getComputedStyle(e).contentVisibility)")
+               ) == {"visible"}
+    assert not report.console_errors
 
 
 def test_a_report_of_many_sessions_lays_out_what_the_reader_reaches(
