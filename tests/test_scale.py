@@ -397,3 +397,34 @@ def test_the_swarm_names_still_import_from_where_they_did() -> None:
         attoreport.swarm.not_a_name  # noqa: B018
     with pytest.raises(AttributeError):
         attoreport.not_a_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_interleaved_sessions_each_equal_their_own_file(tmp_path: Path) -> None:
+    """Two sessions whose lines alternate in one file (rows with gaps between them, not one
+    run) each hold exactly what their own file gives, but for the line numbers."""
+    traces = [FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl",
+              FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl"]
+    texts = [t.read_text().splitlines() for t in traces]
+    mixed = [line for pair in zip(*texts, strict=False) for line in pair]
+    shortest = min(map(len, texts))
+    mixed += texts[0][shortest:] + texts[1][shortest:]
+    both = tmp_path / "both.jsonl"
+    both.write_text("\n".join(mixed) + "\n")
+    (tmp_path / "alone").mkdir()
+    alone = []
+    for trace, lines in zip(traces, texts, strict=True):
+        path = tmp_path / "alone" / trace.name
+        path.write_text("\n".join(lines) + "\n")
+        alone += loader.load([str(path)], jobs=1)
+    together = loader.load([str(both)], jobs=1)
+    assert len(together) == 2 and len(together[0].table) > 10
+
+    def without_lines(session: Session) -> dict[str, Any]:
+        """The state, names read (a file's sessions share one table of names)."""
+        state = table_state(session)
+        del state["lines"], state["tools"], state["agents"]
+        table = session.table
+        state["llm"][-1] = [table.string(code) for code in table.llm.models]
+        return state
+
+    assert [without_lines(s) for s in together] == [without_lines(s) for s in alone]
