@@ -1080,6 +1080,14 @@ class _ChunkParser:
             self.lines_read += 1
             self._bom_line(block, offset, at_end)
             return
+        if block.startswith(b"\n\n"):  # empty lines before the rest: counted, not read one by one
+            rest = block.lstrip(b"\n")
+            if rest:
+                run = len(block) - len(rest)
+                self.diagnose_blank_run(first_line, run)
+                self.lines_read += run
+                self.feed_block(rest, offset + run, at_end)
+                return
         lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
         if not lone_cr:
             line_count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)

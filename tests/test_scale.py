@@ -198,6 +198,9 @@ def test_a_megabyte_of_newlines_is_one_grouped_diagnostic(tmp_path: Path) -> Non
     assert group.count == 1_000_000 - loader_keep() and group.last_line == 1_000_000
     assert "999,995 more blank lines (lines 6–1,000,000)" in group.message
     assert session.damaged_lines == 1_000_000
+    # The run is counted at once; the event after it keeps its line and its text.
+    assert list(session.table.lines) == [1_000_001]
+    assert session.details([0])[0].label.startswith("Session started: g")
 
 
 def loader_keep() -> int:
