@@ -149,7 +149,7 @@ def every_output(lines: list[str], tmp_path: Path, limits: Limits = DEFAULT_LIMI
     return html, document, markdown, export
 
 
-HOSTILE_SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+HOSTILE_SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                             suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture,
                                                    HealthCheck.data_too_large])
