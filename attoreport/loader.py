@@ -318,8 +318,19 @@ def _splittable(path: Path) -> bool:
 def _can_fork() -> bool:
     import multiprocessing
 
-    return ("fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1)
+    return "fork" in multiprocessing.get_all_start_methods() and single_threaded()
+
+
+def single_threaded() -> bool:
+    """Whether this process runs one thread, so a fork copies no lock another thread holds.
+
+    The operating system's count where it gives one: threads started outside `threading`
+    (by a C library, or by `_thread` as pytest-xdist's workers do) are not in
+    `threading.active_count()`, and a fork beside one of them can deadlock the child."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # not Linux
+        return threading.active_count() == 1
 
 
 # ---------------------------------------------------------------------------

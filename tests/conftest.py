@@ -97,13 +97,12 @@ def split_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     splits anyway: with forked workers when no other thread is alive, else with the parts
     parsed in this process one after the other (a fork beside a live thread could deadlock).
     Returns the number of parts of each split, for the test to check that one happened."""
-    import threading
 
     from attoreport import loader
 
     parts: list[int] = []
     in_processes = loader._in_processes
-    alone = threading.active_count() == 1
+    alone = loader.single_threaded()
 
     def split(function: Any, argument_lists: list[tuple[Any, ...]], workers: int) -> list[Any]:
         parts.append(len(argument_lists))

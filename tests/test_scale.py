@@ -431,3 +431,28 @@ def test_interleaved_sessions_each_equal_their_own_file(tmp_path: Path) -> None:
         return state
 
     assert [without_lines(s) for s in together] == [without_lines(s) for s in alone]
+
+
+def test_the_loader_never_forks_beside_a_thread_threading_does_not_list() -> None:
+    """A thread started with `_thread` (as pytest-xdist's workers and C libraries do) is not in
+    `threading.active_count()`; a fork beside it can deadlock the child (a full test run once
+    hung on one), so the loader counts the process's threads as the system does."""
+    import _thread
+    import threading
+
+    started, release = threading.Event(), threading.Lock()
+    release.acquire()
+
+    def wait() -> None:
+        started.set()
+        release.acquire()
+
+    before = threading.active_count()
+    _thread.start_new_thread(wait, ())
+    started.wait(5)
+    try:
+        assert threading.active_count() == before  # invisible to threading
+        assert not loader.single_threaded()
+        assert not loader._can_fork()
+    finally:
+        release.release()
