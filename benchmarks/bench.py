@@ -75,9 +75,10 @@ def _bench_report():
         with open(path, "w") as fh:
             fh.write(f"{{own}} {{children}}")
 _atexit.register(_bench_report)
-_quick_exit = _os._exit
+_quick_exit, _measured_pid = _os._exit, _os.getpid()
 def _exit_reporting(code):  # the command leaves through os._exit, past atexit
-    _bench_report()
+    if _os.getpid() == _measured_pid:  # not a forked worker, which leaves that way too
+        _bench_report()
     _quick_exit(code)
 _os._exit = _exit_reporting
 """

@@ -595,3 +595,18 @@ def test_a_damaged_copy_keeps_most_lines_and_damages_some(tmp_path: Path) -> Non
     assert "" in after
     [session] = attoreport.load([str(target)], jobs=1)
     assert session.diagnostics  # the blank lines are reported
+
+
+def test_a_forked_worker_leaving_through_os_exit_reports_nothing(tmp_path: Path) -> None:
+    """Forked pool workers leave through os._exit too; only the measured process reports, so
+    its figures are never a worker's."""
+    sample = bench.run_once(_python("""
+        import os, posix
+        pid = os.fork()
+        if pid == 0:
+            x = bytearray(100 * 2**20)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        posix._exit(0)  # the measured process itself leaves without reporting
+    """), output=None, workdir=tmp_path)
+    assert sample.workers_kib == bench.UNKNOWN

@@ -265,3 +265,13 @@ def test_counters_are_running_totals_at_each_timed_response(tmp_path: Path) -> N
         assert pairs[-1] == expected[-1] and set(pairs) <= set(expected)
         assert pairs == sorted(pairs)
     assert len(of_phase(export(tmp_path / "t.jsonl"), "C")) == 2 * len(expected)
+
+
+def test_token_counters_beyond_64_bits_stay_exact(tmp_path: Path) -> None:
+    """10,000 responses of 10^15 tokens (the most a value may say) sum past 2^63: the running
+    totals become Python integers instead of overflowing."""
+    events = [event("llm_response", float(i), 1, tokens=10**15, cost=0.0, duration_ms=1.0)
+              for i in range(1, 10_001)]
+    document = export(write_trace(tmp_path / "t.jsonl", events))
+    tokens = [e["args"]["tokens"] for e in of_phase(document, "C") if e["name"] == TOKENS_COUNTER]
+    assert tokens[-1] == 10**19 > 2**63 and tokens[0] == 10**15

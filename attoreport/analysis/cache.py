@@ -14,6 +14,7 @@ from itertools import accumulate, compress, count
 from operator import eq, mul
 from typing import Any, overload
 
+from attoreport.analysis.columns import prefix_sums
 from attoreport.model import LlmColumns
 
 WINDOW = 50
@@ -171,8 +172,8 @@ class _CallSeries:
         values = rates.values
         has = list(map(eq, values, values))  # NaN: no rate
         present = array("d", compress(values, has))
-        return cls(rates, present, array("q", accumulate(has)), _prefix(reads),
-                   _prefix(map(mul, reads, count(1))))
+        return cls(rates, present, array("q", accumulate(has)), prefix_sums(reads),
+                   prefix_sums(map(mul, reads, count(1))))
 
     def average(self, index: int) -> float | None:
         """The mean of the last WINDOW rates up to call `index` (0-based), None before the
@@ -222,10 +223,3 @@ class _Optional:
         value = self._values[index]
         return None if value != value else value
 
-
-def _prefix(values: Iterable[int]) -> Any:
-    """Prefix sums from 0: 64-bit integers when they cannot overflow, else Python integers."""
-    items = list(values)
-    if sum(map(abs, items)) < 2**63:
-        return array("q", accumulate(items, initial=0))
-    return [0, *accumulate(items)]

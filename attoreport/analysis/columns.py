@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Collection
-from itertools import compress
+from collections.abc import Collection, Iterable, Sequence
+from itertools import accumulate, compress
 from operator import eq
 from typing import Any
 
@@ -144,3 +144,12 @@ def max_iteration(table: EventTable) -> int | None:
     if np is None:
         return max(table.iterations)
     return int(view(np, table.iterations).max())
+
+
+def prefix_sums(values: Iterable[int]) -> Any:
+    """Prefix sums from 0 (`[0, v0, v0 + v1, …]`): 64-bit integers when they cannot overflow
+    (8 bytes an entry, not 36), else Python integers."""
+    items = values if isinstance(values, Sequence) else list(values)
+    if sum(map(abs, items)) < 2**63:
+        return array("q", accumulate(items, initial=0))
+    return [0, *accumulate(items)]

@@ -312,14 +312,14 @@ class _Groups:
 def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
     """Iteration and subagent spans as (end row, start, seconds, failed, what), found as
     `timeline_items` finds them."""
+    np = numpy_for(table)
+    if np is not None:
+        return _other_spans_numpy(np, table, origin)
     names = table.kind_names
     start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
     spawn_code = names.index("subagent_spawn")
     sub_end = {names.index(n) for n in SUBAGENT_ENDS}
     complete_code = names.index("subagent_complete")
-    np = numpy_for(table)
-    if np is not None:
-        return _other_spans_numpy(np, table, origin)
     wanted = {start_code, end_code, spawn_code, *sub_end}
     kinds, stamps, iterations, agents = (table.kinds, table.timestamps, table.iterations,
                                          table.agents)

@@ -14,6 +14,7 @@ from itertools import accumulate, groupby
 from operator import eq, gt
 from typing import Any, overload
 
+from attoreport.analysis.columns import prefix_sums
 from attoreport.model import LlmColumns
 
 
@@ -118,9 +119,9 @@ def token_totals(llm: LlmColumns, iterations: list[int | None], np: Any = None) 
     if np is not None and keys and _fits(llm):
         return _totals(llm, *_flow_numpy(np, llm, keys, cumulative))
     # Integer sums of a run are differences of prefix sums (exact for integers).
-    inputs, outputs = _prefix(llm.input_tokens), _prefix(llm.output_tokens)
-    reads, writes = _prefix(llm.cache_read_tokens), _prefix(llm.cache_write_tokens)
-    totals = _prefix(_event_totals(llm))
+    inputs, outputs = prefix_sums(llm.input_tokens), prefix_sums(llm.output_tokens)
+    reads, writes = prefix_sums(llm.cache_read_tokens), prefix_sums(llm.cache_write_tokens)
+    totals = prefix_sums(_event_totals(llm))
     position: dict[int, int] = {}  # iteration -> its index in the columns below
     # Built as 64-bit columns (no object per value) when the prefix sums are.
     numbers, last_end = array("q"), array("q")
@@ -230,14 +231,6 @@ def _compact(values: Any) -> Any:
         return array("q", values)
     except OverflowError:
         return values
-
-
-def _prefix(values: Any) -> Any:
-    """Prefix sums (from 0): 64-bit integers when they cannot overflow (8 bytes an entry,
-    not 36), else Python integers."""
-    if sum(map(abs, values)) < 2**63:
-        return array("q", accumulate(values, initial=0))
-    return [0, *accumulate(values)]
 
 
 def _runs(keys: list[int]) -> Iterator[tuple[int, int, int]]:

@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from attoreport.analysis import Analysis
+from attoreport.analysis.columns import prefix_sums
 from attoreport.analysis.insights import origin as session_origin
 from attoreport.analysis.timeline import (
     ITERATIONS_LANE,
@@ -361,10 +362,7 @@ def _counter_events(table: EventTable, pid: int, origin: float, timed: Sequence[
     an even sample of the calls that ends with the last; the totals always count every call,
     timed or not, added in file order)."""
     llm, stamps, rows = table.llm, table.timestamps, table.llm.rows
-    try:
-        tokens_so_far: Sequence[int] = array("q", accumulate(llm.tokens))
-    except OverflowError:  # totals beyond 64 bits
-        tokens_so_far = list(accumulate(llm.tokens))
+    tokens_so_far = prefix_sums(llm.tokens)[1:]  # Python integers beyond 64 bits
     cost_so_far = array("d", accumulate(llm.cost))
     chosen = (timed if budget is None
               else [timed[n - 1] for n in sorted(_even_sample(len(timed), max(budget // 2, 1)))])
