@@ -35,6 +35,10 @@ class Limits:
     chart_points: int = 500
     #: Sessions with a section of their own; the overview lists all of them.
     session_sections: int = 50
+    #: Session sections whose charts Plotly draws in the page (zoom, hover). A report with more
+    #: sections has its sessions' charts drawn as static SVG when it is made (`svgchart`):
+    #: Plotly needs 17-42 ms per chart, so 50 sections' 200 charts took 10 s to appear.
+    plotly_sections: int = 4
     #: Sessions drawn in the overview charts (the most expensive first).
     overview_bars: int = 30
     #: Overview table rows rendered (the table says how many more there are).

@@ -5,7 +5,9 @@ link to resolve. This opens each report from its file:// URL in a fresh headless
 (Debian's /usr/bin/chromium through Playwright, network blocked, the same flags as the browser
 tests) and prints:
 
-- charts: how many `[data-chart]` elements the page has, and how many got drawn;
+- charts: how many charts the page has, and how many got drawn: a Plotly chart (`[data-chart]`)
+  once it holds a drawn plot, a static one (`[data-static-chart]`, SVG written into the report
+  for reports with many sessions) once it holds its `<svg>`;
 - charts s: time from navigation start until every chart holds a drawn plot (`.main-svg`),
   checked on every animation frame;
 - DOM s / load s: DOMContentLoaded and load event ends;
@@ -72,9 +74,9 @@ try {
 CHARTS_DRAWN = """
 () => {
   if (document.readyState !== "complete") return false;
-  var charts = document.querySelectorAll("[data-chart]");
+  var charts = document.querySelectorAll("[data-chart], [data-static-chart]");
   for (var i = 0; i < charts.length; i += 1) {
-    if (!charts[i].querySelector(".main-svg")) return false;
+    if (!charts[i].querySelector(".main-svg, svg.static-chart")) return false;
   }
   if (window.__bench.chartsAt === null) window.__bench.chartsAt = performance.now();
   return true;
@@ -84,9 +86,9 @@ CHARTS_DRAWN = """
 #: Counts of charts and in-page links, and which links point at nothing.
 PAGE_FACTS = """
 (examples) => {
-  var charts = document.querySelectorAll("[data-chart]");
+  var charts = document.querySelectorAll("[data-chart], [data-static-chart]");
   var drawn = 0;
-  charts.forEach(function (el) { if (el.querySelector(".main-svg")) drawn += 1; });
+  charts.forEach(function (el) { if (el.querySelector(".main-svg, svg.static-chart")) drawn += 1; });
   // One pass over the targets: a lookup per link would rescan a large page for every link.
   var targets = new Set();
   document.querySelectorAll("[id]").forEach(function (el) { targets.add(el.id); });

@@ -69,9 +69,9 @@ def build(ctx: Context) -> CacheView:
                "apart from input, as Anthropic does. The percentage above uses cache read ÷ "
                "(input + cache read) instead.")
     series = ctx.insights.cache_series
-    chart = Chart(ctx.chart_id("cache"), charts.cache_chart(series),
-                  "Chart of the cache hit rate of each model call, its moving average and the "
-                  "cached prefix estimate")
+    chart = ctx.chart("cache", charts.cache_chart(series),
+                      "Chart of the cache hit rate of each model call, its moving average and the "
+                      "cached prefix estimate")
     return CacheView("recorded", stats, tracker, rows, note, chart,
                      "This trace is long: each point of the chart averages several calls."
                      if series.binned else "")

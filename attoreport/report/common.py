@@ -10,6 +10,7 @@ from attoreport.analysis.insights import Insights
 from attoreport.limits import Limits
 from attoreport.model import EventDetail
 from attoreport.report import format as fmt
+from attoreport.report import svgchart
 from attoreport.textsafe import shown, shown_path
 
 Figure = dict[str, Any]
@@ -23,6 +24,17 @@ class Chart:
     figure: Figure
     #: Said to screen readers and shown when scripts are off.
     description: str
+    #: The figure drawn as inline SVG (`svgchart.render`) when the report draws it statically;
+    #: None when Plotly draws it in the page.
+    svg: str | None = None
+
+
+def make_chart(dom_id: str, figure: Figure, description: str, static: bool,
+               width: float = svgchart.WIDTH) -> Chart:
+    """A chart for Plotly to draw in the page or, `static`, drawn now as inline SVG `width`
+    units wide (about the pixels of the column it is shown in)."""
+    return Chart(dom_id, figure, description,
+                 svgchart.render(figure, description, width) if static else None)
 
 
 @dataclass(slots=True)
@@ -37,6 +49,8 @@ class Context:
     details: dict[int, EventDetail]
     #: Iterations some section links to; the tree gives each an anchor.
     linked: set[int] = field(default_factory=set)
+    #: Draw this session's charts as static SVG now, not with Plotly in the page.
+    static_charts: bool = False
 
     def iteration_link(self, iteration: int | None) -> str:
         """The fragment of an iteration's node (`s1-iter-12`), registered so it resolves."""
@@ -51,6 +65,10 @@ class Context:
 
     def chart_id(self, name: str) -> str:
         return f"{self.anchor}-{name}-chart"
+
+    def chart(self, name: str, figure: Figure, description: str) -> Chart:
+        """The session's `name` chart: for Plotly, or drawn here as SVG (`static_charts`)."""
+        return make_chart(self.chart_id(name), figure, description, self.static_charts)
 
     def name(self, value: object) -> str:
         """A name from the trace (tool, agent, kind, id) as shown: bounded, one line."""

@@ -133,6 +133,6 @@ def build(ctx: Context, score: ScoreView) -> EfficiencyView:
     parts = ctx.analysis.efficiency.components
     figure = charts.efficiency_chart([PARTS[p.name].title for p in parts],
                                      [p.points for p in parts], [p.weight for p in parts])
-    return EfficiencyView(score, Chart(ctx.chart_id("efficiency"), figure,
-                                       "Bar chart of the points each part of the efficiency "
-                                       "score earned, out of its maximum"))
+    return EfficiencyView(score, ctx.chart("efficiency", figure,
+                                           "Bar chart of the points each part of the "
+                                           "efficiency score earned, out of its maximum"))

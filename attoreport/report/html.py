@@ -64,14 +64,14 @@ def utf8_size(text: str) -> int:
 
 def render_view(view: ReportView) -> str:
     """The HTML of a built view model."""
-    figures = {chart.dom_id: chart.figure for chart in view.charts}
+    figures = {chart.dom_id: chart.figure for chart in view.charts if chart.svg is None}
     template = _environment().get_template("report.html.j2")
     return template.render(
         report=view,
         nonce=secrets.token_urlsafe(18),
         css=Markup(_asset("report.css")),
         js=Markup(_asset("report.js")),
-        plotly_gz=plotly_gzip_base64(),
+        plotly_gz=plotly_gzip_base64() if figures else "",  # static charts need no plotly
         chart_json=Markup(script_json(figures)),
         trace_json=Markup(script_text(view.trace.json)),
     )

@@ -11,7 +11,7 @@ from attoreport.analysis.detectors import severity_rank
 from attoreport.limits import Limits
 from attoreport.report import charts
 from attoreport.report import format as fmt
-from attoreport.report.common import Chart, plural
+from attoreport.report.common import Chart, make_chart, plural
 from attoreport.report.efficiency import score_view
 from attoreport.report.issues import CATEGORY_NAMES
 from attoreport.report.mdtext import markdown_plain
@@ -80,7 +80,13 @@ def _rounded(value: float | None, digits: int) -> Any:
     return value if value is None else round(value, digits)
 
 
-def build(analyses: Sequence[Analysis], sections: int, limits: Limits) -> OverviewView | None:
+#: The overview charts stand three abreast: drawn this wide when static (svgchart).
+OVERVIEW_WIDTH = 420.0
+
+
+def build(analyses: Sequence[Analysis], sections: int, limits: Limits, *,
+          static_charts: bool = False) -> OverviewView | None:
+    """The overview of several sessions, its charts drawn as SVG with `static_charts`."""
     if len(analyses) < 2:
         return None
     listed = analyses[: limits.overview_rows]
@@ -96,17 +102,18 @@ def build(analyses: Sequence[Analysis], sections: int, limits: Limits) -> Overvi
     top = sorted(rows, key=lambda r: -r.cost_value)[: limits.overview_bars]
     more = len(rows) - len(top)
     charts_list = [
-        Chart("overview-cost-chart", charts.overview_bars(
+        make_chart("overview-cost-chart", charts.overview_bars(
             [r.session_id for r in top], [r.cost_value for r in top], "cost", more,
             "Cost of the most expensive sessions"), "Bar chart: cost of the most expensive "
-            "sessions"),
-        Chart("overview-tokens-chart", charts.overview_bars(
+            "sessions", static_charts, OVERVIEW_WIDTH),
+        make_chart("overview-tokens-chart", charts.overview_bars(
             [r.session_id for r in top], [float(r.tokens_value) for r in top], "tokens", more,
-            "Tokens of the same sessions"), "Bar chart: tokens of the most expensive sessions"),
-        Chart("overview-score-chart", charts.overview_bars(
+            "Tokens of the same sessions"), "Bar chart: tokens of the most expensive sessions",
+            static_charts, OVERVIEW_WIDTH),
+        make_chart("overview-score-chart", charts.overview_bars(
             [r.session_id for r in top], [r.score_value for r in top], "score", more,
             "Efficiency score of the same sessions"), "Bar chart: efficiency score of the most "
-            "expensive sessions"),
+            "expensive sessions", static_charts, OVERVIEW_WIDTH),
     ]
     return OverviewView(rows, len(analyses), " ".join(notes), charts_list)
 

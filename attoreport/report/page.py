@@ -117,8 +117,10 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     share = limits.share(len(shown_analyses))
     found = [insights(a, share) for a in shown_analyses]
     pairs = list(compared.sessions) if compared is not None else []
+    static_charts = len(shown_analyses) > limits.plotly_sections
     sessions = [session_view(a, f"s{i}", share, found=f,
-                             compared=pairs[i - 1] if i <= len(pairs) else None)
+                             compared=pairs[i - 1] if i <= len(pairs) else None,
+                             static_charts=static_charts)
                 for i, (a, f) in enumerate(zip(shown_analyses, found, strict=True), start=1)]
     moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if len(analyses) == 1:
@@ -139,7 +141,8 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"),
         version=version,
         sources=listed,
-        overview=overview.build(analyses, len(shown_analyses), limits),
+        overview=overview.build(analyses, len(shown_analyses), limits,
+                                static_charts=static_charts),
         sessions=sessions,
         trace=trace_export(shown_analyses, [f.timeline for f in found], len(analyses),
                            version, limits),
@@ -177,11 +180,12 @@ def trace_export(shown_analyses: Sequence[Analysis], timelines: Sequence[Timelin
 
 def session_view(analysis: Analysis, anchor: str, limits: Limits = DEFAULT_LIMITS, *,
                  found: Insights | None = None,
-                 compared: SessionComparison | None = None) -> SessionView:
+                 compared: SessionComparison | None = None,
+                 static_charts: bool = False) -> SessionView:
     found = found if found is not None else insights(analysis, limits)
     rows = _rows_shown(found) | set(summary.evidence_rows(analysis))
     details = analysis.session.details(sorted(rows))
-    ctx = Context(anchor, analysis, found, limits, details)
+    ctx = Context(anchor, analysis, found, limits, details, static_charts=static_charts)
     score = efficiency.score_view(analysis)
     issues_view = issues.build(ctx)
     views = {

@@ -113,9 +113,9 @@ def build(ctx: Context) -> TimelineView:
         for m in timeline.markers:
             lane, label = place(m.lane, 0, ctx.label(ctx.detail(m.event).label)[:HOVER_CHARS])
             marks.append(charts.Mark(lane, m.at, label))
-        chart = Chart(ctx.chart_id("timeline"),
-                      charts.timeline_chart(order, bars, marks, timeline.length),
-                      "Waterfall chart of iterations, model calls and tool calls over time")
+        chart = ctx.chart("timeline",
+                          charts.timeline_chart(order, bars, marks, timeline.length),
+                          "Waterfall chart of iterations, model calls and tool calls over time")
         notes = []
         shown_note = showing(len(timeline.spans), timeline.total_spans, "bars")
         if shown_note:

@@ -100,10 +100,10 @@ def build(ctx: Context) -> TokensView:
     series = ctx.insights.token_series
     chart = None
     if series.iterations:
-        chart = Chart(ctx.chart_id("token-flow"),
-                      charts.token_flow_chart(series, a.tokens.has_breakdown),
-                      "Stacked bar chart of tokens per iteration with the cumulative cost as a "
-                      "line")
+        chart = ctx.chart("token-flow",
+                          charts.token_flow_chart(series, a.tokens.has_breakdown),
+                          "Stacked bar chart of tokens per iteration with the cumulative cost "
+                          "as a line")
     costliest = ""
     if a.tokens.cost_by_iteration:
         n, cost = max(a.tokens.cost_by_iteration.items(), key=lambda item: (item[1], -item[0]))

@@ -7,6 +7,7 @@ through axe-core, and saved as a screenshot in test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -344,8 +345,12 @@ def test_a_report_of_many_sessions_lays_out_what_the_reader_reaches(
     """Sessions far below the viewport are not laid out or painted until the reader gets
     near them (content-visibility), so drawing a chart does not lay out the whole page; the
     charts in view are drawn first; a link to a far session lands on it, its text is there
-    and its charts get drawn; every chart is drawn in the end."""
+    and its charts get drawn; every chart is drawn in the end. (Plotly draws every chart
+    here: the limits let it, as they do for a report of a few sessions.)"""
     import sys
+    from dataclasses import replace
+
+    from attoreport.limits import DEFAULT_LIMITS
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import generate
@@ -353,10 +358,12 @@ def test_a_report_of_many_sessions_lays_out_what_the_reader_reaches(
     generate.write_folder(tmp_path / "runs", 12, 400, seed=9)
     sessions = attoreport.load([str(tmp_path / "runs")], jobs=1)
     path = tmp_path / "many.html"
-    path.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
+    path.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions],
+                                           limits=replace(DEFAULT_LIMITS, plotly_sections=12)),
                     encoding="utf-8")
     report = open_report(path)
     page = report.page
+    assert page.locator("[data-static-chart]").count() == 0
     styles = page.locator("section.session").evaluate_all(
         "els => els.map(e => getComputedStyle(e).contentVisibility)")
     assert len(styles) == 12 and set(styles) == {"auto"}
@@ -373,3 +380,36 @@ def test_a_report_of_many_sessions_lays_out_what_the_reader_reaches(
         "() => document.querySelector('#s12 [data-chart][data-drawn] .main-svg')")
     wait_for_charts(page)
     assert not report.console_errors
+
+
+def test_a_report_of_many_sessions_has_its_charts_drawn_as_svg_at_once(
+        tmp_path: Path, open_report) -> None:
+    """More sessions than Plotly draws: every chart is SVG written into the report, so it is
+    there as soon as the page is (scripts on or off), in the theme's colours, with a tooltip
+    on each bar."""
+    from attoreport.limits import DEFAULT_LIMITS
+
+    sessions = attoreport.load([str(FIXTURES / "collector")])
+    assert len(sessions) > DEFAULT_LIMITS.plotly_sections
+    path = tmp_path / "many.html"
+    path.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
+                    encoding="utf-8")
+    for scripts in (False, True):
+        report = open_report(path, javascript_enabled=scripts)
+        page = report.page
+        charts = page.locator("[data-static-chart] svg.static-chart")
+        assert charts.count() == 3 + 4 * len(sessions)
+        assert page.locator("[data-chart], .chart-fallback").count() == 0
+        for chart in (page.locator("#overview-cost-chart svg"),
+                      page.locator("#s1-token-flow-chart svg")):
+            chart.scroll_into_view_if_needed()
+            box = chart.bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 150
+        tips = page.locator("#s1-token-flow-chart svg g rect title").all_text_contents()
+        assert tips and all(re.fullmatch(r"Iteration \d+: [\d,]+ [a-z ]+ tokens", t)
+                            for t in tips)
+        assert report.console_errors == [] and report.network_requests == []
+    fill = "() => getComputedStyle(document.querySelector('#s1-token-flow-chart text.legend')).fill"
+    assert page.evaluate(fill) == "rgb(28, 30, 33)"  # the light theme's text colour
+    page.locator("#theme-toggle").click()
+    assert page.evaluate(fill) == "rgb(230, 232, 235)"  # and the dark theme's

@@ -1,0 +1,496 @@
+"""Charts drawn as static SVG, for reports with many session sections.
+
+Plotly needs 17–42 ms of the browser's main thread to draw one chart (measured in headless
+Chromium on the 1,000-trace folder's report: efficiency 17, cache 29, token flow 41, timeline
+42 ms each). A report with 50 session sections has 200 such charts: 10 s before the last one
+is drawn. A report with more sections than `Limits.plotly_sections` therefore draws its
+sessions' charts here, as inline SVG that is on screen as soon as the page is parsed, with a
+tooltip (`<title>`) on every bar and marker and the page's theme colours (CSS classes).
+
+The input is the same figure dict that `charts.py` makes for Plotly, so both drawings show the
+same numbers. Only the part of Plotly's figure format that `charts.py` writes is read: bar
+traces (vertical or horizontal, stacked or overlaid, with a base), scatter traces (lines,
+markers or both, on a second or third y axis), axis domains, ranges, tick formats and tick
+labels, and a horizontal legend above the plot.
+
+Every string from the figure is escaped here (labels reach `charts.py` already HTML-escaped for
+Plotly; they are unescaped first, so nothing is escaped twice).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+Figure = dict[str, Any]
+
+#: The drawing's width in SVG units; the page scales it to the column's width.
+WIDTH = 900.0
+#: Average advance of one character of the 12 px sans-serif text, for laying out labels.
+CHAR = 6.8
+#: Longest tick label drawn on a category axis (the tooltip has the whole name).
+LABEL_CHARS = 32
+LEGEND_ROW = 18.0
+BAR_SHARE = 0.8  # of the space between two bars (Plotly's default gap is 0.2)
+_FIELD = re.compile(r"%\{(\w+)(?::([^}]*))?\}")
+_FIXED = re.compile(r"(,?)\.(\d+)(~?)f")
+
+
+def _n(value: float) -> str:
+    """A coordinate, to a tenth of a unit (enough on any screen, and short)."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _plain(text: Any) -> str:
+    """A label as the reader should see it: charts.py escapes labels for Plotly's HTML."""
+    return html.unescape(str(text))
+
+
+def _short(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: max(1, chars - 1)] + "…"
+
+
+# ---- numbers ------------------------------------------------------------------------------
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _si(value: float) -> str:
+    """d3's "~s": 1.5k, 20M."""
+    size = abs(value)
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return _trim(f"{value / limit:.3g}") + suffix
+    return _trim(f"{value:.3g}")
+
+
+def tick_label(value: float, tickformat: str = "", prefix: str = "", step: float = 1.0) -> str:
+    """A tick's label in the d3 formats charts.py uses ("~s", ".0%", ",.2f", ",.3~f")."""
+    if tickformat == "~s":
+        text = _si(value)
+    elif tickformat.endswith("%"):
+        digits = int(tickformat[1:-1] or 0) if tickformat.startswith(".") else 0
+        text = f"{value * 100:.{digits}f}%"
+    elif match := _FIXED.fullmatch(tickformat):
+        comma, places, tilde = match.groups()
+        text = format(value, f"{comma}.{places}f")
+        text = _trim(text) if tilde else text
+    elif abs(value) >= 10_000 or abs(step) >= 10_000:
+        text = _si(value)  # as Plotly's default: 200k, 1.5M
+    else:
+        digits = max(0, -math.floor(math.log10(step) + 1e-9)) if 0 < step < 1 else 0
+        text = f"{value:,.{digits}f}"
+    if text.startswith("-"):
+        return "-" + prefix + text[1:]
+    return prefix + text
+
+
+def nice_ticks(low: float, high: float, count: int) -> tuple[list[float], float]:
+    """About `count` round values (1, 2 or 5 times a power of ten apart) within [low, high]."""
+    span = high - low
+    if span <= 0 or not math.isfinite(span):
+        return [low], 1.0
+    raw = span / max(1, count)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    first = math.ceil(low / step - 1e-9)
+    values = []
+    k = first
+    while k * step <= high + step * 1e-9:
+        values.append(0.0 if abs(k * step) < step * 1e-9 else k * step)
+        k += 1
+    return values, step
+
+
+def hover(template: str, point: dict[str, Any]) -> str:
+    """A Plotly hovertemplate filled in for one point, as plain text (lines on "\\n")."""
+    def fill(match: re.Match[str]) -> str:
+        value = point.get(match.group(1))
+        spec = match.group(2) or ""
+        if value is None:
+            return ""
+        if isinstance(value, str) or not spec:
+            return _plain(value) if isinstance(value, str) else f"{value:,}" if isinstance(
+                value, int) else _trim(f"{value:.4f}")
+        try:
+            return format(value, spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+    text = template.replace("<extra></extra>", "").replace("<br>", "\n")
+    return _FIELD.sub(fill, text)
+
+
+# ---- axes ---------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Axis:
+    """One axis: the values it spans and the pixels they map to."""
+
+    spec: dict[str, Any]
+    low: float = 0.0
+    high: float = 1.0
+    start: float = 0.0  # the pixel of `low`
+    end: float = 1.0  # the pixel of `high`
+    categories: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    has_bars: bool = False
+
+    def px(self, value: float) -> float:
+        return self.start + (value - self.low) * (self.end - self.start) / (self.high - self.low)
+
+    def place(self, value: Any) -> float | None:
+        """The axis coordinate of a data value (a category's index on a category axis)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if value not in self.categories:
+                self.categories.append(value)
+            return float(self.categories.index(value))
+        return float(value)
+
+    def fit(self, padding: bool) -> None:
+        """The value range: as given, or the data's with a margin (and zero under bars)."""
+        given = self.spec.get("range")
+        if given and len(given) == 2:
+            self.low, self.high = float(given[0]), float(given[1])
+        elif self.categories and not self.values:
+            self.low, self.high = -0.5, len(self.categories) - 0.5
+        else:
+            found = [v for v in self.values if math.isfinite(v)] or [0.0]
+            low, high = min(found), max(found)
+            if self.has_bars or self.spec.get("rangemode") == "tozero":
+                low, high = min(low, 0.0), max(high, 0.0)
+            if high == low:
+                high = low + 1.0
+            pad = (high - low) * 0.05 if padding else 0.0
+            self.low = low if low == 0.0 else low - pad
+            self.high = high + pad
+        if self.spec.get("autorange") == "reversed" and self.low < self.high:
+            self.low, self.high = self.high, self.low
+
+    def ticks(self, pixels: float, spacing: float = 45) -> list[tuple[float, str]]:
+        """(value, label) of each tick."""
+        if "tickvals" in self.spec and "ticktext" in self.spec:
+            return [(float(v), _plain(t)) for v, t in zip(self.spec["tickvals"],
+                                                          self.spec["ticktext"], strict=False)]
+        if self.categories:
+            return [(float(i), name) for i, name in enumerate(self.categories)]
+        low, high = sorted((self.low, self.high))
+        values, step = nice_ticks(low, high, max(2, min(8, int(abs(pixels) // spacing))))
+        if step < 1 and self.values and all(float(v).is_integer() for v in self.values):
+            values, step = [v for v in values if float(v).is_integer()], 1.0  # iterations, calls
+        form, prefix = self.spec.get("tickformat", ""), self.spec.get("tickprefix", "")
+        return [(v, tick_label(v, form, prefix, step)) for v in values]
+
+    @property
+    def title(self) -> str:
+        title = self.spec.get("title")
+        return _plain(title.get("text", "")) if isinstance(title, dict) else ""
+
+
+def _axis_key(name: str) -> str:
+    """Plotly's trace axis name ("y2") as its layout key ("yaxis2")."""
+    return name[0] + "axis" + name[1:]
+
+
+def _points(trace: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """Each point of a trace as the fields a hovertemplate can name."""
+    columns = {key: trace.get(key) for key in ("x", "y", "base", "text", "customdata")}
+    length = max((len(v) for v in columns.values() if isinstance(v, list)), default=0)
+    for i in range(length):
+        yield {key: (v[i] if isinstance(v, list) and i < len(v) else v)
+               for key, v in columns.items()}
+
+
+# ---- drawing ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Canvas:
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def text(self, x: float, y: float, value: str, css: str = "", anchor: str = "",
+             rotate: bool = False, full: str = "") -> None:
+        attrs = f' x="{_n(x)}" y="{_n(y)}"'
+        if css:
+            attrs += f' class="{css}"'
+        if anchor:
+            attrs += f' text-anchor="{anchor}"'
+        if rotate:
+            attrs = f' transform="rotate(-90 {_n(x)} {_n(y)})"' + attrs
+        title = f"<title>{escape(full)}</title>" if full and full != value else ""
+        self.add(f"<text{attrs}>{title}{escape(value)}</text>")
+
+
+def _bar_widths(positions: Sequence[float]) -> dict[float, float]:
+    """The width of the bar at each position: most of the room to its nearer neighbour, so
+    unevenly spaced bars (the last bin of a binned series) never overlap nor shrink the rest."""
+    if len(positions) == 1:
+        return {positions[0]: BAR_SHARE}
+    widths = {}
+    for i, at in enumerate(positions):
+        gaps = [abs(at - positions[j]) for j in (i - 1, i + 1) if 0 <= j < len(positions)]
+        widths[at] = BAR_SHARE * min(gaps)
+    return widths
+
+
+def _legend(traces: Sequence[dict[str, Any]], left: float, right: float,
+            top: float) -> tuple[list[tuple[dict[str, Any], float, float]], float]:
+    """Where each legend item goes, in rows above the plot; and the rows' total height."""
+    placed: list[tuple[dict[str, Any], float, float]] = []
+    x, row = left, 0
+    for trace in traces:
+        width = 26 + len(_plain(trace["name"])) * CHAR + 14
+        if x + width > right and x > left:
+            x, row = left, row + 1
+        placed.append((trace, x, top + row * LEGEND_ROW))
+        x += width
+    return placed, (row + 1) * LEGEND_ROW if placed else 0.0
+
+
+def _swatch(canvas: _Canvas, trace: dict[str, Any], x: float, y: float) -> None:
+    color = escape(_color(trace))
+    mode = trace.get("mode", "")
+    if trace.get("type") == "bar":
+        opacity = trace.get("opacity", 1.0)
+        canvas.add(f'<rect x="{_n(x)}" y="{_n(y - 5)}" width="18" height="10" fill="{color}"'
+                   + (f' opacity="{opacity:g}"' if opacity != 1.0 else "") + "/>")
+        return
+    if "lines" in mode:
+        dash = ' stroke-dasharray="3 3"' if trace.get("line", {}).get("dash") else ""
+        canvas.add(f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x + 18)}" y2="{_n(y)}" '
+                   f'stroke="{color}" stroke-width="2"{dash}/>')
+    if "markers" in mode:
+        canvas.add(_marker(trace, x + 9, y, color, ""))
+
+
+def _color(trace: dict[str, Any]) -> str:
+    if trace.get("type") == "scatter" and "lines" in trace.get("mode", ""):
+        return str(trace.get("line", {}).get("color", "#4e79a7"))
+    return str(trace.get("marker", {}).get("color", "#4e79a7"))
+
+
+def _marker(trace: dict[str, Any], x: float, y: float, color: str, title: str) -> str:
+    size = float(trace.get("marker", {}).get("size", 6))
+    inner = f"<title>{escape(title)}</title>" if title else ""
+    if trace.get("marker", {}).get("symbol") == "x":
+        r = size / 2
+        return (f'<path d="M{_n(x - r)} {_n(y - r)}L{_n(x + r)} {_n(y + r)}M{_n(x - r)} '
+                f'{_n(y + r)}L{_n(x + r)} {_n(y - r)}" stroke="{color}" stroke-width="2.5" '
+                f'class="mark">{inner}</path>')
+    return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(size / 2)}" fill="{color}">{inner}</circle>'
+
+
+def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
+    """The figure as an `<svg>` element `width` units wide, scaled to its column by the page
+    (safe to insert as is: every string is escaped)."""
+    layout: dict[str, Any] = figure.get("layout", {})
+    traces: list[dict[str, Any]] = [t for t in figure.get("data", []) if isinstance(t, dict)]
+    margin = {"l": 60, "r": 60, "t": 40, "b": 50, **layout.get("margin", {})}
+    height = float(layout.get("height", 360))
+
+    # The axes each trace uses, and the values they must span.
+    axes: dict[str, Axis] = {}
+
+    def axis(name: str) -> Axis:
+        if name not in axes:
+            axes[name] = Axis(dict(layout.get(_axis_key(name), {})))
+        return axes[name]
+
+    stacked = layout.get("barmode") == "stack"
+    stacks: dict[tuple[str, float], float] = {}
+    bar_positions: dict[str, set[float]] = {}  # per position axis: where bars stand
+    for trace in traces:
+        xname, yname = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+        horizontal = trace.get("type") == "bar" and trace.get("orientation") == "h"
+        (position_name, position), (value_name, value_axis) = (
+            ((yname, axis(yname)), (xname, axis(xname))) if horizontal
+            else ((xname, axis(xname)), (yname, axis(yname))))
+        for point in _points(trace):
+            where = position.place(point["y" if horizontal else "x"])
+            value = point["x" if horizontal else "y"]
+            if isinstance(value, str):
+                value_axis.place(value)
+                continue
+            if where is None or value is None:
+                continue
+            if not position.categories:
+                position.values.append(where)
+            if trace.get("type") != "bar":
+                value_axis.values.append(float(value))
+                continue
+            value_axis.has_bars = True
+            base = float(point.get("base") or 0.0)
+            if stacked:
+                base = stacks.get((value_name, where), 0.0)
+                stacks[(value_name, where)] = base + float(value)
+            value_axis.values.extend((base, base + float(value)))
+            bar_positions.setdefault(position_name, set()).add(where)
+
+    # Space: a title and the legend on top; the tick labels and axis titles of the y axes at
+    # the sides (Plotly's automargin). The y axes are fitted first: their labels set the sides.
+    named = [t for t in traces if t.get("name") and t.get("showlegend", True)]
+    shown = named if layout.get("showlegend", len(named) > 1) else []
+    title_spec = layout.get("title")
+    title = _plain(title_spec.get("text", "")) if isinstance(title_spec, dict) else ""
+    title_height = 22.0 if title else 0.0
+    y_axes = {name: ax for name, ax in axes.items() if name.startswith("y")}
+
+    def frame(left: float, right: float) -> tuple[list[tuple[dict[str, Any], float, float]],
+                                                  float, float, float]:
+        legend, legend_height = _legend(shown, left, right, 14.0 + title_height)
+        top = max(float(margin["t"]), title_height + legend_height + 14.0)
+        full = max(height, top + float(margin["b"]) + 60)
+        bottom = full - float(margin["b"])
+        for ax in y_axes.values():
+            base = ax.spec.get("overlaying")
+            spec = axes[base].spec if base in axes else ax.spec
+            domain = spec.get("domain", [0.0, 1.0])
+            ax.fit(padding=True)
+            ax.start = bottom - (bottom - top) * float(domain[0])
+            ax.end = bottom - (bottom - top) * float(domain[1])
+        return legend, top, bottom, full
+
+    left, right = float(margin["l"]), width - float(margin["r"])
+    frame(left, right)
+    sides = {"left": left, "right": width - right}
+    for ax in y_axes.values():
+        labels = [label for _, label in ax.ticks(ax.end - ax.start)]
+        room = max((len(_short(t, LABEL_CHARS)) for t in labels), default=0) * CHAR + 10
+        room += 22 if ax.title else 0
+        side = "right" if ax.spec.get("side") == "right" else "left"
+        sides[side] = max(sides[side], min(room, width * 0.4))
+    left, right = sides["left"], width - sides["right"]
+    legend, top, bottom, height = frame(left, right)
+
+    # The x axes across the plot; bars on a number axis get room either side.
+    widths: dict[str, dict[float, float]] = {}  # per x axis: each bar's width
+    for name, ax in axes.items():
+        if name.startswith("x"):
+            ax.fit(padding=True)
+            ax.start, ax.end = left, right
+            positions = sorted(bar_positions.get(name, ()))
+            if positions and not ax.categories and "range" not in ax.spec:
+                widths[name] = _bar_widths(positions)
+                first, last = positions[0], positions[-1]
+                ax.low = first - widths[name][first] / (2 * BAR_SHARE)
+                ax.high = last + widths[name][last] / (2 * BAR_SHARE)
+
+    canvas = _Canvas()
+    canvas.add(f'<svg class="static-chart" role="img" viewBox="0 0 {_n(width)} {_n(height)}" '
+               f'aria-label="{escape(description)}">')
+    if title:
+        canvas.text(8, 18, title, "chart-title")
+
+    # Grid lines and ticks.
+    for name, ax in sorted(axes.items()):
+        vertical = name.startswith("y")
+        ticks = ax.ticks(ax.end - ax.start, 45 if vertical else 80)
+        low, high = sorted((ax.low, ax.high))
+        side_right = ax.spec.get("side") == "right"
+        grid = ax.spec.get("showgrid", not ax.categories and "ticktext" not in ax.spec)
+        for value, label in ticks:
+            if not low - 1e-9 <= value <= high + 1e-9:
+                continue
+            at = ax.px(value)
+            if vertical:
+                if grid:
+                    canvas.add(f'<line class="grid" x1="{_n(left)}" x2="{_n(right)}" '
+                               f'y1="{_n(at)}" y2="{_n(at)}"/>')
+                x = right + 6 if side_right else left - 6
+                shown_label = _short(label, LABEL_CHARS)
+                canvas.text(x, at + 4, shown_label, "tick y", "start" if side_right else "end",
+                            full=label)
+            else:
+                if grid:
+                    canvas.add(f'<line class="grid" x1="{_n(at)}" x2="{_n(at)}" '
+                               f'y1="{_n(top)}" y2="{_n(bottom)}"/>')
+                canvas.text(at, bottom + 16, _short(label, 14), "tick x", "middle", full=label)
+        title = ax.title
+        if title and vertical:
+            middle = (ax.start + ax.end) / 2
+            x = width - 12 if side_right else 14
+            canvas.text(x, middle, title, "axis-title", "middle", rotate=True)
+        elif title:
+            canvas.text((left + right) / 2, height - 12, title, "axis-title", "middle")
+    canvas.add(f'<line class="axis" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(bottom)}" '
+               f'y2="{_n(bottom)}"/>')
+
+    # The data, in trace order (later traces on top, as Plotly draws them).
+    stacks.clear()
+    for trace in traces:
+        xname, yname = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+        xa, ya = axes[xname], axes[yname]
+        color = escape(_color(trace))
+        template = str(trace.get("hovertemplate", ""))
+        opacity = float(trace.get("opacity", 1.0))
+        if trace.get("type") == "bar":
+            horizontal = trace.get("orientation") == "h"
+            own_widths = {} if horizontal or xa.categories else widths.get(xname, {})
+            stroke = trace.get("marker", {}).get("line", {}).get("color")
+            group = f'<g fill="{color}"' + (f' opacity="{opacity:g}"' if opacity != 1.0 else "")
+            canvas.add(group + (' class="outlined">' if stroke else ">"))
+            for point in _points(trace):
+                where_value, value = ((point["y"], point["x"]) if horizontal
+                                      else (point["x"], point["y"]))
+                where = (ya if horizontal else xa).place(where_value)
+                if where is None or value is None or isinstance(value, str):
+                    continue
+                base = float(point.get("base") or 0.0)
+                if stacked:
+                    key = (xname if horizontal else yname, where)
+                    base = stacks.get(key, 0.0)
+                    stacks[key] = base + float(value)
+                thickness = own_widths.get(where, BAR_SHARE)
+                tip = escape(hover(template, point)) if template else ""
+                title = f"<title>{tip}</title>" if tip else ""
+                if horizontal:
+                    x0, x1 = sorted((xa.px(base), xa.px(base + float(value))))
+                    y0, y1 = sorted((ya.px(where - thickness / 2), ya.px(where + thickness / 2)))
+                else:
+                    x0, x1 = sorted((xa.px(where - thickness / 2), xa.px(where + thickness / 2)))
+                    y0, y1 = sorted((ya.px(base), ya.px(base + float(value))))
+                if (x1 - x0 if horizontal else y1 - y0) < 0.3:
+                    continue  # too thin to see or to point at (a stack's smallest parts)
+                canvas.add(f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
+                           f'height="{_n(y1 - y0)}">{title}</rect>')
+            canvas.add("</g>")
+            continue
+        mode = str(trace.get("mode", "lines"))
+        points = list(_points(trace))
+        coordinates = [(xa.place(p["x"]), ya.place(p["y"])) for p in points]
+        if "lines" in mode:
+            dash = ' stroke-dasharray="4 4"' if trace.get("line", {}).get("dash") else ""
+            name = escape(_plain(trace.get("name", "")))
+            runs: list[list[str]] = [[]]
+            for cx, cy in coordinates:
+                if cx is None or cy is None:
+                    runs.append([])
+                else:
+                    runs[-1].append(f"{_n(xa.px(cx))},{_n(ya.px(cy))}")
+            for run in runs:
+                if run:
+                    canvas.add(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
+                               f'stroke-width="2"{dash}><title>{name}</title></polyline>')
+        if "markers" in mode:
+            for point, (cx, cy) in zip(points, coordinates, strict=True):
+                if cx is not None and cy is not None:
+                    canvas.add(_marker(trace, xa.px(cx), ya.px(cy), color,
+                                       hover(template, point) if template else ""))
+
+    for trace, x, y in legend:
+        _swatch(canvas, trace, x, y)
+        canvas.text(x + 24, y + 4, _plain(trace["name"]), "legend")
+    canvas.add("</svg>")
+    return Markup("".join(canvas.parts))
