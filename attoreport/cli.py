@@ -12,6 +12,7 @@ import os
 import sys
 import webbrowser
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -26,6 +27,7 @@ from attoreport.analysis.detectors import SEVERITIES
 from attoreport.diagnostics import damage
 from attoreport.errors import AttoreportError
 from attoreport.inputs import TraceInput
+from attoreport.limits import CHART_MODES, DEFAULT_LIMITS
 from attoreport.model import Diagnostic
 from attoreport.output import termination_raises
 from attoreport.progress import Progress
@@ -96,6 +98,12 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
               help="Write the whole trace in Chrome's trace format, for ui.perfetto.dev or "
               "chrome://tracing.")
 @click.option("--title", metavar="TEXT", help="Title of the HTML report.")
+@click.option("--charts", type=click.Choice(list(CHART_MODES)), default="auto",
+              metavar="MODE",
+              help="How the HTML report draws its session charts: interactive (Plotly, with "
+              "zoom), static (SVG written into the report: shown without scripts, a smaller "
+              f"file) or auto (the default: interactive for up to "
+              f"{DEFAULT_LIMITS.plotly_sections} sessions, static for more).")
 @click.option("--baseline", metavar="PATH",
               help="Compare with a baseline: a trace, a folder of traces, or a JSON file that "
               "--json wrote.")
@@ -128,7 +136,7 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
 @click.version_option(attoreport.__version__, "-V", "--version", prog_name="attoreport")
 @termination_raises()  # SIGTERM/SIGHUP raise like Ctrl-C while the command runs, so cleanup runs
 def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
-         markdown_path: str | None, trace_path: str | None, title: str | None,
+         markdown_path: str | None, trace_path: str | None, title: str | None, charts: str,
          baseline: str | None, thresholds: dict[str, Threshold], fail_on: str | None,
          fail_under: float | None, fail_on_regression: bool, annotations: str | None,
          open_report: bool, no_redact: bool, jobs: int | None, strict: bool,
@@ -157,7 +165,8 @@ def main(traces: tuple[str, ...], output: str | None, json_path: str | None,
                 append_to=_step_summary(targets["markdown"]), title=title, baseline=baseline,
                 thresholds=thresholds or DEFAULT_THRESHOLDS, fail_on=fail_on,
                 fail_under=fail_under, fail_on_regression=fail_on_regression,
-                strict=strict, redact=not no_redact, jobs=jobs)
+                strict=strict, redact=not no_redact, jobs=jobs,
+                limits=replace(DEFAULT_LIMITS, plotly_sections=CHART_MODES[charts]))
             code = _run(request, progress, written, annotations=annotations,
                         open_report=open_report, quiet=quiet)
     except AttoreportError as exc:

@@ -121,3 +121,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+#: The command's --charts choices, as `Limits.plotly_sections`: Plotly for every section, for
+#: none, or for as many as the default allows.
+CHART_MODES = {"auto": DEFAULT_LIMITS.plotly_sections, "interactive": 1 << 30, "static": 0}

@@ -775,3 +775,24 @@ def test_a_run_folder_as_baseline_is_read_as_a_run(tmp_path: Path) -> None:
     assert doc["baseline"]["removed"] == []
     [session] = doc["sessions"]
     assert session["comparison"]["baseline"]["session_id"] == session["session_id"]
+
+
+@pytest.mark.parametrize(("args", "static"), [
+    ((str(CLEAN),), False),  # auto: one session, Plotly
+    ((str(FIXTURES / "collector"),), True),  # auto: more sessions than Plotly draws
+    ((str(CLEAN), "--charts", "static"), True),
+    ((str(FIXTURES / "collector"), "--charts", "interactive"), False),
+])
+def test_charts_are_drawn_as_asked(tmp_path: Path, args: tuple[str, ...], static: bool) -> None:
+    out = tmp_path / "report.html"
+    result = run(*args, "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert ("data-static-chart" in html) is static
+    assert ("data-chart=" in html) is not static
+    assert ('id="plotly-gz"' in html) is not static  # a static report carries no plotly.js
+
+
+def test_an_unknown_chart_mode_is_a_usage_error() -> None:
+    result = run(str(CLEAN), "--charts", "pretty")
+    assert result.exit_code == 2 and "'pretty' is not one of" in result.output

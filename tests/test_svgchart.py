@@ -201,3 +201,14 @@ def test_a_report_of_few_sections_is_drawn_by_plotly() -> None:
     more = build_report(analyses, version="test",
                         limits=replace(DEFAULT_LIMITS, plotly_sections=1))
     assert all(c.svg for c in more.charts)
+
+
+def test_markers_of_a_long_series_shrink_to_stay_a_line() -> None:
+    def radii(points: int) -> set[float]:
+        figure = {"data": [{"type": "scatter", "mode": "lines+markers",
+                            "x": list(range(points)), "y": [1.0] * points}], "layout": {}}
+        svg = parse(svgchart.render(figure, "long"))
+        return {float(c.get("r")) for c in svg.iter(f"{SVG}circle")}
+
+    assert radii(10) == {3.0}  # Plotly's size 6
+    assert radii(500) == {1.5}

@@ -281,8 +281,11 @@ def _color(trace: dict[str, Any]) -> str:
     return str(trace.get("marker", {}).get("color", "#4e79a7"))
 
 
-def _marker(trace: dict[str, Any], x: float, y: float, color: str, title: str) -> str:
-    size = float(trace.get("marker", {}).get("size", 6))
+def _marker(trace: dict[str, Any], x: float, y: float, color: str, title: str,
+            room: float = 1e9) -> str:
+    """A point's marker, at most a third of the `room` between points wide (a series of
+    hundreds of points stays a line, not a band)."""
+    size = min(float(trace.get("marker", {}).get("size", 6)), max(3.0, room * 2 / 3))
     inner = f"<title>{escape(title)}</title>" if title else ""
     if trace.get("marker", {}).get("symbol") == "x":
         r = size / 2
@@ -484,10 +487,11 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
                     canvas.add(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
                                f'stroke-width="2"{dash}><title>{name}</title></polyline>')
         if "markers" in mode:
+            room = (right - left) / max(1, len(points))
             for point, (cx, cy) in zip(points, coordinates, strict=True):
                 if cx is not None and cy is not None:
                     canvas.add(_marker(trace, xa.px(cx), ya.px(cy), color,
-                                       hover(template, point) if template else ""))
+                                       hover(template, point) if template else "", room))
 
     for trace, x, y in legend:
         _swatch(canvas, trace, x, y)
