@@ -128,6 +128,9 @@ _MAX_PASSES = 8
 #: Strings that needed a full scan are cached up to this many entries, each at most this long.
 CACHE_ENTRIES = 4096
 CACHE_MAX_CHARS = 4096
+#: Clean strings remembered (up to this many, this long): the ones that repeat are short.
+CLEAN_ENTRIES = 16384
+CLEAN_MAX_CHARS = 256
 
 # --------------------------------------------------------------------------------------------
 # Names: which names of assignments, dictionary keys and flags hold secrets
@@ -1147,17 +1150,26 @@ class Redactor:
         self.enabled = enabled
         self._seen: dict[str, set[bytes]] = {}
         self._cache: dict[str, str] = {}
+        #: Strings known to hold no secret: event data repeats its keys and many values
+        #: ("tool", "model", a model's name) in every event, and a lookup beats a scan.
+        self._clean: set[str] = set()
 
     def text(self, s: str) -> str:
         """`s` with every secret replaced by its marker."""
         if not self.enabled or not isinstance(s, str):
+            return s
+        if s in self._clean:
             return s
         cached = self._cache.get(s)
         if cached is not None:
             return cached
         hits = _scan(s)
         if hits is None:
-            return s  # clean strings are cheap to re-check: no need to cache them
+            if len(s) <= CLEAN_MAX_CHARS:
+                if len(self._clean) >= CLEAN_ENTRIES:
+                    self._clean.clear()
+                self._clean.add(s)
+            return s
         out = s
         for _ in range(_MAX_PASSES):
             if not hits:

@@ -871,14 +871,34 @@ def test_two_secret_keys_that_become_the_same_marker_are_both_kept() -> None:
     assert all(k.startswith(marker("github-token")) for k in out)
 
 
-def test_clean_strings_take_the_fast_path_and_are_not_cached() -> None:
+def test_clean_strings_are_remembered_as_clean_and_scanned_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event data repeats its keys and short values in every event: a short clean string is
+    scanned once, then known clean; a long one is not kept; secrets go through the scan (and
+    into the receipt) as before."""
+    scanned: list[str] = []
+    scan = redact._scan
+    monkeypatch.setattr(redact, "_scan", lambda text: scanned.append(text) or scan(text))
     r = Redactor()
-    for text in ["read_file", "Tool completed: bash (12ms)", "/home/dev/projects/x/src/app.py"]:
-        assert redact._scan(text) is None
-        r.text(text)
-    assert r._cache == {}
-    r.text(f"API_KEY={VALUE}")
-    assert len(r._cache) == 1
+    short = ["read_file", "Tool completed: bash (12ms)", "/home/dev/projects/x/src/app.py"]
+    long = "x " * redact.CLEAN_MAX_CHARS
+    for _ in range(3):
+        for text in [*short, long]:
+            assert r.text(text) == text
+    assert scanned == [*short, long, long, long]
+    assert r._cache == {} and r._clean == set(short)
+    secret = f"API_KEY={VALUE}"
+    assert r.text(secret) != secret and r.text(secret) == r.text(secret)
+    assert secret not in r._clean and len(r._cache) == 1 and r.receipt.total == 1
+
+
+def test_the_clean_strings_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redact, "CLEAN_ENTRIES", 5)
+    r = Redactor()
+    for i in range(12):
+        r.text(f"clean text {i}")
+        assert len(r._clean) <= 5
+    assert r.text(f"API_KEY={VALUE}") != f"API_KEY={VALUE}"
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
