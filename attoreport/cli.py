@@ -100,7 +100,7 @@ def _thresholds(ctx: click.Context, param: click.Parameter,
 @click.option("--title", metavar="TEXT", help="Title of the HTML report.")
 @click.option("--charts", type=click.Choice(list(CHART_MODES)), default="auto",
               metavar="MODE",
-              help="How the HTML report draws its session charts: interactive (Plotly, with "
+              help="How the HTML report draws its charts: interactive (Plotly, with "
               "zoom), static (SVG written into the report: shown without scripts, a smaller "
               f"file) or auto (the default: interactive for up to "
               f"{DEFAULT_LIMITS.plotly_sections} sessions, static for more).")

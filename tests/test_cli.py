@@ -782,6 +782,7 @@ def test_a_run_folder_as_baseline_is_read_as_a_run(tmp_path: Path) -> None:
     ((str(FIXTURES / "collector"),), True),  # auto: more sessions than Plotly draws
     ((str(CLEAN), "--charts", "static"), True),
     ((str(FIXTURES / "collector"), "--charts", "interactive"), False),
+    ((str(FIXTURES / "swarm" / "swarm-failures"), "--charts", "static"), True),  # its timeline too
 ])
 def test_charts_are_drawn_as_asked(tmp_path: Path, args: tuple[str, ...], static: bool) -> None:
     out = tmp_path / "report.html"

@@ -212,3 +212,30 @@ def test_markers_of_a_long_series_shrink_to_stay_a_line() -> None:
 
     assert radii(10) == {3.0}  # Plotly's size 6
     assert radii(500) == {1.5}
+
+
+def test_a_swarm_timeline_keeps_its_lane_order_and_marker_shapes() -> None:
+    from attoreport.report.swarm import MARK_LOOK, swarm_view
+    from attoreport.swarm import load_runs
+    from tests.swarm_support import SWARM
+
+    (analysis,) = load_runs(SWARM / "swarm-failures")
+    plotly = swarm_view(analysis, "w1")
+    static = swarm_view(analysis, "w1", static_charts=True)
+    assert plotly.chart is not None and plotly.chart.svg is None
+    assert static.chart is not None and static.chart.svg
+    svg = parse(static.chart.svg)
+    lanes = [svgchart._short(svgchart._plain(lane), svgchart.LABEL_CHARS)
+             for lane in static.chart.figure["layout"]["yaxis"]["categoryarray"]]
+    assert texts(svg, "y") == lanes and lanes[0] == "Coordinator"  # the order given, not seen
+    marks = sum(len(t["x"]) for t in static.chart.figure["data"] if t["type"] == "scatter")
+    shapes = [e for e in svg.iter(f"{SVG}path") if e.get("class") == "mark"]
+    assert len(shapes) >= marks  # every marker drawn (and the legend's)
+    symbols = {t["marker"]["symbol"] for t in static.chart.figure["data"]
+               if t["type"] == "scatter"}
+    assert symbols - {"circle"} and symbols <= {look[1] for look in MARK_LOOK.values()}
+    outlines = {svgchart._outline(s, 0, 0, 4) for s in symbols - {"x", "circle"}}
+    assert None not in outlines  # a shape for every symbol used
+    assert len(list(svg.iter(f"{SVG}circle"))) == sum(
+        len(t["x"]) for t in static.chart.figure["data"]
+        if t["type"] == "scatter" and t["marker"]["symbol"] == "circle")

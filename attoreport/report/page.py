@@ -117,7 +117,8 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     share = limits.share(len(shown_analyses))
     found = [insights(a, share) for a in shown_analyses]
     pairs = list(compared.sessions) if compared is not None else []
-    static_charts = len(shown_analyses) > limits.plotly_sections
+    # Plotly draws a few sessions' charts; beyond that (or when told, with 0) they are SVG.
+    static_charts = not limits.plotly_sections or len(shown_analyses) > limits.plotly_sections
     sessions = [session_view(a, f"s{i}", share, found=f,
                              compared=pairs[i - 1] if i <= len(pairs) else None,
                              static_charts=static_charts)
@@ -127,7 +128,7 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
         default_title = "Agent session report: " + sessions[0].session_id
     else:
         default_title = f"Agent session report: {fmt.count(len(analyses))} sessions"
-    swarm_views = _swarm_views(swarms, limits)
+    swarm_views = _swarm_views(swarms, limits, static_charts)
     if swarm_views:
         default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
                          else f"Swarm run report: {fmt.count(len(swarms))} runs")
@@ -151,13 +152,15 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     )
 
 
-def _swarm_views(swarms: Sequence[SwarmAnalysis], limits: Limits) -> list[SwarmView]:
+def _swarm_views(swarms: Sequence[SwarmAnalysis], limits: Limits,
+                 static_charts: bool) -> list[SwarmView]:
     """A view of each swarm run (the swarm view's module is imported only when there is one)."""
     if not swarms:
         return []
     from attoreport.report.swarm import swarm_view
 
-    return [swarm_view(a, f"w{i}", limits) for i, a in enumerate(swarms, start=1)]
+    return [swarm_view(a, f"w{i}", limits, static_charts=static_charts)
+            for i, a in enumerate(swarms, start=1)]
 
 
 def trace_export(shown_analyses: Sequence[Analysis], timelines: Sequence[Timeline],

@@ -183,7 +183,7 @@ class Axis:
             return [(float(v), _plain(t)) for v, t in zip(self.spec["tickvals"],
                                                           self.spec["ticktext"], strict=False)]
         if self.categories:
-            return [(float(i), name) for i, name in enumerate(self.categories)]
+            return [(float(i), _plain(name)) for i, name in enumerate(self.categories)]
         low, high = sorted((self.low, self.high))
         values, step = nice_ticks(low, high, max(2, min(8, int(abs(pixels) // spacing))))
         if step < 1 and self.values and all(float(v).is_integer() for v in self.values):
@@ -281,18 +281,40 @@ def _color(trace: dict[str, Any]) -> str:
     return str(trace.get("marker", {}).get("color", "#4e79a7"))
 
 
+def _outline(symbol: str, x: float, y: float, r: float) -> str | None:
+    """The path of a Plotly marker symbol other than a circle or an x, centred on (x, y)."""
+    if symbol == "square":
+        points = [(x - r, y - r), (x + r, y - r), (x + r, y + r), (x - r, y + r)]
+    elif symbol == "diamond":
+        points = [(x, y - r * 1.3), (x + r * 1.3, y), (x, y + r * 1.3), (x - r * 1.3, y)]
+    elif symbol in ("triangle-up", "triangle-down"):
+        tip = -r * 1.2 if symbol == "triangle-up" else r * 1.2
+        points = [(x, y + tip), (x + r * 1.2, y - tip * 0.8), (x - r * 1.2, y - tip * 0.8)]
+    elif symbol == "star":
+        points = [(x + (r * 1.4 if i % 2 == 0 else r * 0.6) * math.sin(i * math.pi / 5),
+                   y - (r * 1.4 if i % 2 == 0 else r * 0.6) * math.cos(i * math.pi / 5))
+                  for i in range(10)]
+    else:
+        return None
+    return "M" + "L".join(f"{_n(px)} {_n(py)}" for px, py in points) + "Z"
+
+
 def _marker(trace: dict[str, Any], x: float, y: float, color: str, title: str,
             room: float = 1e9) -> str:
     """A point's marker, at most a third of the `room` between points wide (a series of
     hundreds of points stays a line, not a band)."""
-    size = min(float(trace.get("marker", {}).get("size", 6)), max(3.0, room * 2 / 3))
+    marker = trace.get("marker", {})
+    size = min(float(marker.get("size", 6)), max(3.0, room * 2 / 3))
     inner = f"<title>{escape(title)}</title>" if title else ""
-    if trace.get("marker", {}).get("symbol") == "x":
-        r = size / 2
+    symbol, r = str(marker.get("symbol", "circle")), size / 2
+    if symbol == "x":
         return (f'<path d="M{_n(x - r)} {_n(y - r)}L{_n(x + r)} {_n(y + r)}M{_n(x - r)} '
                 f'{_n(y + r)}L{_n(x + r)} {_n(y - r)}" stroke="{color}" stroke-width="2.5" '
                 f'class="mark">{inner}</path>')
-    return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(size / 2)}" fill="{color}">{inner}</circle>'
+    outline = _outline(symbol, x, y, r)
+    if outline is not None:
+        return f'<path d="{outline}" fill="{color}" class="mark">{inner}</path>'
+    return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{color}">{inner}</circle>'
 
 
 def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
@@ -308,7 +330,9 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
 
     def axis(name: str) -> Axis:
         if name not in axes:
-            axes[name] = Axis(dict(layout.get(_axis_key(name), {})))
+            spec = dict(layout.get(_axis_key(name), {}))
+            order = spec.get("categoryarray") if spec.get("categoryorder") == "array" else None
+            axes[name] = Axis(spec, categories=[str(c) for c in order or ()])
         return axes[name]
 
     stacked = layout.get("barmode") == "stack"

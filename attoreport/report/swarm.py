@@ -23,7 +23,7 @@ from typing import Any
 
 from attoreport.limits import DEFAULT_LIMITS, Limits
 from attoreport.report import format as fmt
-from attoreport.report.common import Chart, plural
+from attoreport.report.common import Chart, make_chart, plural
 from attoreport.report.mdtext import escape_text
 from attoreport.swarm.layout import GraphLayout, layout_graph
 from attoreport.swarm.results import (
@@ -395,9 +395,10 @@ class SwarmView:
 
 
 def swarm_view(analysis: SwarmAnalysis, anchor: str,
-               limits: Limits = DEFAULT_LIMITS) -> SwarmView:
+               limits: Limits = DEFAULT_LIMITS, *, static_charts: bool = False) -> SwarmView:
     """The view of one run folder; `anchor` is a safe DOM id prefix such as "w1". `limits`
-    bound the tasks listed, their tool calls and texts, and the timeline's lanes and marks."""
+    bound the tasks listed, their tool calls and texts, and the timeline's lanes and marks;
+    `static_charts`: the timeline drawn as SVG now (svgchart), not by Plotly in the page."""
     hrefs = {t.task_id: f"{anchor}-task-{i}" for i, t in enumerate(analysis.tasks, start=1)}
     origin = analysis.origin
     working_dir = analysis.working_dir
@@ -454,9 +455,10 @@ def swarm_view(analysis: SwarmAnalysis, anchor: str,
         notes=_notes(analysis),
     )
     if view.bars or view.marks:
-        view.chart = Chart(f"{anchor}-timeline-chart", timeline_figure(view),
-                           "Timeline of the swarm's attempts per task, with the coordinator's "
-                           "decisions, batches and retries as markers")
+        view.chart = make_chart(f"{anchor}-timeline-chart", timeline_figure(view),
+                                "Timeline of the swarm's attempts per task, with the "
+                                "coordinator's decisions, batches and retries as markers",
+                                static_charts)
     return view
 
 
