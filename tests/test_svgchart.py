@@ -239,3 +239,13 @@ def test_a_swarm_timeline_keeps_its_lane_order_and_marker_shapes() -> None:
     assert len(list(svg.iter(f"{SVG}circle"))) == sum(
         len(t["x"]) for t in static.chart.figure["data"]
         if t["type"] == "scatter" and t["marker"]["symbol"] == "circle")
+
+
+def test_values_that_are_not_finite_numbers_are_gaps() -> None:
+    figure = {"data": [{"type": "bar", "x": [1, 2, 3, 4], "y": [1.0, float("nan"), float("inf"), 2.0]},
+                       {"type": "scatter", "mode": "lines+markers", "x": [1, 2, 3, 4],
+                        "y": [1.0, float("-inf"), None, 2.0], "yaxis": "y"}], "layout": {}}
+    markup = str(svgchart.render(figure, "gaps"))
+    assert "nan" not in markup.lower() and "inf" not in markup.lower()
+    svg = parse(markup)
+    assert len(bars(svg)) == 2 and len(list(svg.iter(f"{SVG}circle"))) == 2

@@ -48,6 +48,17 @@ def _n(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _number(value: Any) -> float | None:
+    """A data value as a finite float; None for a gap, a string or a non-finite number."""
+    if value is None or isinstance(value, (str, bool)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _plain(text: Any) -> str:
     """A label as the reader should see it: charts.py escapes labels for Plotly's HTML."""
     return html.unescape(str(text))
@@ -117,9 +128,10 @@ def hover(template: str, point: dict[str, Any]) -> str:
         spec = match.group(2) or ""
         if value is None:
             return ""
-        if isinstance(value, str) or not spec:
-            return _plain(value) if isinstance(value, str) else f"{value:,}" if isinstance(
-                value, int) else _trim(f"{value:.4f}")
+        if isinstance(value, str):
+            return _plain(value)
+        if not spec:
+            return f"{value:,}" if isinstance(value, int) else _trim(f"{value:.4f}")
         try:
             return format(value, spec)
         except (TypeError, ValueError):
@@ -143,6 +155,10 @@ class Axis:
     categories: list[str] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     has_bars: bool = False
+    positions: dict[str, int] = field(default_factory=dict)  # category -> its index
+
+    def __post_init__(self) -> None:
+        self.positions = {name: i for i, name in enumerate(self.categories)}
 
     def px(self, value: float) -> float:
         return self.start + (value - self.low) * (self.end - self.start) / (self.high - self.low)
@@ -152,10 +168,12 @@ class Axis:
         if value is None:
             return None
         if isinstance(value, str):
-            if value not in self.categories:
+            index = self.positions.get(value)
+            if index is None:
+                index = self.positions[value] = len(self.categories)
                 self.categories.append(value)
-            return float(self.categories.index(value))
-        return float(value)
+            return float(index)
+        return _number(value)
 
     def fit(self, padding: bool) -> None:
         """The value range: as given, or the data's with a margin (and zero under bars)."""
@@ -346,23 +364,24 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
             else ((xname, axis(xname)), (yname, axis(yname))))
         for point in _points(trace):
             where = position.place(point["y" if horizontal else "x"])
-            value = point["x" if horizontal else "y"]
-            if isinstance(value, str):
-                value_axis.place(value)
+            raw = point["x" if horizontal else "y"]
+            if isinstance(raw, str):
+                value_axis.place(raw)
                 continue
+            value = _number(raw)
             if where is None or value is None:
                 continue
             if not position.categories:
                 position.values.append(where)
             if trace.get("type") != "bar":
-                value_axis.values.append(float(value))
+                value_axis.values.append(value)
                 continue
             value_axis.has_bars = True
-            base = float(point.get("base") or 0.0)
+            base = _number(point.get("base")) or 0.0
             if stacked:
                 base = stacks.get((value_name, where), 0.0)
-                stacks[(value_name, where)] = base + float(value)
-            value_axis.values.extend((base, base + float(value)))
+                stacks[(value_name, where)] = base + value
+            value_axis.values.extend((base, base + value))
             bar_positions.setdefault(position_name, set()).add(where)
 
     # Space: a title and the legend on top; the tick labels and axis titles of the y axes at
@@ -469,25 +488,26 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
             group = f'<g fill="{color}"' + (f' opacity="{opacity:g}"' if opacity != 1.0 else "")
             canvas.add(group + (' class="outlined">' if stroke else ">"))
             for point in _points(trace):
-                where_value, value = ((point["y"], point["x"]) if horizontal
-                                      else (point["x"], point["y"]))
+                where_value, raw = ((point["y"], point["x"]) if horizontal
+                                    else (point["x"], point["y"]))
                 where = (ya if horizontal else xa).place(where_value)
-                if where is None or value is None or isinstance(value, str):
+                value = _number(raw)
+                if where is None or value is None:
                     continue
-                base = float(point.get("base") or 0.0)
+                base = _number(point.get("base")) or 0.0
                 if stacked:
                     key = (xname if horizontal else yname, where)
                     base = stacks.get(key, 0.0)
-                    stacks[key] = base + float(value)
+                    stacks[key] = base + value
                 thickness = own_widths.get(where, BAR_SHARE)
                 tip = escape(hover(template, point)) if template else ""
                 title = f"<title>{tip}</title>" if tip else ""
                 if horizontal:
-                    x0, x1 = sorted((xa.px(base), xa.px(base + float(value))))
+                    x0, x1 = sorted((xa.px(base), xa.px(base + value)))
                     y0, y1 = sorted((ya.px(where - thickness / 2), ya.px(where + thickness / 2)))
                 else:
                     x0, x1 = sorted((xa.px(where - thickness / 2), xa.px(where + thickness / 2)))
-                    y0, y1 = sorted((ya.px(base), ya.px(base + float(value))))
+                    y0, y1 = sorted((ya.px(base), ya.px(base + value)))
                 if (x1 - x0 if horizontal else y1 - y0) < 0.3:
                     continue  # too thin to see or to point at (a stack's smallest parts)
                 canvas.add(f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
