@@ -6,6 +6,7 @@ Nothing here asserts on time: the measurements are checked for their memory figu
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import re
@@ -532,6 +533,26 @@ def test_browser_draw_counts_charts_and_dead_links(tmp_path: Path) -> None:
     assert draw.dead_examples == ["no-such-\\x1bid"]
     assert draw.errors == []
     assert draw.js_heap_mb > 0 and draw.dom_nodes > 100
+
+
+@pytest.mark.browser
+def test_browser_draw_counts_static_charts_as_drawn_with_the_page(tmp_path: Path) -> None:
+    pytest.importorskip("playwright")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no /usr/bin/chromium")
+    browser_draw = importlib.import_module("browser_draw")
+    report = tmp_path / "static.html"
+    sessions = attoreport.load([str(FIXTURES / "collector")])
+    report.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
+                      encoding="utf-8")
+    draw = browser_draw.measure_draw_isolated(report)
+    assert draw.charts == 3 + 4 * len(sessions) == draw.drawn and not draw.timed_out
+    lines = browser_draw.target_lines("folder", draw)
+    assert lines[0].split()[0] == "met" and "every chart drawn [folder]" in lines[0]
+    assert lines[1].split()[0] == "met" and "0 dead of" in lines[1]
+    slow = dataclasses.replace(draw, charts_ms=3500.0, dead_links=2)
+    assert [line.split()[:2] for line in browser_draw.target_lines("x", slow)] == [
+        ["NOT", "met"], ["NOT", "met"]]
 
 
 @pytest.mark.browser
