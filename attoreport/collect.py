@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -34,9 +34,12 @@ def find(args: Sequence[str], cwd: Path | None = None) -> Inputs[RunFolder]:
 
 
 def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
-            jobs: int | None = None, redactor: Redactor | None = None) -> Collected:
+            jobs: int | None = None, redactor: Redactor | None = None,
+            each: Callable[[Session], object] | None = None) -> Collected:
     """Load the traces and read the run folders of `inputs`. A run folder's TraceCollector
-    trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view."""
+    trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view.
+    `each(session)`: called for each session, complete, as soon as it is loaded (see
+    `load_inputs`)."""
     swarms = _analyse_runs(inputs.claimed)
     if redactor is not None:  # after the analysis, so no two secrets merge two tasks
         swarms = [redact_tree(swarm, redactor) for swarm in swarms]
@@ -48,11 +51,15 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
     with_runs = {t.folder for t in inputs.traces if t.folder is not None
                  and any(Path(f.path).is_relative_to(Path(t.folder).absolute())
                          or f.source.startswith(t.folder) for f in inputs.claimed)}
-    sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor,
-                           found_elsewhere=with_runs) if everything.traces else []
     phases = _final_phases(swarms)
-    for session in sessions:
+
+    def arrived(session: Session) -> None:
         session.run_phase = phases.get(session.source, session.run_phase)
+        if each is not None:
+            each(session)
+
+    sessions = load_inputs(everything, stdin=stdin, jobs=jobs, redactor=redactor,
+                           found_elsewhere=with_runs, each=arrived) if everything.traces else []
     if not sessions and not swarms:
         raise AttoreportError("no trace events and no attoswarm run found in "
                               + ", ".join(display_path(Path(t.source)) for t in inputs.traces))

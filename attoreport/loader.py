@@ -32,7 +32,8 @@ import threading
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, compress, count, islice, repeat
 from operator import attrgetter, eq, is_, is_not, itemgetter, lt
@@ -212,8 +213,8 @@ def _sharing_args(function: F) -> F:
 @_sharing_args
 @gcpause.pausing
 def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: int | None = None,
-                redactor: Redactor | None = None,
-                found_elsewhere: Collection[str] = ()) -> list[Session]:
+                redactor: Redactor | None = None, found_elsewhere: Collection[str] = (),
+                each: Callable[[Session], object] | None = None) -> list[Session]:
     """Load every trace of `inputs`, in order.
 
     A trace found by walking a folder that cannot be read (or holds no event) becomes a
@@ -221,37 +222,38 @@ def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: in
     (these and `inputs.notes`, each a Diagnostic with line 0) are listed first among the
     first session's diagnostics, so they reach the report and stderr. `found_elsewhere`:
     folders in which something else was found to report (an attoswarm run folder).
+
+    `each(session)` is called for every session, in order, as soon as it is loaded: while
+    worker processes decode a folder's later files, this process can analyse the first ones.
     """
     workers = _workers(jobs)
     traces = inputs.traces
     files = [t for t in traces if t.path is not None and _splittable(t.path)]
-    loaded: dict[int, list[Session] | AttoreportError]
+    loaded: Generator[list[Session] | AttoreportError, None, None]
     if workers > 1 and len(files) > 1 and _can_fork():
         loaded = _load_many(traces, workers, stdin, redactor)
     else:
-        loaded = {}
-        for index, trace in enumerate(traces):
-            try:
-                loaded[index] = load_input(trace, stdin=stdin, jobs=workers, redactor=redactor)
-            except AttoreportError as exc:
-                loaded[index] = exc
+        loaded = (_load_one(trace, stdin, workers, redactor) for trace in traces)
     sessions: list[Session] = []
     notes = list(inputs.notes)
     failed: dict[str, Diagnostic] = {}  # folder -> its first trace that could not be read
     read_folders: set[str] = set(found_elsewhere)
-    for index, trace in enumerate(traces):
-        result = loaded[index]
-        if isinstance(result, AttoreportError):
-            if trace.folder is None:
-                raise result
-            reason = str(result).removeprefix(f"{trace.source}: ")
-            note = Diagnostic(trace.source, 0, f"{reason}; file skipped", "skipped")
-            notes.append(note)
-            failed.setdefault(trace.folder, note)
-            continue
-        if trace.folder is not None:
-            read_folders.add(trace.folder)
-        sessions.extend(result)
+    with closing(loaded):  # an error in `each` ends the workers too
+        for trace, result in zip(traces, loaded, strict=True):
+            if isinstance(result, AttoreportError):
+                if trace.folder is None:
+                    raise result
+                reason = str(result).removeprefix(f"{trace.source}: ")
+                note = Diagnostic(trace.source, 0, f"{reason}; file skipped", "skipped")
+                notes.append(note)
+                failed.setdefault(trace.folder, note)
+                continue
+            if trace.folder is not None:
+                read_folders.add(trace.folder)
+            sessions.extend(result)
+            if each is not None:
+                for session in result:
+                    each(session)
     for folder, first in failed.items():
         if folder not in read_folders:
             raise AttoreportError(f"{folder}: no trace in this folder could be read (first: "
@@ -259,6 +261,14 @@ def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: in
     if sessions and notes:
         sessions[0].diagnostics[:0] = notes
     return sessions
+
+
+def _load_one(trace: TraceInput, stdin: IO[bytes] | None, workers: int,
+              redactor: Redactor | None) -> list[Session] | AttoreportError:
+    try:
+        return load_input(trace, stdin=stdin, jobs=workers, redactor=redactor)
+    except AttoreportError as exc:
+        return exc
 
 
 @_sharing_args
@@ -413,7 +423,17 @@ class _Range:
 
 
 def _in_processes(function: Any, argument_lists: list[tuple[Any, ...]], workers: int) -> list[Any]:
-    """`function(*args)` for each, in forked processes, results in order.
+    """`function(*args)` for each, in forked processes, results in order."""
+    with _processes(function, argument_lists, workers) as results:
+        return list(results)
+
+
+@contextmanager
+def _processes(function: Any, argument_lists: list[tuple[Any, ...]],
+               workers: int) -> Iterator[Iterator[Any]]:
+    """`function(*args)` for each, in forked processes: an iterator of the results, in
+    order, each as soon as it (and those before it) is in, so the caller can use the first
+    while the workers go on. The pool ends with the block.
 
     Many argument lists (a folder's files) are handed out a few at a time: one at a time,
     each file cost a round trip through the pool's queues, and a folder of 1,000 traces
@@ -424,8 +444,19 @@ def _in_processes(function: Any, argument_lists: list[tuple[Any, ...]], workers:
     size = len(argument_lists)
     context = multiprocessing.get_context("fork")
     with context.Pool(min(workers, size), initializer=_worker_signals) as pool:
-        return pool.starmap(function, argument_lists,
-                            chunksize=max(1, min(POOL_CHUNK, size // (4 * workers))))
+        yield pool.imap(_Star(function), argument_lists,
+                        chunksize=max(1, min(POOL_CHUNK, size // (4 * workers))))
+
+
+@dataclass(frozen=True)
+class _Star:
+    """`function(*args)` for `Pool.imap`, which passes one argument (the workers are forks:
+    the function is found in them as it is here)."""
+
+    function: Any
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        return self.function(*args)
 
 
 def _worker_signals() -> None:
@@ -439,29 +470,28 @@ def _worker_signals() -> None:
 
 
 def _load_many(traces: list[TraceInput], workers: int, stdin: IO[bytes] | None,
-               redactor: Redactor | None) -> dict[int, list[Session] | AttoreportError]:
+               redactor: Redactor | None
+               ) -> Generator[list[Session] | AttoreportError, None, None]:
     """Several inputs: regular files decoded in parallel by file (forked processes); the
-    result (sessions, or the error that file gives) by position in `traces`."""
-    files = [i for i, t in enumerate(traces) if t.path is not None and _splittable(t.path)]
-    parsed = dict(zip(files, _in_processes(
-        _parse_file_quietly, [(traces[i].source, str(traces[i].path)) for i in files], workers),
-        strict=True))
-    results: dict[int, list[Session] | AttoreportError] = {}
-    for index, trace in enumerate(traces):
-        try:
-            found = parsed.get(index)
-            if found is None:
-                results[index] = load_input(trace, stdin=stdin, jobs=1, redactor=redactor)
-            elif isinstance(found, str):
-                raise AttoreportError(found)
-            else:
+    result of each input (sessions, or the error it gives), in order, as soon as it is in:
+    the workers go on with the later files meanwhile."""
+    is_file = [t.path is not None and _splittable(t.path) for t in traces]
+    with _processes(_parse_file_quietly, [(t.source, str(t.path)) for t, f in
+                                          zip(traces, is_file, strict=True) if f],
+                    workers) as parsed:
+        for trace, file in zip(traces, is_file, strict=True):
+            try:
+                if not file:
+                    yield load_input(trace, stdin=stdin, jobs=1, redactor=redactor)
+                    continue
+                found = next(parsed)
+                if isinstance(found, str):
+                    raise AttoreportError(found)
                 chunk, gz = found
                 assert trace.path is not None
-                results[index] = _finish(trace, [chunk], _Lines(path=trace.path, gzip=gz),
-                                         redactor)
-        except AttoreportError as exc:
-            results[index] = exc
-    return results
+                yield _finish(trace, [chunk], _Lines(path=trace.path, gzip=gz), redactor)
+            except AttoreportError as exc:
+                yield exc
 
 
 def _parse_file_quietly(source: str, path: str) -> tuple[_Chunk, bool] | str:

@@ -115,7 +115,11 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
             hear.discovered(trace)
     hear.stage("reading the traces")
     redactor = Redactor(enabled=request.redact)
-    collected = collect(inputs, stdin=stdin, jobs=request.jobs, redactor=redactor)
+    # Each session is analysed as soon as it is loaded: while worker processes decode a
+    # folder's later files, this one analyses the first (it would wait for them otherwise).
+    early: dict[int, Analysis] = {}
+    collected = collect(inputs, stdin=stdin, jobs=request.jobs, redactor=redactor,
+                        each=lambda s: early.__setitem__(id(s), attoreport.analyse(s)))
     diagnostics = [d for s in collected.sessions for d in s.diagnostics]
     diagnostics += [d for swarm in collected.swarms for d in swarm.diagnostics]
     hear.read(diagnostics)
@@ -130,7 +134,8 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
     for number, session in enumerate(collected.sessions, start=1):
         total = len(collected.sessions)
         hear.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
-        analyses.append(attoreport.analyse(session))
+        found = early.pop(id(session), None)
+        analyses.append(found if found is not None else attoreport.analyse(session))
     comparison = None
     if request.baseline is not None:
         hear.stage("comparing with the baseline")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,15 +102,19 @@ def split_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from attoreport import loader
 
     parts: list[int] = []
-    in_processes = loader._in_processes
+    processes = loader._processes
     alone = loader.single_threaded()
 
-    def split(function: Any, argument_lists: list[tuple[Any, ...]], workers: int) -> list[Any]:
+    @contextmanager
+    def split(function: Any, argument_lists: list[tuple[Any, ...]],
+              workers: int) -> Iterator[Iterator[Any]]:
         parts.append(len(argument_lists))
         if alone:
-            return in_processes(function, argument_lists, workers)
-        return [function(*arguments) for arguments in argument_lists]
+            with processes(function, argument_lists, workers) as results:
+                yield results
+        else:
+            yield (function(*arguments) for arguments in argument_lists)
 
     monkeypatch.setattr(loader, "_can_fork", lambda: True)
-    monkeypatch.setattr(loader, "_in_processes", split)
+    monkeypatch.setattr(loader, "_processes", split)
     return parts

@@ -307,11 +307,11 @@ from attoreport import analyse, loader
 from attoreport.report.jsondoc import session_document
 loader.PARALLEL_BYTES = 1
 parts = []
-in_processes = loader._in_processes
+processes = loader._processes
 def counted(function, argument_lists, workers):
     parts.append(len(argument_lists))
-    return in_processes(function, argument_lists, workers)
-loader._in_processes = counted
+    return processes(function, argument_lists, workers)
+loader._processes = counted
 out = {1: [], 2: []}
 for argument in sys.argv[1:]:  # a file (split by byte range), then a folder (by file)
     for jobs in (1, 2):

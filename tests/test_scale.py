@@ -7,6 +7,8 @@ import gzip
 import io
 import json
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 import attoreport
 from attoreport import loader
+from attoreport.collect import find
 from attoreport.model import NO_ROW, Session
 from tests.conftest import ALL_TRACES, FIXTURES, event, write_trace
 
@@ -296,10 +299,10 @@ def fake_pool(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         def __exit__(self, *exc: object) -> None:
             pass
 
-        def starmap(self, function: Any, args: list[tuple[object, ...]],
-                    chunksize: int = 1) -> list[object]:
+        def imap(self, function: Any, args: list[tuple[object, ...]],
+                 chunksize: int = 1) -> Iterator[object]:
             seen["chunksize"] = chunksize
-            return [function(*a) for a in args]
+            return (function(a) for a in args)
 
     class Context:
         Pool = FakePool
@@ -456,3 +459,80 @@ def test_the_loader_never_forks_beside_a_thread_threading_does_not_list() -> Non
         assert not loader._can_fork()
     finally:
         release.release()
+
+
+def test_each_session_is_handed_on_as_soon_as_its_file_is_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split_runs: list[int]) -> None:
+    """`load_inputs(each=...)` gets every session, in order, right after its file: with
+    worker processes decoding the later files meanwhile, the caller analyses the first ones
+    instead of waiting for them all."""
+    for trace in ALL_TRACES[:6]:
+        (tmp_path / trace.name).write_bytes(trace.read_bytes())
+    steps: list[str] = []
+    finish = loader._finish
+
+    def finished(trace: Any, *args: Any) -> list[Session]:
+        steps.append("file")
+        return finish(trace, *args)
+
+    monkeypatch.setattr(loader, "_finish", finished)
+    handed: list[Session] = []
+
+    def each(session: Session) -> None:
+        handed.append(session)
+        steps.append("each")
+
+    for jobs in (1, 3):
+        steps.clear()
+        handed.clear()
+        sessions = loader.load_inputs(find([str(tmp_path)]), jobs=jobs, each=each)
+        assert handed == sessions and len(sessions) >= 6
+        assert steps[:4] == ["file", "each", "file", "each"]  # not every file first
+    assert split_runs == [6]  # the second load shared the files out
+
+
+def test_an_error_in_each_ends_the_worker_pool(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    for trace in ALL_TRACES[:4]:
+        (tmp_path / trace.name).write_bytes(trace.read_bytes())
+    ended: list[bool] = []
+
+    @contextmanager
+    def serial(function: Any, argument_lists: list[tuple[Any, ...]],
+               workers: int) -> Iterator[Iterator[Any]]:
+        try:
+            yield (function(*a) for a in argument_lists)
+        finally:
+            ended.append(True)
+
+    monkeypatch.setattr(loader, "_can_fork", lambda: True)
+    monkeypatch.setattr(loader, "_processes", serial)
+
+    def fail(session: Session) -> None:
+        raise RuntimeError("a bug in the caller")
+
+    with pytest.raises(RuntimeError) as caught:  # its traceback keeps the loader's frame
+        loader.load_inputs(find([str(tmp_path)]), jobs=2, each=fail)
+    assert ended == [True] and caught.traceback  # ended by the loader, not by the collector
+
+
+def test_the_job_analyses_each_session_once_as_it_is_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, split_runs: list[int]) -> None:
+    from attoreport.run import Request, write_reports
+
+    for trace in ALL_TRACES[:5]:
+        (tmp_path / trace.name).write_bytes(trace.read_bytes())
+    analysed: list[str] = []
+    analyse = attoreport.analyse
+
+    def counted(session: Session) -> Any:
+        analysed.append(session.session_id)
+        return analyse(session)
+
+    monkeypatch.setattr(attoreport, "analyse", counted)
+    result = write_reports(Request(traces=[str(tmp_path)], json=str(tmp_path / "r.json"),
+                                   jobs=2))
+    assert analysed == [s.session_id for s in result.collected.sessions]  # once each, in order
+    assert split_runs == [5]
+    again = [analyse(s) for s in loader.load([str(tmp_path)], jobs=1)]
+    assert attoreport.render_json(result.analyses) == attoreport.render_json(again)
