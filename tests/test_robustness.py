@@ -217,9 +217,11 @@ def test_huge_and_non_finite_numbers_anywhere(tmp_path: Path,
 
 @settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.integers(2, 3000), st.integers(1, 40))
+@given(st.integers(2, 400), st.integers(1, 40))
 def test_many_session_ids_stay_bounded(tmp_path: Path, count: int, json_sessions: int) -> None:
-    """1,000 session ids in 52 KB froze the browser; 80,000 made a 240 MB JSON."""
+    """1,000 session ids in 52 KB froze the browser; 80,000 made a 240 MB JSON. Up to ten
+    times the caps drawn here (40 in the JSON, 30 bars, 4 interactive sections); tens of
+    thousands of sessions are run in test_hostile and test_hostile_load."""
     lines = [json.dumps({"kind": "llm_response", "timestamp": i, "session_id": f"s{i}",
                          "data": {"tokens": i, "cost": i / 100}}) for i in range(count)]
     limits = Limits(json_sessions=json_sessions)
