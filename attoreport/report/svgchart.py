@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -335,6 +335,174 @@ def _marker(trace: dict[str, Any], x: float, y: float, color: str, title: str,
     return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(r)}" fill="{color}">{inner}</circle>'
 
 
+@dataclass(frozen=True, slots=True)
+class _Plot:
+    """The drawing's size and the plot area's edges, in SVG units."""
+
+    width: float
+    height: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def _bar_points(trace: dict[str, Any], position: Axis, value_name: str, stacked: bool,
+                stacks: dict[tuple[str, float], float]
+                ) -> Iterator[tuple[dict[str, Any], float, float, float]]:
+    """(point, position, base, length) of each bar of a bar trace that can be drawn; with
+    `stacked`, each bar stands on those drawn before it at its position (`stacks`)."""
+    horizontal = trace.get("orientation") == "h"
+    for point in _points(trace):
+        where = position.place(point["y" if horizontal else "x"])
+        value = _number(point["x" if horizontal else "y"])
+        if where is None or value is None:
+            continue
+        base = _number(point.get("base")) or 0.0
+        if stacked:
+            base = stacks.get((value_name, where), 0.0)
+            stacks[(value_name, where)] = base + value
+        yield point, where, base, value
+
+
+def _axes_of(trace: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(x axis, y axis, position axis, value axis) names of a trace (a horizontal bar stands
+    on the y axis)."""
+    xname, yname = trace.get("xaxis", "x"), trace.get("yaxis", "y")
+    if trace.get("type") == "bar" and trace.get("orientation") == "h":
+        return xname, yname, yname, xname
+    return xname, yname, xname, yname
+
+
+def _spans(traces: Sequence[dict[str, Any]], axis: Callable[[str], Axis],
+           stacked: bool) -> dict[str, set[float]]:
+    """Each axis told the values it must span (bars from their base, stacked as drawn);
+    returns where bars stand, per position axis."""
+    stacks: dict[tuple[str, float], float] = {}
+    bar_positions: dict[str, set[float]] = {}
+    for trace in traces:
+        _, _, position_name, value_name = _axes_of(trace)
+        position, values = axis(position_name), axis(value_name)
+        if trace.get("type") == "bar":
+            values.has_bars = True
+            for _, where, base, value in _bar_points(trace, position, value_name, stacked,
+                                                     stacks):
+                if not position.categories:
+                    position.values.append(where)
+                values.values.extend((base, base + value))
+                bar_positions.setdefault(position_name, set()).add(where)
+            continue
+        for point in _points(trace):
+            at, raw = position.place(point["x"]), point["y"]
+            if isinstance(raw, str):
+                values.place(raw)
+                continue
+            number = _number(raw)
+            if at is None or number is None:
+                continue
+            if not position.categories:
+                position.values.append(at)
+            values.values.append(number)
+    return bar_positions
+
+
+def _draw_axes(canvas: _Canvas, axes: dict[str, Axis], plot: _Plot) -> None:
+    """Grid lines, tick labels and axis titles."""
+    for name, ax in sorted(axes.items()):
+        vertical = name.startswith("y")
+        low, high = sorted((ax.low, ax.high))
+        side_right = ax.spec.get("side") == "right"
+        grid = ax.spec.get("showgrid", not ax.categories and "ticktext" not in ax.spec)
+        for value, label in ax.ticks(ax.end - ax.start, 45 if vertical else 80):
+            if not low - 1e-9 <= value <= high + 1e-9:
+                continue
+            at = ax.px(value)
+            if vertical:
+                if grid:
+                    canvas.add(f'<line class="grid" x1="{_n(plot.left)}" x2="{_n(plot.right)}" '
+                               f'y1="{_n(at)}" y2="{_n(at)}"/>')
+                x = plot.right + 6 if side_right else plot.left - 6
+                canvas.text(x, at + 4, _short(label, LABEL_CHARS), "tick y",
+                            "start" if side_right else "end", full=label)
+            else:
+                if grid:
+                    canvas.add(f'<line class="grid" x1="{_n(at)}" x2="{_n(at)}" '
+                               f'y1="{_n(plot.top)}" y2="{_n(plot.bottom)}"/>')
+                canvas.text(at, plot.bottom + 16, _short(label, 14), "tick x", "middle",
+                            full=label)
+        if ax.title and vertical:
+            x = plot.width - 12 if side_right else 14
+            canvas.text(x, (ax.start + ax.end) / 2, ax.title, "axis-title", "middle",
+                        rotate=True)
+        elif ax.title:
+            canvas.text((plot.left + plot.right) / 2, plot.height - 12, ax.title, "axis-title",
+                        "middle")
+    canvas.add(f'<line class="axis" x1="{_n(plot.left)}" x2="{_n(plot.right)}" '
+               f'y1="{_n(plot.bottom)}" y2="{_n(plot.bottom)}"/>')
+
+
+def _draw_bars(canvas: _Canvas, trace: dict[str, Any], axes: dict[str, Axis], stacked: bool,
+               stacks: dict[tuple[str, float], float],
+               widths: dict[str, dict[float, float]]) -> None:
+    """A bar trace's bars, grouped under its colour, each with its tooltip."""
+    xname, yname, position_name, value_name = _axes_of(trace)
+    xa, ya = axes[xname], axes[yname]
+    horizontal = position_name == yname and trace.get("orientation") == "h"
+    own_widths = {} if horizontal or xa.categories else widths.get(xname, {})
+    template = str(trace.get("hovertemplate", ""))
+    opacity = float(trace.get("opacity", 1.0))
+    outlined = trace.get("marker", {}).get("line", {}).get("color")
+    canvas.add(f'<g fill="{escape(_color(trace))}"'
+               + (f' opacity="{opacity:g}"' if opacity != 1.0 else "")
+               + (' class="outlined">' if outlined else ">"))
+    for point, where, base, value in _bar_points(trace, axes[position_name], value_name,
+                                                 stacked, stacks):
+        half = own_widths.get(where, BAR_SHARE) / 2
+        if horizontal:
+            x0, x1 = sorted((xa.px(base), xa.px(base + value)))
+            y0, y1 = sorted((ya.px(where - half), ya.px(where + half)))
+        else:
+            x0, x1 = sorted((xa.px(where - half), xa.px(where + half)))
+            y0, y1 = sorted((ya.px(base), ya.px(base + value)))
+        if (x1 - x0 if horizontal else y1 - y0) < 0.3:
+            continue  # too thin to see or to point at (a stack's smallest parts)
+        tip = escape(hover(template, point)) if template else ""
+        canvas.add(f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
+                   f'height="{_n(y1 - y0)}">' + (f"<title>{tip}</title>" if tip else "")
+                   + "</rect>")
+    canvas.add("</g>")
+
+
+def _draw_scatter(canvas: _Canvas, trace: dict[str, Any], axes: dict[str, Axis],
+                  plot: _Plot) -> None:
+    """A scatter trace: its line (broken at gaps) and its markers, each with its tooltip."""
+    xa, ya = axes[trace.get("xaxis", "x")], axes[trace.get("yaxis", "y")]
+    color = escape(_color(trace))
+    template = str(trace.get("hovertemplate", ""))
+    mode = str(trace.get("mode", "lines"))
+    points = list(_points(trace))
+    coordinates = [(xa.place(p["x"]), ya.place(p["y"])) for p in points]
+    if "lines" in mode:
+        dash = ' stroke-dasharray="4 4"' if trace.get("line", {}).get("dash") else ""
+        name = escape(_plain(trace.get("name", "")))
+        runs: list[list[str]] = [[]]
+        for cx, cy in coordinates:
+            if cx is None or cy is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{_n(xa.px(cx))},{_n(ya.px(cy))}")
+        for run in runs:
+            if run:
+                canvas.add(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
+                           f'stroke-width="2"{dash}><title>{name}</title></polyline>')
+    if "markers" in mode:
+        room = (plot.right - plot.left) / max(1, len(points))
+        for point, (cx, cy) in zip(points, coordinates, strict=True):
+            if cx is not None and cy is not None:
+                canvas.add(_marker(trace, xa.px(cx), ya.px(cy), color,
+                                   hover(template, point) if template else "", room))
+
+
 def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
     """The figure as an `<svg>` element `width` units wide, scaled to its column by the page
     (safe to insert as is: every string is escaped)."""
@@ -342,6 +510,7 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
     traces: list[dict[str, Any]] = [t for t in figure.get("data", []) if isinstance(t, dict)]
     margin = {"l": 60, "r": 60, "t": 40, "b": 50, **layout.get("margin", {})}
     height = float(layout.get("height", 360))
+    stacked = layout.get("barmode") == "stack"
 
     # The axes each trace uses, and the values they must span.
     axes: dict[str, Axis] = {}
@@ -353,36 +522,7 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
             axes[name] = Axis(spec, categories=[str(c) for c in order or ()])
         return axes[name]
 
-    stacked = layout.get("barmode") == "stack"
-    stacks: dict[tuple[str, float], float] = {}
-    bar_positions: dict[str, set[float]] = {}  # per position axis: where bars stand
-    for trace in traces:
-        xname, yname = trace.get("xaxis", "x"), trace.get("yaxis", "y")
-        horizontal = trace.get("type") == "bar" and trace.get("orientation") == "h"
-        (position_name, position), (value_name, value_axis) = (
-            ((yname, axis(yname)), (xname, axis(xname))) if horizontal
-            else ((xname, axis(xname)), (yname, axis(yname))))
-        for point in _points(trace):
-            where = position.place(point["y" if horizontal else "x"])
-            raw = point["x" if horizontal else "y"]
-            if isinstance(raw, str):
-                value_axis.place(raw)
-                continue
-            value = _number(raw)
-            if where is None or value is None:
-                continue
-            if not position.categories:
-                position.values.append(where)
-            if trace.get("type") != "bar":
-                value_axis.values.append(value)
-                continue
-            value_axis.has_bars = True
-            base = _number(point.get("base")) or 0.0
-            if stacked:
-                base = stacks.get((value_name, where), 0.0)
-                stacks[(value_name, where)] = base + value
-            value_axis.values.extend((base, base + value))
-            bar_positions.setdefault(position_name, set()).add(where)
+    bar_positions = _spans(traces, axis, stacked)
 
     # Space: a title and the legend on top; the tick labels and axis titles of the y axes at
     # the sides (Plotly's automargin). The y axes are fitted first: their labels set the sides.
@@ -394,38 +534,35 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
     y_axes = {name: ax for name, ax in axes.items() if name.startswith("y")}
 
     def frame(left: float, right: float) -> tuple[list[tuple[dict[str, Any], float, float]],
-                                                  float, float, float]:
+                                                  _Plot]:
         legend, legend_height = _legend(shown, left, right, 14.0 + title_height)
         top = max(float(margin["t"]), title_height + legend_height + 14.0)
         full = max(height, top + float(margin["b"]) + 60)
         bottom = full - float(margin["b"])
         for ax in y_axes.values():
             base = ax.spec.get("overlaying")
-            spec = axes[base].spec if base in axes else ax.spec
-            domain = spec.get("domain", [0.0, 1.0])
+            domain = (axes[base].spec if base in axes else ax.spec).get("domain", [0.0, 1.0])
             ax.fit(padding=True)
             ax.start = bottom - (bottom - top) * float(domain[0])
             ax.end = bottom - (bottom - top) * float(domain[1])
-        return legend, top, bottom, full
+        return legend, _Plot(width, full, left, right, top, bottom)
 
-    left, right = float(margin["l"]), width - float(margin["r"])
-    frame(left, right)
-    sides = {"left": left, "right": width - right}
+    frame(float(margin["l"]), width - float(margin["r"]))
+    sides = {"left": float(margin["l"]), "right": float(margin["r"])}
     for ax in y_axes.values():
         labels = [label for _, label in ax.ticks(ax.end - ax.start)]
         room = max((len(_short(t, LABEL_CHARS)) for t in labels), default=0) * CHAR + 10
         room += 22 if ax.title else 0
         side = "right" if ax.spec.get("side") == "right" else "left"
         sides[side] = max(sides[side], min(room, width * 0.4))
-    left, right = sides["left"], width - sides["right"]
-    legend, top, bottom, height = frame(left, right)
+    legend, plot = frame(sides["left"], width - sides["right"])
 
     # The x axes across the plot; bars on a number axis get room either side.
     widths: dict[str, dict[float, float]] = {}  # per x axis: each bar's width
     for name, ax in axes.items():
         if name.startswith("x"):
             ax.fit(padding=True)
-            ax.start, ax.end = left, right
+            ax.start, ax.end = plot.left, plot.right
             positions = sorted(bar_positions.get(name, ()))
             if positions and not ax.categories and "range" not in ax.spec:
                 widths[name] = _bar_widths(positions)
@@ -434,108 +571,17 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
                 ax.high = last + widths[name][last] / (2 * BAR_SHARE)
 
     canvas = _Canvas()
-    canvas.add(f'<svg class="static-chart" role="img" viewBox="0 0 {_n(width)} {_n(height)}" '
-               f'aria-label="{escape(description)}">')
+    canvas.add(f'<svg class="static-chart" role="img" viewBox="0 0 {_n(plot.width)} '
+               f'{_n(plot.height)}" aria-label="{escape(description)}">')
     if title:
         canvas.text(8, 18, title, "chart-title")
-
-    # Grid lines and ticks.
-    for name, ax in sorted(axes.items()):
-        vertical = name.startswith("y")
-        ticks = ax.ticks(ax.end - ax.start, 45 if vertical else 80)
-        low, high = sorted((ax.low, ax.high))
-        side_right = ax.spec.get("side") == "right"
-        grid = ax.spec.get("showgrid", not ax.categories and "ticktext" not in ax.spec)
-        for value, label in ticks:
-            if not low - 1e-9 <= value <= high + 1e-9:
-                continue
-            at = ax.px(value)
-            if vertical:
-                if grid:
-                    canvas.add(f'<line class="grid" x1="{_n(left)}" x2="{_n(right)}" '
-                               f'y1="{_n(at)}" y2="{_n(at)}"/>')
-                x = right + 6 if side_right else left - 6
-                shown_label = _short(label, LABEL_CHARS)
-                canvas.text(x, at + 4, shown_label, "tick y", "start" if side_right else "end",
-                            full=label)
-            else:
-                if grid:
-                    canvas.add(f'<line class="grid" x1="{_n(at)}" x2="{_n(at)}" '
-                               f'y1="{_n(top)}" y2="{_n(bottom)}"/>')
-                canvas.text(at, bottom + 16, _short(label, 14), "tick x", "middle", full=label)
-        title = ax.title
-        if title and vertical:
-            middle = (ax.start + ax.end) / 2
-            x = width - 12 if side_right else 14
-            canvas.text(x, middle, title, "axis-title", "middle", rotate=True)
-        elif title:
-            canvas.text((left + right) / 2, height - 12, title, "axis-title", "middle")
-    canvas.add(f'<line class="axis" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(bottom)}" '
-               f'y2="{_n(bottom)}"/>')
-
-    # The data, in trace order (later traces on top, as Plotly draws them).
-    stacks.clear()
-    for trace in traces:
-        xname, yname = trace.get("xaxis", "x"), trace.get("yaxis", "y")
-        xa, ya = axes[xname], axes[yname]
-        color = escape(_color(trace))
-        template = str(trace.get("hovertemplate", ""))
-        opacity = float(trace.get("opacity", 1.0))
+    _draw_axes(canvas, axes, plot)
+    stacks: dict[tuple[str, float], float] = {}
+    for trace in traces:  # in order: later traces on top, as Plotly draws them
         if trace.get("type") == "bar":
-            horizontal = trace.get("orientation") == "h"
-            own_widths = {} if horizontal or xa.categories else widths.get(xname, {})
-            stroke = trace.get("marker", {}).get("line", {}).get("color")
-            group = f'<g fill="{color}"' + (f' opacity="{opacity:g}"' if opacity != 1.0 else "")
-            canvas.add(group + (' class="outlined">' if stroke else ">"))
-            for point in _points(trace):
-                where_value, raw = ((point["y"], point["x"]) if horizontal
-                                    else (point["x"], point["y"]))
-                where = (ya if horizontal else xa).place(where_value)
-                value = _number(raw)
-                if where is None or value is None:
-                    continue
-                base = _number(point.get("base")) or 0.0
-                if stacked:
-                    key = (xname if horizontal else yname, where)
-                    base = stacks.get(key, 0.0)
-                    stacks[key] = base + value
-                thickness = own_widths.get(where, BAR_SHARE)
-                tip = escape(hover(template, point)) if template else ""
-                title = f"<title>{tip}</title>" if tip else ""
-                if horizontal:
-                    x0, x1 = sorted((xa.px(base), xa.px(base + value)))
-                    y0, y1 = sorted((ya.px(where - thickness / 2), ya.px(where + thickness / 2)))
-                else:
-                    x0, x1 = sorted((xa.px(where - thickness / 2), xa.px(where + thickness / 2)))
-                    y0, y1 = sorted((ya.px(base), ya.px(base + value)))
-                if (x1 - x0 if horizontal else y1 - y0) < 0.3:
-                    continue  # too thin to see or to point at (a stack's smallest parts)
-                canvas.add(f'<rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
-                           f'height="{_n(y1 - y0)}">{title}</rect>')
-            canvas.add("</g>")
-            continue
-        mode = str(trace.get("mode", "lines"))
-        points = list(_points(trace))
-        coordinates = [(xa.place(p["x"]), ya.place(p["y"])) for p in points]
-        if "lines" in mode:
-            dash = ' stroke-dasharray="4 4"' if trace.get("line", {}).get("dash") else ""
-            name = escape(_plain(trace.get("name", "")))
-            runs: list[list[str]] = [[]]
-            for cx, cy in coordinates:
-                if cx is None or cy is None:
-                    runs.append([])
-                else:
-                    runs[-1].append(f"{_n(xa.px(cx))},{_n(ya.px(cy))}")
-            for run in runs:
-                if run:
-                    canvas.add(f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
-                               f'stroke-width="2"{dash}><title>{name}</title></polyline>')
-        if "markers" in mode:
-            room = (right - left) / max(1, len(points))
-            for point, (cx, cy) in zip(points, coordinates, strict=True):
-                if cx is not None and cy is not None:
-                    canvas.add(_marker(trace, xa.px(cx), ya.px(cy), color,
-                                       hover(template, point) if template else "", room))
+            _draw_bars(canvas, trace, axes, stacked, stacks, widths)
+        else:
+            _draw_scatter(canvas, trace, axes, plot)
 
     for trace, x, y in legend:
         _swatch(canvas, trace, x, y)
