@@ -792,6 +792,7 @@ def test_charts_are_drawn_as_asked(tmp_path: Path, args: tuple[str, ...], static
     assert ("data-static-chart" in html) is static
     assert ("data-chart=" in html) is not static
     assert ('id="plotly-gz"' in html) is not static  # a static report carries no plotly.js
+    assert ("--charts interactive</code> makes them zoomable" in html) is static  # says so
 
 
 def test_an_unknown_chart_mode_is_a_usage_error() -> None:

@@ -104,6 +104,11 @@ class ReportView:
             found.extend(session.charts)
         return found
 
+    @property
+    def static_charts(self) -> bool:
+        """Whether the charts are drawn into the file (SVG) rather than by Plotly."""
+        return any(chart.svg is not None for chart in self.charts)
+
 
 def build_report(analyses: Sequence[Analysis], *, version: str, title: str | None = None,
                  now: datetime | None = None, limits: Limits = DEFAULT_LIMITS,

@@ -447,7 +447,7 @@ def _draw_bars(canvas: _Canvas, trace: dict[str, Any], axes: dict[str, Axis], st
     """A bar trace's bars, grouped under its colour, each with its tooltip."""
     xname, yname, position_name, value_name = _axes_of(trace)
     xa, ya = axes[xname], axes[yname]
-    horizontal = position_name == yname and trace.get("orientation") == "h"
+    horizontal = position_name == yname
     own_widths = {} if horizontal or xa.categories else widths.get(xname, {})
     template = str(trace.get("hovertemplate", ""))
     opacity = float(trace.get("opacity", 1.0))
