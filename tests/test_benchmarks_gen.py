@@ -515,12 +515,17 @@ def test_an_existing_trace_can_be_measured_too(tmp_path: Path,
 # -- browser_draw.py ---------------------------------------------------------------------------
 
 
-@pytest.mark.browser
-def test_browser_draw_counts_charts_and_dead_links(tmp_path: Path) -> None:
+@pytest.fixture
+def browser_draw() -> Any:
+    """benchmarks/browser_draw.py, where Playwright and Debian's Chromium are there."""
     pytest.importorskip("playwright")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("no /usr/bin/chromium")
-    browser_draw = importlib.import_module("browser_draw")
+    return importlib.import_module("browser_draw")
+
+
+@pytest.mark.browser
+def test_browser_draw_counts_charts_and_dead_links(tmp_path: Path, browser_draw: Any) -> None:
     report = tmp_path / "report.html"
     sessions = attoreport.load([str(FIXTURES / "collector" / "collector-clean-feature.jsonl")])
     html = attoreport.render_html([attoreport.analyse(s) for s in sessions])
@@ -536,11 +541,8 @@ def test_browser_draw_counts_charts_and_dead_links(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-def test_browser_draw_counts_static_charts_as_drawn_with_the_page(tmp_path: Path) -> None:
-    pytest.importorskip("playwright")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("no /usr/bin/chromium")
-    browser_draw = importlib.import_module("browser_draw")
+def test_browser_draw_counts_static_charts_as_drawn_with_the_page(tmp_path: Path,
+                                                                  browser_draw: Any) -> None:
     report = tmp_path / "static.html"
     sessions = attoreport.load([str(FIXTURES / "collector")])
     report.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
@@ -556,11 +558,7 @@ def test_browser_draw_counts_static_charts_as_drawn_with_the_page(tmp_path: Path
 
 
 @pytest.mark.browser
-def test_browser_draw_gives_up_on_a_page_that_hangs(tmp_path: Path) -> None:
-    pytest.importorskip("playwright")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("no /usr/bin/chromium")
-    browser_draw = importlib.import_module("browser_draw")
+def test_browser_draw_gives_up_on_a_page_that_hangs(tmp_path: Path, browser_draw: Any) -> None:
     report = tmp_path / "hang.html"
     report.write_text("<div data-chart></div><script>while (true) {}</script>", encoding="utf-8")
     draw = browser_draw.measure_draw_isolated(report, timeout_s=1, limit_s=8)
