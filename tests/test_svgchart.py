@@ -249,3 +249,19 @@ def test_values_that_are_not_finite_numbers_are_gaps() -> None:
     assert "nan" not in markup.lower() and "inf" not in markup.lower()
     svg = parse(markup)
     assert len(bars(svg)) == 2 and len(list(svg.iter(f"{SVG}circle"))) == 2
+
+
+def test_long_labels_are_cut_to_fit_beside_a_narrow_chart() -> None:
+    """The overview's charts stand three abreast: a session name of 30 characters would
+    have run off the drawing's left edge."""
+    names = ["collector-all-kinds-markdown-goal", "s2", "a-much-longer-session-name-" * 3]
+    svg = parse(svgchart.render(charts.overview_bars(names, [3.0, 2.0, 1.0], "cost", 0, "Cost"),
+                                "cost", 420))
+    shown = [t for t in svg.iter(f"{SVG}text") if "y" in (t.get("class") or "").split()]
+    for text in shown:
+        label = "".join(text.itertext()) if text.find(f"{SVG}title") is None else (
+            text.find(f"{SVG}title").tail or "")
+        assert float(text.get("x")) - len(label) * svgchart.CHAR >= 0, label  # inside
+    assert texts(svg, "y")[1] == "s2" and texts(svg, "y")[0].endswith("…")
+    tips = [t.text for t in svg.iter(f"{SVG}title")]
+    assert names[0] in tips  # the whole name on its cut label

@@ -156,6 +156,8 @@ class Axis:
     values: list[float] = field(default_factory=list)
     has_bars: bool = False
     positions: dict[str, int] = field(default_factory=dict)  # category -> its index
+    #: Characters of a tick label shown (a y axis's labels are cut to fit beside the plot).
+    label_chars: int = LABEL_CHARS
 
     def __post_init__(self) -> None:
         self.positions = {name: i for i, name in enumerate(self.categories)}
@@ -422,7 +424,7 @@ def _draw_axes(canvas: _Canvas, axes: dict[str, Axis], plot: _Plot) -> None:
                     canvas.add(f'<line class="grid" x1="{_n(plot.left)}" x2="{_n(plot.right)}" '
                                f'y1="{_n(at)}" y2="{_n(at)}"/>')
                 x = plot.right + 6 if side_right else plot.left - 6
-                canvas.text(x, at + 4, _short(label, LABEL_CHARS), "tick y",
+                canvas.text(x, at + 4, _short(label, ax.label_chars), "tick y",
                             "start" if side_right else "end", full=label)
             else:
                 if grid:
@@ -555,6 +557,10 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
         room += 22 if ax.title else 0
         side = "right" if ax.spec.get("side") == "right" else "left"
         sides[side] = max(sides[side], min(room, width * 0.4))
+    for ax in y_axes.values():  # labels longer than their side allows are cut to fit
+        side = "right" if ax.spec.get("side") == "right" else "left"
+        room = sides[side] - 10 - (22 if ax.title else 0)
+        ax.label_chars = max(4, min(LABEL_CHARS, int(room / CHAR)))
     legend, plot = frame(sides["left"], width - sides["right"])
 
     # The x axes across the plot; bars on a number axis get room either side.
