@@ -577,7 +577,8 @@ def render(figure: Figure, description: str, width: float = WIDTH) -> Markup:
                 ax.high = last + widths[name][last] / (2 * BAR_SHARE)
 
     canvas = _Canvas()
-    canvas.add(f'<svg class="static-chart" role="img" viewBox="0 0 {_n(plot.width)} '
+    wide = " wide" if width >= 600 else ""  # kept readable on a phone: the box scrolls
+    canvas.add(f'<svg class="static-chart{wide}" role="img" viewBox="0 0 {_n(plot.width)} '
                f'{_n(plot.height)}" aria-label="{escape(description)}">')
     if title:
         canvas.text(8, 18, title, "chart-title")

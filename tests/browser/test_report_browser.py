@@ -420,3 +420,11 @@ def test_a_report_of_many_sessions_has_its_charts_drawn_as_svg_at_once(
     assert page.evaluate(fill) == "rgb(28, 30, 33)"  # the light theme's text colour
     page.locator("#theme-toggle").click()
     assert page.evaluate(fill) == "rgb(230, 232, 235)"  # and the dark theme's
+    page.set_viewport_size({"width": 390, "height": 800})  # a phone: the chart's box scrolls
+    chart = page.locator("#s1-token-flow-chart")
+    chart.scroll_into_view_if_needed()
+    box = chart.locator("svg").bounding_box()
+    assert box and box["width"] >= 620  # its text stays at least 8 px high
+    assert chart.evaluate("c => c.scrollWidth > c.clientWidth")
+    assert page.evaluate("() => document.documentElement.scrollWidth"
+                         " <= document.documentElement.clientWidth")  # not the page
