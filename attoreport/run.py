@@ -27,7 +27,7 @@ from attoreport.gates import (
 )
 from attoreport.inputs import TraceInput, display_path
 from attoreport.limits import DEFAULT_LIMITS, Limits
-from attoreport.model import Diagnostic
+from attoreport.model import Diagnostic, Session
 from attoreport.output import Text, check_outputs, write_outputs
 from attoreport.redact import Receipt, Redactor
 from attoreport.swarm.folders import RunFolder
@@ -117,9 +117,13 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
     redactor = Redactor(enabled=request.redact)
     # Each session is analysed as soon as it is loaded: while worker processes decode a
     # folder's later files, this one analyses the first (it would wait for them otherwise).
-    early: dict[int, Analysis] = {}
-    collected = collect(inputs, stdin=stdin, jobs=request.jobs, redactor=redactor,
-                        each=lambda s: early.__setitem__(id(s), attoreport.analyse(s)))
+    analyses: list[Analysis] = []
+
+    def analyse(session: Session) -> None:
+        hear.stage(f"analysing session {len(analyses) + 1:,}")
+        analyses.append(attoreport.analyse(session))
+
+    collected = collect(inputs, stdin=stdin, jobs=request.jobs, redactor=redactor, each=analyse)
     diagnostics = [d for s in collected.sessions for d in s.diagnostics]
     diagnostics += [d for swarm in collected.swarms for d in swarm.diagnostics]
     hear.read(diagnostics)
@@ -130,12 +134,6 @@ def write_reports(request: Request, *, stdin: IO[bytes] | None = None,
         raise AttoreportError(f"--strict: {lines} line{'' if lines == 1 else 's'} damaged or "
                               f"repaired, first at {damaged[0].file}:{damaged[0].line}; "
                               "nothing written")
-    analyses = []
-    for number, session in enumerate(collected.sessions, start=1):
-        total = len(collected.sessions)
-        hear.stage(f"analysing session {number:,} of {total:,}" if total > 1 else "analysing")
-        found = early.pop(id(session), None)
-        analyses.append(found if found is not None else attoreport.analyse(session))
     comparison = None
     if request.baseline is not None:
         hear.stage("comparing with the baseline")
