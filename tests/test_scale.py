@@ -122,6 +122,94 @@ def test_typed_and_generic_paths_agree(trace: Path, monkeypatch) -> None:
     assert [table_state(s) for s in fast] == [table_state(s) for s in slow]
 
 
+
+def refused_lines_trace(path: Path, refused: int) -> tuple[Path, int]:
+    """A trace of ordinary events with `refused` lines the typed decoder refuses (each kind
+    of refusal in turn), some after blank lines; returns the path and how many it holds."""
+    odd = [
+        json.dumps({**event("tool_end", 0.5, 1, tool="bash", result="ok"),
+                    "data": {"tool": "bash", "agent_id": None}}),       # null where a name goes
+        json.dumps(event("llm_response", 0.5, 1, tokens=12.5)),          # fractional tokens
+        json.dumps(event("tool_error", 0.5, 1, tool="x", error={"code": 3})),  # error object
+        '{"kind": "tool_end", "timestamp": ',                             # cut short
+        json.dumps(event("llm_response", 0.5, 1, tokens=3))[:-1] + ', "x": NaN}',  # stdlib only
+    ]
+    lines: list[str] = []
+    for i in range(refused):
+        for n in range(20):
+            ts = i * 20 + n + 1.0
+            lines.append(json.dumps(event("llm_response", ts, i, tokens=n, cost=0.001))
+                         if n % 2 else
+                         json.dumps(event("tool_end", ts, i, tool="bash",
+                                          args={"command": f"ls {n}"}, result="ok")))
+        if i % 3 == 1:
+            lines.append("")  # the decoder skips blank lines: event index != line index
+        lines.append(odd[i % len(odd)])
+    lines.append(json.dumps(event("llm_response", 9e3, 1, tokens=1)))
+    path.write_text("\n".join(lines) + "\n")
+    return path, refused
+
+
+@pytest.mark.parametrize(("refused", "splits"), [(1, None), (7, 64), (40, 64), (40, 1)])
+def test_a_refused_line_costs_only_itself(tmp_path: Path, monkeypatch, refused: int,
+                                          splits: int | None) -> None:
+    """A line the typed decoder refuses is read alone; the lines around it (blank lines
+    apart) stay on the bulk path, as deep as BLOCK_SPLITS allows; the result is the
+    generic path's."""
+    if splits is not None:
+        monkeypatch.setattr(loader, "BLOCK_SPLITS", splits)
+    trace, count = refused_lines_trace(tmp_path / "t.jsonl", refused)
+    read_alone: list[int] = []
+    line = loader._ChunkParser._line
+
+    def counting(self: Any, raw: bytes, line_no: int, complete: bool) -> None:
+        read_alone.append(line_no)
+        line(self, raw, line_no, complete)
+
+    monkeypatch.setattr(loader._ChunkParser, "_line", counting)
+    [fast] = loader.load([str(trace)], jobs=1)
+    lines = len(trace.read_text().splitlines())
+    if count < 2**loader.BLOCK_SPLITS:
+        assert len(read_alone) == count  # only the refused lines, not their neighbours
+    else:
+        assert count < len(read_alone) < lines  # the rest of the block went line by line
+    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
+    monkeypatch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+    [slow] = loader.load([str(trace)], jobs=1)
+    assert table_state(fast) == table_state(slow)
+    blank = sum(1 for i in range(refused) if i % 3 == 1)
+    cut_short = sum(1 for i in range(refused) if i % 5 == 3)
+    assert len(fast.table) == lines - blank - cut_short  # every other line is a row
+
+
+def test_a_refused_line_is_found_from_the_decoders_message() -> None:
+    good = json.dumps(event("llm_response", 1.0, 1, tokens=1)).encode() + b"\n"
+    bad = json.dumps(event("llm_response", 2.0, 1, tokens="many")).encode() + b"\n"
+    block = good * 3 + bad + good
+    start = len(good) * 3
+    for block_, span in ((block, (start, start + len(bad))),
+                         (good * 3 + b'{"kind": x\n' + good, (start, start + 11))):
+        try:
+            loader._EVENTS.decode_lines(block_)
+        except loader._TYPED_ERRORS as exc:
+            assert loader._refused_line(block_, exc) == span
+        else:
+            raise AssertionError("the block decoded")
+    # The decoder skips blank lines (its count is of the others); a line cut short runs into
+    # the next one (the malformed byte lies in the line after it).
+    shifted = b"\n" + good + b"  \n" + good + bad + good
+    start = 4 + 2 * len(good)
+    cut = good * 2 + b'{"kind": "tool_end", "timestamp": \n' + good * 2
+    for block_, span in ((shifted, (start, start + len(bad))),
+                         (cut, (2 * len(good), 2 * len(good) + 35))):
+        try:
+            loader._EVENTS.decode_lines(block_)
+        except loader._TYPED_ERRORS as exc:
+            assert loader._refused_line(block_, exc) == span
+        else:
+            raise AssertionError("the block decoded")
+    # An error that names no place: no split.
+    assert loader._refused_line(block, ValueError("something")) is None
 def test_details_are_read_again_from_files_gzip_and_stdin(tmp_path: Path) -> None:
     source = FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl"
     [plain] = loader.load([str(source)])
