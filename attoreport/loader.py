@@ -2115,6 +2115,10 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
         # Lines before the first session id belong to the first session.
         first = [unnamed, named[0]] if unnamed is not None else [named[0]]
         plan = [(first, True)] + [([i], True) for i in named[1:]]
+    if whole.rows >= PARENTS_NUMPY_ROWS and len(plan) > 1:
+        # A file this large pays for numpy's import (about 0.1 s): the analysis then reads
+        # each of its sessions through numpy from a few thousand rows on (columns.numpy_for).
+        import numpy  # noqa: F401
     sessions = []
     for group_indexes, split in plan:
         rows = _merged_rows(group_indexes, rows_of, whole)

@@ -564,3 +564,28 @@ def test_evidence_equals_the_plain_loop(tmp_path: Path) -> None:
         assert (found.reported_failures, found.file_change_rows) == (reported, changes)
         many = max(many, len(changes))
     assert many == FILE_CHANGE_ROWS  # some session has more than are kept
+
+
+class _Rows:
+    """A table of `rows` rows, as far as `numpy_for` looks."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def test_numpy_reads_mid_sized_tables_once_it_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables of a fiftieth of VECTOR_ROWS and more are read through numpy when it is imported
+    already (its import is what a smaller table cannot repay); below that, never."""
+    import sys
+
+    import numpy
+
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 200_000)
+    ask = columns.numpy_for
+    assert ask(_Rows(3_999)) is None  # type: ignore[arg-type]
+    assert ask(_Rows(4_000)) is numpy and ask(_Rows(200_000)) is numpy  # type: ignore[arg-type]
+    monkeypatch.delitem(sys.modules, "numpy")
+    assert ask(_Rows(4_000)) is None and ask(_Rows(199_999)) is None  # type: ignore[arg-type]

@@ -182,6 +182,27 @@ def test_a_refused_line_costs_only_itself(tmp_path: Path, monkeypatch, refused: 
     assert len(fast.table) == lines - blank - cut_short  # every other line is a row
 
 
+@pytest.mark.parametrize(("sessions", "threshold", "imported"),
+                         [(2, 50, True), (1, 50, False), (2, 10**9, False)])
+def test_a_large_file_of_several_sessions_imports_numpy(tmp_path: Path, sessions: int,
+                                                        threshold: int, imported: bool) -> None:
+    """The loader imports numpy for a file of at least PARENTS_NUMPY_ROWS events holding
+    several sessions, so the analysis reads their tables through it (columns.numpy_for)."""
+    import subprocess
+    import sys
+
+    trace = write_trace(tmp_path / "t.jsonl", [
+        {**event("llm_response", float(i), 1, tokens=1), "session_id": f"s{i * sessions // 60}"}
+        for i in range(60)])
+    code = ("import sys; from attoreport import loader; "
+            f"loader.PARENTS_NUMPY_ROWS = {threshold}; "
+            f"assert len(loader.load([{str(trace)!r}], jobs=1)) == {sessions}; "
+            "print('numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == str(imported)
+
+
 def test_a_refused_line_is_found_from_the_decoders_message() -> None:
     good = json.dumps(event("llm_response", 1.0, 1, tokens=1)).encode() + b"\n"
     bad = json.dumps(event("llm_response", 2.0, 1, tokens="many")).encode() + b"\n"
