@@ -577,15 +577,15 @@ class _Rows:
 
 
 def test_numpy_reads_mid_sized_tables_once_it_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables of a fiftieth of VECTOR_ROWS and more are read through numpy when it is imported
+    """Tables of a twelfth of VECTOR_ROWS and more are read through numpy when it is imported
     already (its import is what a smaller table cannot repay); below that, never."""
     import sys
 
     import numpy
 
-    monkeypatch.setattr(columns, "VECTOR_ROWS", 200_000)
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 48_000)
     ask = columns.numpy_for
     assert ask(_Rows(3_999)) is None  # type: ignore[arg-type]
-    assert ask(_Rows(4_000)) is numpy and ask(_Rows(200_000)) is numpy  # type: ignore[arg-type]
+    assert ask(_Rows(4_000)) is numpy and ask(_Rows(48_000)) is numpy  # type: ignore[arg-type]
     monkeypatch.delitem(sys.modules, "numpy")
-    assert ask(_Rows(4_000)) is None and ask(_Rows(199_999)) is None  # type: ignore[arg-type]
+    assert ask(_Rows(4_000)) is None and ask(_Rows(47_999)) is None  # type: ignore[arg-type]

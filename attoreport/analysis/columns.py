@@ -6,7 +6,7 @@ A table's columns are `array.array`s. Small tables are answered with C-level bui
 memory (no copy), which answer in a few milliseconds what the builtins take tenths of a
 second for. numpy is imported only then: a small trace does not pay for its import. Once it
 is imported (by the loader for a large file, or for another session of the same run), tables
-from a fiftieth of that size on are read through it too.
+from a twelfth of that size on are read through it too.
 
 Both ways give the same answers (tests/test_fast_analysis.py runs both on every fixture);
 callers get plain Python values either way. Floating-point sums are never taken here:
@@ -25,11 +25,13 @@ from typing import Any
 
 from attoreport.model import NO_ITERATION, EventTable
 
-#: Tables with this many rows or more are read through numpy; from a fiftieth of it on
-#: (4,000 rows) when numpy is imported already. The import (about 0.1 s) is what a smaller
-#: table cannot repay; the reading itself is about twice as fast from a few thousand rows
-#: on (100 sessions of 10,000 events in one file: analysis 0.85-0.93 -> 0.42 s).
-VECTOR_ROWS = 200_000
+#: Tables with this many rows or more are read through numpy (a 100k-event trace's report:
+#: 0.89-1.10 -> 0.80-1.01 s, six runs each, the import included); from a twelfth of it on
+#: (4,166 rows) when numpy is imported already. The import (0.05-0.1 s) is what a smaller
+#: table cannot repay (10k events: 0.04 s slower); the reading itself is about twice as fast
+#: from a few thousand rows on (100 sessions of 10,000 events in one file: analysis
+#: 0.85-0.93 -> 0.42 s).
+VECTOR_ROWS = 50_000
 
 _DTYPES = {"H": "uint16", "B": "uint8", "i": "int32", "q": "int64", "d": "float64"}
 
@@ -38,7 +40,7 @@ def numpy_for(table: EventTable) -> Any | None:
     """The numpy module when the table is large enough to be read through it, else None."""
     rows = len(table)
     if rows < VECTOR_ROWS:
-        return sys.modules.get("numpy") if rows >= VECTOR_ROWS // 50 else None
+        return sys.modules.get("numpy") if rows >= VECTOR_ROWS // 12 else None
     import numpy
 
     return numpy
