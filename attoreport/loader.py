@@ -35,7 +35,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, compress, count, islice, repeat
+from itertools import compress, count, islice, repeat
 from operator import attrgetter, eq, is_, is_not, itemgetter, lt
 from pathlib import Path
 from typing import IO, Annotated, Any, Protocol, TypeVar, cast
@@ -651,20 +651,30 @@ def _feed(parser: _ChunkParser, stream: Any, base: int,
 # ---------------------------------------------------------------------------
 
 
+# Values the typed path never takes (the generic path reads and reports them) are refused by
+# the decoder itself, so the columns can be built without checking them one by one: numbers
+# beyond NUMBER_CAP (which the generic path caps and reports, whatever the event's kind), and
+# timestamps beyond TIMESTAMP_CAP.
+_Int = Annotated[int, msgspec.Meta(ge=-NUMBER_CAP, le=NUMBER_CAP)]
+_Float = Annotated[float, msgspec.Meta(ge=-NUMBER_CAP, le=NUMBER_CAP)]
+_Timestamp = Annotated[float, msgspec.Meta(ge=-TIMESTAMP_CAP, le=TIMESTAMP_CAP)]
+_Iteration = Annotated[int, msgspec.Meta(gt=NO_ITERATION, le=_INT64_MAX)]
+
+
 class _Meta(Struct, frozen=True, gc=False):
-    duration_ms: float | None = None
+    duration_ms: _Float | None = None
     tool_id: str | None = None
 
 
 class _Data(Struct, frozen=True, gc=False):
-    tokens: int | UnsetType = UNSET
-    cost: float | UnsetType = UNSET
-    input_tokens: int = 0
-    output_tokens: int | UnsetType = UNSET
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+    tokens: _Int | UnsetType = UNSET
+    cost: _Float | UnsetType = UNSET
+    input_tokens: _Int = 0
+    output_tokens: _Int | UnsetType = UNSET
+    cache_read_tokens: _Int = 0
+    cache_write_tokens: _Int = 0
     model: str | None = None
-    duration_ms: float | None = None
+    duration_ms: _Float | None = None
     metadata: _Meta | None = None
     tool: str | UnsetType = UNSET
     tool_name: str | UnsetType = UNSET
@@ -681,12 +691,6 @@ class _Data(Struct, frozen=True, gc=False):
 
 _NO_DATA = _Data()
 
-# Values the typed path never takes (the generic path reads and reports them) are refused by
-# the decoder itself, so the columns can be built without checking them one by one.
-_Timestamp = Annotated[float, msgspec.Meta(ge=-TIMESTAMP_CAP, le=TIMESTAMP_CAP)]
-_Iteration = Annotated[int, msgspec.Meta(gt=NO_ITERATION, le=_INT64_MAX)]
-_Duration = Annotated[float, msgspec.Meta(ge=-NUMBER_CAP, le=NUMBER_CAP)]
-
 
 class _Event(Struct, frozen=True, gc=False):
     kind: str
@@ -697,9 +701,11 @@ class _Event(Struct, frozen=True, gc=False):
     iteration: _Iteration | None = NO_ITERATION
     data: _Data = _NO_DATA
     parent_event_id: str | None = None
-    duration_ms: _Duration = _NAN
+    duration_ms: _Float = _NAN
 
 
+#: First bytes of a JSON string and of a JSON object.
+_TEXT_OR_OBJECT = frozenset(b'"{')
 _EVENTS = msgspec.json.Decoder(_Event)
 _ANY = msgspec.json.Decoder()
 _SORTED = msgspec.json.Encoder(order="sorted")
@@ -775,13 +781,6 @@ def _positions(flags: Iterable[Any]) -> list[int]:
     return list(compress(count(), flags))
 
 
-def _beyond_cap(values: Iterable[float]) -> bool:
-    """Whether a value (NaN ignored) lies beyond NUMBER_CAP either way."""
-    values = list(values)
-    return (max(chain((-math.inf,), values)) > NUMBER_CAP
-            or min(chain((math.inf,), values)) < -NUMBER_CAP)
-
-
 def _new_names(names: list[Any], codes: list[int | None]) -> list[tuple[int, Any]]:
     """(index, name) of the first occurrence of each name without a code yet, in order.
 
@@ -805,7 +804,7 @@ class _BlockColumns:
     can append them segment by segment (`_ChunkParser._fast`).
 
     `of` returns None for a block that holds what only the event-by-event path reads
-    exactly (several sessions, values beyond the caps): that block is read event by event.
+    exactly (several sessions interleaved): that block is read event by event.
     Events the typed path does not take at all (session start and end, unknown kinds) have
     kind None and stop a segment; the parser hands them to the generic path.
     """
@@ -858,20 +857,14 @@ class _BlockColumns:
         durations = array("d", map(_DURATION, events))
         data_durations = list(map(_DURATION, datas))
         if data_durations.count(None) != size or 0.0 in durations:
-            merged = [t if t and t == t else (_NAN if d is None else d)
-                      for t, d in zip(durations, data_durations, strict=True)]
-            if _beyond_cap(merged):
-                return None
-            durations = array("d", merged)
+            durations = array("d", [t if t and t == t else (_NAN if d is None else d)
+                                    for t, d in zip(durations, data_durations, strict=True)])
         metas = list(map(_METADATA, datas))
         display = durations
         if metas.count(None) != size:
-            shown = [t if t == t else (_NAN if m is None or m.duration_ms is None
-                                       else m.duration_ms)
-                     for t, m in zip(durations, metas, strict=True)]
-            if _beyond_cap(shown):
-                return None
-            display = array("d", shown)
+            display = array("d", [t if t == t else (_NAN if m is None or m.duration_ms is None
+                                                    else m.duration_ms)
+                                  for t, m in zip(durations, metas, strict=True)])
             if display.tobytes() == durations.tobytes():
                 display = durations  # the same values: no column of its own
         llm_at = _positions(map(eq, kinds, repeat(_LLM_RESPONSE)))
@@ -886,9 +879,6 @@ class _BlockColumns:
         cost = _unset_to(list(map(_COST, llm_datas)), 0.0)
         figures = (tokens, output, list(map(_INPUT, llm_datas)),
                    list(map(_CACHE_READ, llm_datas)), list(map(_CACHE_WRITE, llm_datas)))
-        if llm_at and (any(max(f) > NUMBER_CAP or min(f) < -NUMBER_CAP for f in figures)
-                       or _beyond_cap(cost)):
-            return None
         models = list(map(_MODEL, llm_datas))
         if None in models or "" in models:
             models = [m if m else UNSET for m in models]  # no model: NO_STRING
@@ -1433,17 +1423,13 @@ class _ChunkParser:
             if not duration or duration != duration:
                 in_data = data.duration_ms
                 duration = _NAN if in_data is None else in_data
-            if duration > NUMBER_CAP or duration < -NUMBER_CAP:
-                break
             if duration == duration:
                 shown = duration
             else:
                 meta = data.metadata
                 shown = _NAN if meta is None or meta.duration_ms is None else meta.duration_ms
-                if shown > NUMBER_CAP or shown < -NUMBER_CAP:
-                    break
-            if code == _LLM_RESPONSE and not self._llm(data, row):
-                break
+            if code == _LLM_RESPONSE:
+                self._llm(data, row)
             sid = event.session_id
             if (sid and sid != current_sid) or current < 0:
                 if current >= 0:
@@ -1516,16 +1502,11 @@ class _ChunkParser:
             self.c["lines"].extend(range(first_line, first_line + taken))
         return taken
 
-    def _llm(self, data: _Data, row: int) -> bool:
-        """Append an llm_response's figures; False (nothing appended) when one is too large."""
+    def _llm(self, data: _Data, row: int) -> None:
+        """Append an llm_response's figures (within NUMBER_CAP: see _Data)."""
         tokens = 0 if data.tokens is UNSET else data.tokens
         output = 0 if data.output_tokens is UNSET else data.output_tokens
         cost = 0.0 if data.cost is UNSET else data.cost
-        values = (tokens, output, data.input_tokens, data.cache_read_tokens,
-                  data.cache_write_tokens)
-        if max(values) > NUMBER_CAP or min(values) < -NUMBER_CAP or not (
-                -NUMBER_CAP <= cost <= NUMBER_CAP):
-            return False
         c = self.c
         c["llm_rows"].append(row)
         c["llm_tokens"].append(tokens)
@@ -1537,7 +1518,6 @@ class _ChunkParser:
         c["llm_has_keys"].append(0 if data.tokens is UNSET and data.output_tokens is UNSET else 1)
         model = data.model
         c["llm_models"].append(self._intern(model, MODEL_CHARS) if model else NO_STRING)
-        return True
 
     def _task(self, code: int, row: int, data: _Data) -> None:
         tokens_given = data.tokens if data.tokens is not UNSET else data.tokens_used
@@ -1560,8 +1540,9 @@ class _ChunkParser:
         if parsed is None:
             fingerprint, args, bits, written = self._typed_args(tool, bytes(data.args))
             raw_result = data.result
+            # Only a text or an object result can report a failure (see reported_failure).
             result = (_ANY.decode(raw_result) if code == _TOOL_END and raw_result
-                      and memoryview(raw_result)[0] == 34 else None)
+                      and memoryview(raw_result)[0] in _TEXT_OR_OBJECT else None)
         else:
             args, result = parsed
             fingerprint = hash((tool, _canonical_args(args, row)))

@@ -260,6 +260,34 @@ def test_details_of_lines_split_by_carriage_returns(tmp_path: Path) -> None:
     assert details[0].excerpt == "Error: 2 failed" and details[1].label.startswith("LLM response")
 
 
+def test_object_results_are_judged_on_the_fast_path_too(tmp_path: Path, monkeypatch) -> None:
+    """A tool's result written as a JSON object (`{"exit_code": 1, ...}`, MCP tools' `isError`)
+    reports a failure the same on the typed path as on the generic one; the typed path once
+    read only text results. A failed write changes no file either way."""
+    from attoreport.model import FLAG_BUILD_COMMAND, FLAG_FILE_WRITE, FLAG_REPORTED_FAILURE
+
+    results = [{"exit_code": 1, "output": "boom"}, {"isError": True, "content": []},
+               {"success": False}, {"output": "Error: File not found: a.py"},
+               {"exit_code": 0, "output": "fine"}, ["a", "list"], 3, None, "Exit code: 2"]
+    events = [event("tool_end", float(i), 1, tool=tool, args=args, result=result)
+              for i, result in enumerate(results * 2)
+              for tool, args in (("bash", {"command": "make"}),
+                                 ("write_file", {"path": f"f{i}.py"}))]
+    trace = write_trace(tmp_path / "t.jsonl", events)
+    [fast] = loader.load([str(trace)], jobs=1)
+    failed = [True, True, True, False, False, False, False, False, True] * 2
+    bash_flags = [FLAG_BUILD_COMMAND | (FLAG_REPORTED_FAILURE if f else 0) for f in failed]
+    assert list(fast.table.flags)[::2] == bash_flags
+    # write_file's "Error: File not found" is a failure too (not a command tool).
+    write_failed = [True, True, True, True, False, False, False, False, True] * 2
+    assert list(fast.table.flags)[1::2] == [FLAG_REPORTED_FAILURE if f else FLAG_FILE_WRITE
+                                            for f in write_failed]
+    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
+    monkeypatch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+    [slow] = loader.load([str(trace)], jobs=1)
+    assert table_state(fast) == table_state(slow)
+
+
 def test_tool_call_flags_and_changed_files(tmp_path: Path) -> None:
     from attoreport.model import FLAG_BUILD_COMMAND, FLAG_FILE_WRITE, FLAG_REPORTED_FAILURE, FLAG_TEST_COMMAND
 
