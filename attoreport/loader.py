@@ -2349,7 +2349,8 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         has_content = has_content or chunk.has_content
         if first_problem is None and chunk.first_problem is not None:
             first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
-    columns = {name: _joined_column(name, chunks, shifts) for name in _joined_names(chunks)}
+    np = _numpy() if rows >= PARENTS_NUMPY_ROWS else None
+    columns = {name: _joined_column(name, chunks, shifts, np) for name in _joined_names(chunks)}
     for chunk in chunks:
         chunk.columns = {}
         if chunk.spilled is not None:
@@ -2370,9 +2371,11 @@ def _joined_names(chunks: list[_Chunk]) -> list[str]:
 
 
 def _joined_column(name: str, chunks: list[_Chunk],
-                   shifts: list[tuple[list[int] | None, list[int] | None, int, int]]) -> array:
+                   shifts: list[tuple[list[int] | None, list[int] | None, int, int]],
+                   np: Any = None) -> array:
     """One column of the joined parts: each later part's codes mapped, rows and lines
-    shifted. A part without a display column shows its durations."""
+    shifted (with `np`, numpy, as whole-column operations). A part without a display
+    column shows its durations."""
 
     def part(chunk: _Chunk) -> array:
         if name == "display" and "display" not in chunk.column_names():
@@ -2382,16 +2385,36 @@ def _joined_column(name: str, chunks: list[_Chunk],
     joined = part(chunks[0])  # a part's own columns are ours: extended in place
     for chunk, (string_map, kind_map, rows, line_shift) in zip(chunks[1:], shifts, strict=True):
         col = part(chunk)
-        if name in _STRING_COLUMNS and string_map is not None:
-            col = array(col.typecode, map(string_map.__getitem__, col))
-        elif name == "kinds" and kind_map is not None:
-            col = array("H", map(kind_map.__getitem__, col))
-        elif name in _ROW_COLUMNS and rows:
-            col = array("q", map(rows.__add__, col))
-        elif name == "lines" and line_shift:
-            col = array("q", map(line_shift.__add__, col))
+        code_map = (string_map if name in _STRING_COLUMNS else
+                    kind_map if name == "kinds" else None)
+        shift = rows if name in _ROW_COLUMNS else line_shift if name == "lines" else 0
+        if code_map is not None:  # a code of -1 (no string) maps to the map's last entry
+            col = (_mapped(np, col, code_map) if np is not None and col
+                   else array(col.typecode, map(code_map.__getitem__, col)))
+        elif shift:
+            col = (_mapped(np, col, None, shift) if np is not None and col
+                   else array(col.typecode, map(shift.__add__, col)))
         joined.extend(col)
     return joined
+
+
+_NUMPY_TYPES = {"q": "int64", "i": "int32", "H": "uint16"}
+
+
+def _mapped(np: Any, column: array, code_map: list[int] | None, shift: int = 0) -> array:
+    """`column`'s values through `code_map` (or plus `shift`), by numpy."""
+    values = np.frombuffer(column, dtype=_NUMPY_TYPES[column.typecode])
+    values = (values + shift if code_map is None
+              else np.asarray(code_map, dtype=values.dtype)[values])
+    out = array(column.typecode)
+    out.frombytes(values.tobytes())
+    return out
+
+
+def _numpy() -> Any:
+    import numpy
+
+    return numpy
 
 
 def _row_part(chunk: _Chunk, mapping: list[int]) -> Any:
@@ -2583,10 +2606,18 @@ def _named_parents_numpy(ids: array, parent_rows: array, parent_keys: array,
     # Rows whose id is named as a parent: looked up among the sorted names (less memory
     # than np.isin, which sorts the ids and the names together).
     names = np.unique(keys)
-    at = np.searchsorted(names, id_view)
+    # Most ids are nobody's parent: a table of the names' low bits rules them out first, far
+    # cheaper than a binary search among the names for every id (1M events: 0.12 -> 0.03 s).
+    mask = (1 << max(16, (8 * len(names)).bit_length())) - 1
+    low_bits = np.zeros(mask + 1, dtype=bool)
+    low_bits[names & mask] = True
+    maybe = np.flatnonzero(low_bits[id_view & mask])
+    del low_bits
+    candidates = id_view[maybe]
+    at = np.searchsorted(names, candidates)
     np.minimum(at, len(names) - 1, out=at)
-    named = np.flatnonzero(names[at] == id_view)
-    del at
+    named = maybe[names[at] == candidates]
+    del at, maybe, candidates
     known, first = np.unique(id_view[named], return_index=True)
     if not len(known):
         return

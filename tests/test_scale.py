@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import attoreport
 from attoreport import loader
@@ -64,10 +66,14 @@ def mixed_trace(path: Path, copies: int = 3) -> Path:
     return path
 
 
+@pytest.mark.parametrize("numpy_rows", [10**12, 1], ids=["builtins", "numpy"])
 def test_several_processes_give_exactly_one_process_result(tmp_path: Path, monkeypatch,
-                                                           split_runs: list[int]) -> None:
+                                                           split_runs: list[int],
+                                                           numpy_rows: int) -> None:
+    """Also with the parts joined (codes mapped, rows and lines shifted) by numpy."""
     trace = mixed_trace(tmp_path / "mixed.jsonl")
     one = loader.load([str(trace)], jobs=1)
+    monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", numpy_rows)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(loader, "BLOCK_BYTES", 4096)
     for jobs in (2, 3, 5):
@@ -673,3 +679,30 @@ def test_the_job_analyses_each_session_once_as_it_is_loaded(
     assert split_runs == [5]
     again = [analyse(s) for s in loader.load([str(tmp_path)], jobs=1)]
     assert attoreport.render_json(result.analyses) == attoreport.render_json(again)
+
+
+_IDS = st.one_of(st.integers(0, 6), st.integers(-2**63, 2**63 - 1),
+                 # the same low bits, different ids: the numpy path's bit table must not confuse them
+                 st.integers(1, 5).map(lambda k: (k << 40) | 3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=st.lists(_IDS, min_size=1, max_size=40),
+       links=st.lists(st.tuples(st.integers(0, 39), _IDS), max_size=40))
+def test_parents_found_by_numpy_equal_the_plain_walk(ids: list[int],
+                                                    links: list[tuple[int, int]]) -> None:
+    """Each row naming a parent gets the first row with that id, when it came earlier; numpy's
+    way (a bit table of the names, then a search) gives exactly the plain walk's rows."""
+    from array import array
+
+    size = len(ids)
+    rows = sorted({row % size for row, _ in links})
+    keys = [key for _, key in links][:len(rows)]
+    rows = rows[:len(keys)]
+    found = []
+    for threshold in (10**12, 0):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(loader, "PARENTS_NUMPY_ROWS", threshold)
+            found.append(list(loader._parents(array("q", ids), array("q", rows), array("q", keys),
+                                              array("q"), array("q"), array("B"), size)))
+    assert found[0] == found[1]
