@@ -102,6 +102,27 @@ class DiagnosticLog:
         self.damaged_lines += rest  # lines after the last one counted: all new
         self.last_line = first + count - 1
 
+    def insert(self, code: str, line: int, message: str, action: str, alone: bool) -> None:
+        """Record a problem after those of later lines, as `add` would have recorded it in its
+        place (a part of a file learns only when joined whether an earlier part reported it).
+        Problems of `code` are inserted in line order, and `alone` says whether this log has
+        no other problem on that line; `code`'s group takes its place among the others (they
+        are in the order their first lines came, as `entries` breaks ties by it)."""
+        group = self.groups.get(code)
+        if group is None:
+            group = _Group()
+            before = {c: g for c, g in self.groups.items() if _first_line(g) < line}
+            self.groups = {**before, code: group,
+                           **{c: g for c, g in self.groups.items() if c not in before}}
+        if len(group.kept) < KEEP:
+            group.kept.append((line, message, action))
+        else:
+            _count_more(group, line, line, 1, action)
+        if alone:
+            self.damaged_lines += 1
+            self.first_line = min(self.first_line or line, line)
+            self.last_line = max(self.last_line, line)
+
     def extend(self, later: DiagnosticLog) -> None:
         """Append the log of the part of the file that follows this one."""
         if not later.groups:
@@ -148,6 +169,10 @@ class DiagnosticLog:
         """(line, message) of the earliest diagnostic, if any."""
         found = [group.kept[0][:2] for group in self.groups.values() if group.kept]
         return min(found) if found else None
+
+
+def _first_line(group: _Group) -> int:
+    return group.kept[0][0] if group.kept else group.first_more
 
 
 def _count_more(group: _Group, first: int, last: int, count: int, action: str) -> None:

@@ -35,7 +35,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from itertools import compress, count, islice, repeat
+from itertools import chain, compress, count, islice, repeat
 from operator import attrgetter, eq, is_, is_not, itemgetter, lt
 from pathlib import Path
 from typing import IO, Annotated, Any, Protocol, TypeVar, cast
@@ -969,6 +969,8 @@ class _Chunk:
     #: Where a worker wrote the columns instead of sending them: (file, [(name, typecode,
     #: count, offset)]). `columns` is then empty until they are read (see `_join`).
     spilled: tuple[str, list[tuple[str, str, int, int]]] | None = None
+    #: See `_ChunkParser.held_kinds`.
+    held_kinds: list[list[Any]] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -1055,6 +1057,12 @@ class _ChunkParser:
         self.has_lines = False
         #: A line was read as JSON (only then can a file be "not a trace").
         self.has_content = False
+        #: Unknown kinds met in a part of a file that is not its first, held back from the
+        #: diagnostics: one pass reports a kind where the file first has it, and an earlier
+        #: part may have had it (`_join` decides). [name, line, group, message, alone on its
+        #: line in that group's log, reported once (kind names that are not changed for
+        #: display; one pass reports the others on every line)].
+        self.held_kinds: list[list[Any]] = []
 
     # -- groups -----------------------------------------------------------
 
@@ -1620,7 +1628,11 @@ class _ChunkParser:
             return
         if "kind" in parsed:
             self.saw_event_line = True
+            held = len(self.held_kinds)
             self._current_line(parsed, line_no)
+            if len(self.held_kinds) > held:  # alone: nothing else on its line in that log
+                entry = self.held_kinds[-1]
+                entry[4] = self.groups[entry[2]].log.last_line != line_no
         else:
             if "type" in parsed:
                 self.saw_event_line = True
@@ -1686,8 +1698,12 @@ class _ChunkParser:
                 code = _TOOL_END
             else:
                 code = self._kind_code(shown_kind)
-                self.diagnose("unknown-kind", line, f"unknown kind {safe_repr(kind, 80)}: kept as "
-                              "a custom event", "repaired")
+                message = f"unknown kind {safe_repr(kind, 80)}: kept as a custom event"
+                if self.first_chunk:
+                    self.diagnose("unknown-kind", line, message, "repaired")
+                else:
+                    self.held_kinds.append([shown_kind, line, self._unnamed(), message, True,
+                                            kind == shown_kind])
         group = self._select(raw.get("session_id"))
         self.groups[group].kind_lines += 1
         data = raw.get("data")
@@ -1892,15 +1908,16 @@ class _ChunkParser:
 
     def result(self) -> _Chunk:
         first = None
-        for group in self.groups:
-            found = group.log.first()
+        for found in chain((group.log.first() for group in self.groups),
+                           ((held[1], held[3]) for held in self.held_kinds[:1])):
             if found is not None and (first is None or found < first):
                 first = found
         return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.errors,
                       self.task_spend, self.skipped, self.groups, self.row_groups,
                       self.single_group, self.current,
                       (self.ck_lines, self.ck_offsets), self.saw_event_line,
-                      self.missing_timestamps, first, self.has_lines, self.has_content)
+                      self.missing_timestamps, first, self.has_lines, self.has_content,
+                      held_kinds=self.held_kinds)
 
 
 def _event_id(value: Any, line: int) -> str:
@@ -2295,6 +2312,11 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
     shifts: list[tuple[list[int] | None, list[int] | None, int, int]] = []
     for chunk in chunks[1:]:
         line_shift = lines_read
+        # Unknown kinds an earlier part did not have are reported where this part has them.
+        known_kinds = set(kind_names)
+        for kind, line, group, message, alone, once in chunk.held_kinds:
+            if not (once and kind in known_kinds):
+                chunk.groups[group].log.insert("unknown-kind", line, message, "repaired", alone)
         # Groups: the part's first group continues whatever group was current.
         mapping = []
         for state in chunk.groups:
@@ -2437,10 +2459,10 @@ def _row_groups(parts: list[Any]) -> tuple[array | None, int]:
         return None, next(iter(seen), -1)
     out = array("I")
     for part in parts:
-        if isinstance(part, tuple):
-            out.extend(array("I", [part[0]]) * part[1])
-        else:
+        if not isinstance(part, tuple):
             out.extend(part)
+        elif part[1]:  # a part without rows may have no group (-1)
+            out.extend(array("I", [part[0]]) * part[1])
     return out, -1
 
 
