@@ -1347,8 +1347,8 @@ class _ChunkParser:
         end = block.find(b"\n") + 1 or len(block)
         self.diagnose("bom", 1, "starts with a UTF-8 byte-order mark: ignored, line kept "
                       "(Attocode's loader drops this line)", "repaired")
-        for raw in _split_lines(block[3:end]):
-            self._line(raw, 1, at_end and end == len(block))
+        self.lines_read -= 1  # the first line (or lines, split by lone CRs) counted as read
+        self._line_by_line(block[3:end], offset + 3, at_end and end == len(block))
         if end < len(block):
             self.feed_block(block[end:], offset + end, at_end)
 
@@ -2010,11 +2010,6 @@ def _line_spans(block: bytes) -> Iterator[tuple[int, int]]:
         position = match.end()
     if position < size:
         yield position, size
-
-
-def _split_lines(block: bytes) -> list[bytes]:
-    """The lines of a (short) block, with their ends."""
-    return [block[a:b] for a, b in _line_spans(block)]
 
 
 # ---------------------------------------------------------------------------

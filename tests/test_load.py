@@ -186,6 +186,22 @@ def test_invalid_utf8_and_bom(tmp_path: Path) -> None:
     assert "byte-order mark" in session.diagnostics[0].message
 
 
+def test_a_first_line_after_a_bom_is_read_like_any_other(tmp_path: Path) -> None:
+    """Its damage is named as such (it once read as "cut short"), and lone CRs in it end lines
+    there as everywhere else (its pieces were all numbered line 1)."""
+    good = json.dumps(event("llm_response", 1.0, 1, tokens=5)).encode()
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf{bad json\n" + good + b"\n")
+    [session] = load([str(path)])
+    assert [(d.line, d.message.split(" (")[0]) for d in session.diagnostics] == [
+        (1, "starts with a UTF-8 byte-order mark: ignored, line kept"), (1, "invalid JSON")]
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\r" + good + b"\r\n" + good + b"\n")
+    [session] = load([str(path)])
+    assert list(session.table.lines) == [1, 2, 3]
+    assert [d.label for d in session.details([0, 1, 2]).values()] == [
+        "LLM response: 5 tokens ($0.0000)"] * 3
+
+
 def test_nan_and_huge_numbers_are_read_and_capped(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(

@@ -237,6 +237,8 @@ def test_a_refused_line_is_found_from_the_decoders_message() -> None:
             raise AssertionError("the block decoded")
     # An error that names no place: no split.
     assert loader._refused_line(block, ValueError("something")) is None
+
+
 def test_details_are_read_again_from_files_gzip_and_stdin(tmp_path: Path) -> None:
     source = FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl"
     [plain] = loader.load([str(source)])

@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,61 @@ def test_byte_ranges_joined_equal_one_pass(lines: list[str], parts: int, numpy_j
         ranges = loader._byte_ranges(path, path.stat().st_size, parts)
     assert several == one
     assert cuts == ([len(ranges)] if len(ranges) > 1 else [])  # cut where it can be
+
+
+_ENDINGS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r", "\n\n"])
+
+
+def _comparable(states: list[Any], source: str) -> list[Any]:
+    """The states without what names the input (its path, a session named after it)."""
+    out: list[Any] = []
+    for state in states:
+        if isinstance(state, str):  # an error
+            out.append(state.removeprefix(source))
+            continue
+        session = list(state["session"])
+        if session[0] in ("t", "-", "stdin"):
+            session[0] = None
+        out.append({**state, "session": tuple(session),
+                    "diagnostics": [replace(d, file="") for d in state["diagnostics"]]})
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=_LINES, endings=st.lists(_ENDINGS, min_size=40, max_size=40),
+       last_newline=st.booleans(), bom=st.booleans(),
+       block_bytes=st.sampled_from([loader.BLOCK_BYTES, 100]))
+def test_the_same_bytes_read_alike_from_a_file_a_pipe_and_gzip(
+        lines: list[str], endings: list[str], last_newline: bool, bom: bool,
+        block_bytes: int) -> None:
+    """A trace's bytes give the same sessions whether read from a file (mapped by byte ranges
+    for details), standard input (spooled), or gzip (file or pipe): line endings of every
+    kind, blank lines, a byte-order mark, a last line without its newline."""
+    import gzip
+    import io
+
+    text = "".join(line + ending for line, ending in zip(lines, endings, strict=False))
+    if not last_newline:
+        text = text.rstrip("\r\n")
+    raw = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "BLOCK_BYTES", block_bytes)
+        plain, packed = Path(folder) / "t.jsonl", Path(folder) / "t.jsonl.gz"
+        plain.write_bytes(raw)
+        packed.write_bytes(gzip.compress(raw))
+
+        def read(args: list[str], stdin: bytes | None = None) -> list[Any]:
+            try:
+                sessions = loader.load(args, jobs=1,
+                                       stdin=io.BytesIO(stdin) if stdin is not None else None)
+                return [table_state(s) for s in sessions]
+            except loader.AttoreportError as exc:
+                return [str(exc)]
+
+        results = [_comparable(read([str(plain)]), str(plain)),
+                   _comparable(read([str(packed)]), str(packed)),
+                   _comparable(read(["-"], raw), "-"),
+                   _comparable(read(["-"], gzip.compress(raw)), "-")]
+    assert results[1] == results[0]
+    assert results[2] == results[0]
+    assert results[3] == results[0]
