@@ -94,7 +94,7 @@ def _load(lines: list[str], folder: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("block_bytes", [loader.BLOCK_BYTES, 300])
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(_EVENT, min_size=1, max_size=24))
 # Found by this test: a number beyond 10^15 in an event that is not an LLM response (the
 # generic path caps and reports it); a tool result written as an object.
@@ -130,7 +130,7 @@ _LINES = st.lists(st.one_of(_EVENT.map(json.dumps), _EVENT.map(json.dumps), _JUN
                   min_size=2, max_size=40)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=_LINES, parts=st.integers(2, 5), numpy_join=st.booleans(),
        block_bytes=st.sampled_from([loader.BLOCK_BYTES, 200]))
 # Found by this test: a last range holding only a blank line (no rows, no group) after a
@@ -202,7 +202,7 @@ def _comparable(states: list[Any], source: str) -> list[Any]:
     return out
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=_LINES, endings=st.lists(_ENDINGS, min_size=40, max_size=40),
        last_newline=st.booleans(), bom=st.booleans(),
        block_bytes=st.sampled_from([loader.BLOCK_BYTES, 100]))
