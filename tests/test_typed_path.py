@@ -240,3 +240,41 @@ def test_the_same_bytes_read_alike_from_a_file_a_pipe_and_gzip(
     assert results[1] == results[0]
     assert results[2] == results[0]
     assert results[3] == results[0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.lists(st.tuples(st.lists(st.one_of(_EVENT.map(json.dumps), _JUNK), max_size=8),
+                                st.booleans()), min_size=1, max_size=5))
+def test_a_folder_shared_out_by_file_equals_one_process(files: list[tuple[list[str], bool]]) -> None:
+    """A folder's files handed to worker processes (each whole, results in order) give what
+    one process reading them in turn gives: sessions, notes about files skipped (empty, not a
+    trace, gzip), and the error when no file holds a trace."""
+    import gzip
+
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        for n, (lines, packed) in enumerate(files):
+            raw = "".join(line + "\n" for line in lines).encode()
+            name = Path(folder) / f"t{n}.jsonl{'.gz' if packed else ''}"
+            name.write_bytes(gzip.compress(raw) if packed else raw)
+
+        def load(jobs: int) -> list[Any]:
+            try:
+                return [table_state(s) for s in loader.load([folder], jobs=jobs)]
+            except loader.AttoreportError as exc:
+                return [str(exc)]
+
+        one = load(1)
+        shared: list[int] = []
+
+        @contextmanager
+        def in_turn(function: Any, argument_lists: list[tuple[Any, ...]],
+                    workers: int) -> Iterator[Iterator[Any]]:
+            shared.append(len(argument_lists))
+            yield (function(*arguments) for arguments in argument_lists)
+
+        patch.setattr(loader, "_can_fork", lambda: True)
+        patch.setattr(loader, "_processes", in_turn)
+        several = load(3)
+    assert several == one
+    read = sum(1 for lines, packed in files if lines or packed)  # empty files: a note
+    assert shared == ([read] if read > 1 else [])
