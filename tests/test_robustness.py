@@ -55,6 +55,9 @@ def test_any_lines_load_analyse_and_render(raw_lines: list[str | bytes]) -> None
     attoreport.render_markdown(analyses)
     html = attoreport.render_html(analyses)
     assert html.count("<script") == 4  # charts, Perfetto trace, plotly, our script
+    # Every in-page link has its target, whatever the lines held (issue 10: no dead links).
+    targets = set(re.findall(r'\s(?:id|name)="([^"]+)"', html))
+    assert set(re.findall(r'href="#([^"]+)"', html)) <= targets
 
 
 def test_pathological_shapes(tmp_path: Path) -> None:
