@@ -252,6 +252,24 @@ def test_overview_table_sorts(report_dir: Path, open_report) -> None:
     assert page.locator('[data-view="overview"] th[aria-sort="descending"]').count() == 1
 
 
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_overview_table_fits_its_page(report_dir: Path, open_report, width: int) -> None:
+    """On a laptop's screen every column, the issues included, is on screen without scrolling
+    sideways (it was cut off): only the figures and the outcome stay on one line; the headings,
+    goals, efficiency words and the top issue wrap. Narrower, the table scrolls in its box."""
+    report = open_report(report_dir / "all-samples.html")
+    page = report.page
+    page.set_viewport_size({"width": width, "height": 900})
+    wrap = page.locator('[data-view="overview"] .overview-wrap')
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+    issues = page.locator('[data-view="overview"] tbody tr td:last-child .top-issue').first
+    box, frame = issues.bounding_box(), wrap.bounding_box()
+    assert box is not None and frame is not None
+    assert box["x"] + box["width"] <= frame["x"] + frame["width"]
+    outcome = page.locator('[data-view="overview"] tbody .pill').first
+    assert outcome.evaluate("p => getComputedStyle(p).whiteSpace") == "nowrap"
+
+
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
     context = browser.new_context(color_scheme="dark")
     try:
