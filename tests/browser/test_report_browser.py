@@ -253,11 +253,14 @@ def test_overview_table_sorts(report_dir: Path, open_report) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 1440])
-def test_the_overview_table_fits_its_page(report_dir: Path, open_report, width: int) -> None:
+@pytest.mark.parametrize("name", ["all-samples", "hostile-payloads"])
+def test_the_overview_table_fits_its_page(report_dir: Path, open_report, width: int,
+                                          name: str) -> None:
     """On a laptop's screen every column, the issues included, is on screen without scrolling
     sideways (it was cut off): only the figures and the outcome stay on one line; the headings,
-    goals, efficiency words and the top issue wrap. Narrower, the table scrolls in its box."""
-    report = open_report(report_dir / "all-samples.html")
+    goals, efficiency words and the top issue wrap, and so do a trace's long outcome words and
+    session names. Narrower, the table scrolls in its box."""
+    report = open_report(report_dir / f"{name}.html")
     page = report.page
     page.set_viewport_size({"width": width, "height": 900})
     wrap = page.locator('[data-view="overview"] .overview-wrap')
@@ -266,8 +269,10 @@ def test_the_overview_table_fits_its_page(report_dir: Path, open_report, width: 
     box, frame = issues.bounding_box(), wrap.bounding_box()
     assert box is not None and frame is not None
     assert box["x"] + box["width"] <= frame["x"] + frame["width"]
-    outcome = page.locator('[data-view="overview"] tbody .pill').first
+    outcome = page.locator('[data-view="overview"] tbody .pill:not(.long)').first
     assert outcome.evaluate("p => getComputedStyle(p).whiteSpace") == "nowrap"
+    for pill in page.locator('[data-view="overview"] tbody .pill.long').all():  # in its box
+        assert pill.evaluate("p => p.scrollWidth <= p.clientWidth")
 
 
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
