@@ -38,7 +38,7 @@ def collect(inputs: Inputs[RunFolder], *, stdin: IO[bytes] | None = None,
             each: Callable[[Session], object] | None = None) -> Collected:
     """Load the traces and read the run folders of `inputs`. A run folder's TraceCollector
     trace (`traces/trace-*.jsonl`) is loaded as an ordinary session beside its swarm view.
-    `each(session)`: called for each session, complete, as soon as it is loaded (see
+    `each(session)`: called for each session as soon as it is loaded, its run phase set (see
     `load_inputs`)."""
     swarms = _analyse_runs(inputs.claimed)
     if redactor is not None:  # after the analysis, so no two secrets merge two tasks

@@ -230,13 +230,15 @@ def load_inputs(inputs: Inputs[Any], *, stdin: IO[bytes] | None = None, jobs: in
 
     `each(session)` is called for every session, in order, as soon as it is loaded: while
     worker processes decode a folder's later files, this process can analyse the first ones.
+    (The notes about files skipped join the first session's diagnostics only at the end: a
+    later file can add one.)
     """
     workers = _workers(jobs)
     traces = inputs.traces
-    files = [t for t in traces if t.path is not None and _splittable(t.path)]
+    is_file = [t.path is not None and _splittable(t.path) for t in traces]
     loaded: Generator[list[Session] | AttoreportError, None, None]
-    if workers > 1 and len(files) > 1 and _can_fork():
-        loaded = _load_many(traces, workers, stdin, redactor)
+    if workers > 1 and sum(is_file) > 1 and _can_fork():
+        loaded = _load_many(traces, is_file, workers, stdin, redactor)
     else:
         loaded = (_load_one(trace, stdin, workers, redactor) for trace in traces)
     sessions: list[Session] = []
@@ -474,13 +476,12 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which cleans up
 
 
-def _load_many(traces: list[TraceInput], workers: int, stdin: IO[bytes] | None,
-               redactor: Redactor | None
+def _load_many(traces: list[TraceInput], is_file: list[bool], workers: int,
+               stdin: IO[bytes] | None, redactor: Redactor | None
                ) -> Generator[list[Session] | AttoreportError, None, None]:
-    """Several inputs: regular files decoded in parallel by file (forked processes); the
-    result of each input (sessions, or the error it gives), in order, as soon as it is in:
-    the workers go on with the later files meanwhile."""
-    is_file = [t.path is not None and _splittable(t.path) for t in traces]
+    """Several inputs: regular files (`is_file`) decoded in parallel by file (forked
+    processes); the result of each input (sessions, or the error it gives), in order, as soon
+    as it is in: the workers go on with the later files meanwhile."""
     with _processes(_parse_file_quietly, [(t.source, str(t.path)) for t, f in
                                           zip(traces, is_file, strict=True) if f],
                     workers) as parsed:
@@ -877,8 +878,6 @@ class _BlockColumns:
         else:
             has_keys = array("B", [1]) * len(llm_at)
         cost = _unset_to(list(map(_COST, llm_datas)), 0.0)
-        figures = (tokens, output, list(map(_INPUT, llm_datas)),
-                   list(map(_CACHE_READ, llm_datas)), list(map(_CACHE_WRITE, llm_datas)))
         models = list(map(_MODEL, llm_datas))
         if None in models or "" in models:
             models = [m if m else UNSET for m in models]  # no model: NO_STRING
@@ -916,8 +915,10 @@ class _BlockColumns:
             task_at=_positions(map(_TASK_CODES.__contains__, kinds))
             if _TASK_COMPLETE in kinds or _TASK_FAILED in kinds else [],
             paired=paired, paired_at=[p[0] for p in paired], llm_at=llm_at, llm_tokens=tokens, llm_cost=cost,
-            llm_input=figures[2], llm_output=output, llm_cache_read=figures[3],
-            llm_cache_write=figures[4], llm_has_keys=has_keys, llm_models=models)
+            llm_input=list(map(_INPUT, llm_datas)), llm_output=output,
+            llm_cache_read=list(map(_CACHE_READ, llm_datas)),
+            llm_cache_write=list(map(_CACHE_WRITE, llm_datas)), llm_has_keys=has_keys,
+            llm_models=models)
 
 
 # ---------------------------------------------------------------------------
@@ -925,6 +926,21 @@ class _BlockColumns:
 # ---------------------------------------------------------------------------
 
 _INHERIT = ("inherit",)  # the group current where a byte range starts (known after the merge)
+
+
+@dataclass(slots=True)
+class _HeldKind:
+    """An unknown kind a later part of a file met first (see `_ChunkParser.held_kinds`)."""
+
+    name: str
+    line: int
+    group: int
+    message: str
+    #: Whether no other problem is on its line in its group's log.
+    alone: bool = True
+    #: Whether one pass reports it once: a name changed for display (bounded, cleaned) is
+    #: reported on every line.
+    once: bool = True
 
 
 @dataclass(slots=True)
@@ -970,7 +986,7 @@ class _Chunk:
     #: count, offset)]). `columns` is then empty until they are read (see `_join`).
     spilled: tuple[str, list[tuple[str, str, int, int]]] | None = None
     #: See `_ChunkParser.held_kinds`.
-    held_kinds: list[list[Any]] = field(default_factory=list)
+    held_kinds: list[_HeldKind] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -1059,10 +1075,8 @@ class _ChunkParser:
         self.has_content = False
         #: Unknown kinds met in a part of a file that is not its first, held back from the
         #: diagnostics: one pass reports a kind where the file first has it, and an earlier
-        #: part may have had it (`_join` decides). [name, line, group, message, alone on its
-        #: line in that group's log, reported once (kind names that are not changed for
-        #: display; one pass reports the others on every line)].
-        self.held_kinds: list[list[Any]] = []
+        #: part may have had it (`_join` decides).
+        self.held_kinds: list[_HeldKind] = []
 
     # -- groups -----------------------------------------------------------
 
@@ -1417,9 +1431,7 @@ class _ChunkParser:
         single = self.single_group
         first_line += start
         for event in islice(events, start, stop):
-            timestamp = event.timestamp
-            if not -TIMESTAMP_CAP <= timestamp <= TIMESTAMP_CAP:
-                break
+            timestamp = event.timestamp  # within TIMESTAMP_CAP (see _Event)
             code = typed_codes.get(event.kind)
             if code is None:
                 break
@@ -1631,8 +1643,8 @@ class _ChunkParser:
             held = len(self.held_kinds)
             self._current_line(parsed, line_no)
             if len(self.held_kinds) > held:  # alone: nothing else on its line in that log
-                entry = self.held_kinds[-1]
-                entry[4] = self.groups[entry[2]].log.last_line != line_no
+                kind = self.held_kinds[-1]
+                kind.alone = self.groups[kind.group].log.last_line != line_no
         else:
             if "type" in parsed:
                 self.saw_event_line = True
@@ -1702,8 +1714,8 @@ class _ChunkParser:
                 if self.first_chunk:
                     self.diagnose("unknown-kind", line, message, "repaired")
                 else:
-                    self.held_kinds.append([shown_kind, line, self._unnamed(), message, True,
-                                            kind == shown_kind])
+                    self.held_kinds.append(_HeldKind(shown_kind, line, self._unnamed(), message,
+                                                     once=kind == shown_kind))
         group = self._select(raw.get("session_id"))
         self.groups[group].kind_lines += 1
         data = raw.get("data")
@@ -1909,7 +1921,7 @@ class _ChunkParser:
     def result(self) -> _Chunk:
         first = None
         for found in chain((group.log.first() for group in self.groups),
-                           ((held[1], held[3]) for held in self.held_kinds[:1])):
+                           ((held.line, held.message) for held in self.held_kinds[:1])):
             if found is not None and (first is None or found < first):
                 first = found
         return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.errors,
@@ -1945,39 +1957,21 @@ def _refused_line(block: bytes, error: Exception) -> tuple[int, int] | None:
     message = str(error)
     found = _EVENT_AT.search(message)
     if found is not None:
-        index = int(found.group(1))
-        start = 0
-        for _ in range(index):  # no blank line before it: its index is its line's
-            start = block.find(b"\n", start) + 1
-            if not start:
-                return None
-        span = _refused_at(block, start)
-        if span is None:  # blank lines before it: count the others
-            nonblank = (p for p in _line_starts(block)
-                        if block[p:block.find(b"\n", p) + 1 or len(block)].strip())
-            start = next(islice(nonblank, index, None), -1)
-            span = _refused_at(block, start) if start >= 0 else None
-        return span
+        nonblank = (a for a, b in _line_spans(block) if block[a:b].strip())
+        start = next(islice(nonblank, int(found.group(1)), None), None)
+        return None if start is None else _refused_at(block, start)
     found = _BYTE_AT.search(message)
     if found is None:
         return None
     at = int(found.group(1))
-    candidates = [block.rfind(b"\n", 0, at) + 1]
+    candidates = [block.rfind(b"\n", 0, at) + 1]  # its line, and the two before it
     while len(candidates) < 3 and candidates[-1] > 0:
         candidates.append(block.rfind(b"\n", 0, candidates[-1] - 1) + 1)
-    refused = None
-    for start in candidates:  # the earliest line that does not decode alone
+    for start in reversed(candidates):  # the earliest that does not decode alone
         span = _refused_at(block, start)
         if span is not None:
-            refused = span
-    return refused
-
-
-def _line_starts(block: bytes) -> Iterator[int]:
-    start = 0
-    while start < len(block):
-        yield start
-        start = block.find(b"\n", start) + 1 or len(block)
+            return span
+    return None
 
 
 def _refused_at(block: bytes, start: int) -> tuple[int, int] | None:
@@ -2108,10 +2102,10 @@ def _finish(trace: TraceInput, chunks: list[_Chunk], lines: _Lines,
         # Lines before the first session id belong to the first session.
         first = [unnamed, named[0]] if unnamed is not None else [named[0]]
         plan = [(first, True)] + [([i], True) for i in named[1:]]
-    if whole.rows >= PARENTS_NUMPY_ROWS and len(plan) > 1:
+    if whole.rows >= NUMPY_ROWS and len(plan) > 1:
         # A file this large pays for numpy's import (about 0.1 s): the analysis then reads
         # each of its sessions through numpy from a few thousand rows on (columns.numpy_for).
-        import numpy  # noqa: F401
+        _numpy()
     sessions = []
     for group_indexes, split in plan:
         rows = _merged_rows(group_indexes, rows_of, whole)
@@ -2309,9 +2303,10 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         line_shift = lines_read
         # Unknown kinds an earlier part did not have are reported where this part has them.
         known_kinds = set(kind_names)
-        for kind, line, group, message, alone, once in chunk.held_kinds:
-            if not (once and kind in known_kinds):
-                chunk.groups[group].log.insert("unknown-kind", line, message, "repaired", alone)
+        for held in chunk.held_kinds:
+            if not (held.once and held.name in known_kinds):
+                chunk.groups[held.group].log.insert("unknown-kind", held.line, held.message,
+                                                    "repaired", held.alone)
         # Groups: the part's first group continues whatever group was current.
         mapping = []
         for state in chunk.groups:
@@ -2366,7 +2361,7 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
         has_content = has_content or chunk.has_content
         if first_problem is None and chunk.first_problem is not None:
             first_problem = (chunk.first_problem[0] + line_shift, chunk.first_problem[1])
-    np = _numpy() if rows >= PARENTS_NUMPY_ROWS else None
+    np = _numpy() if rows >= NUMPY_ROWS else None
     columns = {name: _joined_column(name, chunks, shifts, np) for name in _joined_names(chunks)}
     for chunk in chunks:
         chunk.columns = {}
@@ -2584,7 +2579,7 @@ def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: arra
     """Row of each row's parent: its `parent_event_id` if that event came earlier, else (a
     tool call's end) the open `tool_start` with the same tool-call id."""
     parents = array("q", [NO_ROW]) * size
-    if parent_rows and size >= PARENTS_NUMPY_ROWS:
+    if parent_rows and size >= NUMPY_ROWS:
         _named_parents_numpy(ids, parent_rows, parent_keys, parents)
     elif parent_rows:
         wanted = set(parent_keys)
@@ -2607,8 +2602,9 @@ def _parents(ids: array, parent_rows: array, parent_keys: array, call_rows: arra
     return parents
 
 
-#: Tables with this many rows resolve `parent_event_id`s with numpy (same result).
-PARENTS_NUMPY_ROWS = 200_000
+#: Files with this many rows use numpy in the loader (same results): to find parents, to join
+#: the byte ranges of a file; and a file of several sessions imports it for their analysis.
+NUMPY_ROWS = 200_000
 
 
 def _named_parents_numpy(ids: array, parent_rows: array, parent_keys: array,

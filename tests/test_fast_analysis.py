@@ -514,7 +514,7 @@ def test_whole_documents_are_equal_both_ways_on_damaged_traces(seed: int, tmp_pa
     outputs = []
     for rows in (10**12, 0):
         monkeypatch.setattr(columns, "VECTOR_ROWS", rows)
-        monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", rows)
+        monkeypatch.setattr(loader, "NUMPY_ROWS", rows)
         [session] = loader.load([str(damaged)], jobs=1)
         analysis = analyse(session)
         view = build_report([analysis], version="t", now=datetime(2026, 1, 1, tzinfo=timezone.utc))

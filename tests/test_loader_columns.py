@@ -285,7 +285,7 @@ def test_parent_links_through_numpy_equal_the_plain_walk(seed: int, tmp_path: Pa
     data = b"\n".join(odd) + b"\n"
     results = []
     for rows in (10**12, 0):
-        monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", rows)
+        monkeypatch.setattr(loader, "NUMPY_ROWS", rows)
         [session] = loader.load_lines(data.splitlines(), "t.jsonl", "t")
         results.append(session.table.parents)
     assert results[0] == results[1]

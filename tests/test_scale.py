@@ -45,6 +45,12 @@ def table_state(session: Session) -> dict[str, Any]:
     return state
 
 
+def generic_only(patch: pytest.MonkeyPatch) -> None:
+    """Every line read by the generic path (the typed path and its block columns off)."""
+    patch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
+    patch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+
+
 def mixed_trace(path: Path, copies: int = 3) -> Path:
     """Every collector fixture, several times, as sessions of one file, with damage and lines
     without a session id in between."""
@@ -73,7 +79,7 @@ def test_several_processes_give_exactly_one_process_result(tmp_path: Path, monke
     """Also with the parts joined (codes mapped, rows and lines shifted) by numpy."""
     trace = mixed_trace(tmp_path / "mixed.jsonl")
     one = loader.load([str(trace)], jobs=1)
-    monkeypatch.setattr(loader, "PARENTS_NUMPY_ROWS", numpy_rows)
+    monkeypatch.setattr(loader, "NUMPY_ROWS", numpy_rows)
     monkeypatch.setattr(loader, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(loader, "BLOCK_BYTES", 4096)
     for jobs in (2, 3, 5):
@@ -122,8 +128,7 @@ def test_a_folder_read_by_several_processes_equals_one(tmp_path: Path,
 def test_typed_and_generic_paths_agree(trace: Path, monkeypatch) -> None:
     """The fast path is only a faster way to the generic path's result."""
     fast = loader.load([str(trace)], jobs=1)
-    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
-    monkeypatch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+    generic_only(monkeypatch)
     slow = loader.load([str(trace)], jobs=1)
     assert [table_state(s) for s in fast] == [table_state(s) for s in slow]
 
@@ -179,8 +184,7 @@ def test_a_refused_line_costs_only_itself(tmp_path: Path, monkeypatch, refused: 
         assert len(read_alone) == count  # only the refused lines, not their neighbours
     else:
         assert count < len(read_alone) < lines  # the rest of the block went line by line
-    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
-    monkeypatch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+    generic_only(monkeypatch)
     [slow] = loader.load([str(trace)], jobs=1)
     assert table_state(fast) == table_state(slow)
     blank = sum(1 for i in range(refused) if i % 3 == 1)
@@ -192,7 +196,7 @@ def test_a_refused_line_costs_only_itself(tmp_path: Path, monkeypatch, refused: 
                          [(2, 50, True), (1, 50, False), (2, 10**9, False)])
 def test_a_large_file_of_several_sessions_imports_numpy(tmp_path: Path, sessions: int,
                                                         threshold: int, imported: bool) -> None:
-    """The loader imports numpy for a file of at least PARENTS_NUMPY_ROWS events holding
+    """The loader imports numpy for a file of at least NUMPY_ROWS events holding
     several sessions, so the analysis reads their tables through it (columns.numpy_for)."""
     import subprocess
     import sys
@@ -201,7 +205,7 @@ def test_a_large_file_of_several_sessions_imports_numpy(tmp_path: Path, sessions
         {**event("llm_response", float(i), 1, tokens=1), "session_id": f"s{i * sessions // 60}"}
         for i in range(60)])
     code = ("import sys; from attoreport import loader; "
-            f"loader.PARENTS_NUMPY_ROWS = {threshold}; "
+            f"loader.NUMPY_ROWS = {threshold}; "
             f"assert len(loader.load([{str(trace)!r}], jobs=1)) == {sessions}; "
             "print('numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -213,22 +217,16 @@ def test_a_refused_line_is_found_from_the_decoders_message() -> None:
     good = json.dumps(event("llm_response", 1.0, 1, tokens=1)).encode() + b"\n"
     bad = json.dumps(event("llm_response", 2.0, 1, tokens="many")).encode() + b"\n"
     block = good * 3 + bad + good
-    start = len(good) * 3
-    for block_, span in ((block, (start, start + len(bad))),
-                         (good * 3 + b'{"kind": x\n' + good, (start, start + 11))):
-        try:
-            loader._EVENTS.decode_lines(block_)
-        except loader._TYPED_ERRORS as exc:
-            assert loader._refused_line(block_, exc) == span
-        else:
-            raise AssertionError("the block decoded")
-    # The decoder skips blank lines (its count is of the others); a line cut short runs into
-    # the next one (the malformed byte lies in the line after it).
-    shifted = b"\n" + good + b"  \n" + good + bad + good
-    start = 4 + 2 * len(good)
-    cut = good * 2 + b'{"kind": "tool_end", "timestamp": \n' + good * 2
-    for block_, span in ((shifted, (start, start + len(bad))),
-                         (cut, (2 * len(good), 2 * len(good) + 35))):
+    start, two = len(good) * 3, 2 * len(good)
+    cases = [
+        (block, (start, start + len(bad))),  # a value the types refuse: `$[3]`
+        (good * 3 + b'{"kind": x\n' + good, (start, start + 11)),  # malformed: `byte N`
+        # The decoder skips blank lines (its count is of the others).
+        (b"\n" + good + b"  \n" + good + bad + good, (4 + two, 4 + two + len(bad))),
+        # A line cut short runs into the next one (the malformed byte lies after it).
+        (good * 2 + b'{"kind": "tool_end", "timestamp": \n' + good * 2, (two, two + 35)),
+    ]
+    for block_, span in cases:
         try:
             loader._EVENTS.decode_lines(block_)
         except loader._TYPED_ERRORS as exc:
@@ -290,8 +288,7 @@ def test_object_results_are_judged_on_the_fast_path_too(tmp_path: Path, monkeypa
     write_failed = [True, True, True, True, False, False, False, False, True] * 2
     assert list(fast.table.flags)[1::2] == [FLAG_REPORTED_FAILURE if f else FLAG_FILE_WRITE
                                             for f in write_failed]
-    monkeypatch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
-    monkeypatch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
+    generic_only(monkeypatch)
     [slow] = loader.load([str(trace)], jobs=1)
     assert table_state(fast) == table_state(slow)
 
@@ -704,7 +701,7 @@ def test_parents_found_by_numpy_equal_the_plain_walk(ids: list[int],
     found = []
     for threshold in (10**12, 0):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(loader, "PARENTS_NUMPY_ROWS", threshold)
+            patch.setattr(loader, "NUMPY_ROWS", threshold)
             found.append(list(loader._parents(array("q", ids), array("q", rows), array("q", keys),
                                               array("q"), array("q"), array("B"), size)))
     assert found[0] == found[1]

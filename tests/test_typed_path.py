@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from attoreport import loader
-from tests.test_scale import table_state
+from tests.test_scale import generic_only, table_state
 
 KINDS = ["llm_response", "tool_start", "tool_end", "tool_error", "swarm_task_complete",
          "swarm_task_failed", "subagent_spawn", "iteration_start", "error", "budget_check",
@@ -87,10 +87,28 @@ _EVENT = st.fixed_dictionaries(
     })
 
 
-def _load(lines: list[str], folder: str) -> list[dict[str, Any]]:
-    path = Path(folder) / "t.jsonl"
-    path.write_text("".join(line + "\n" for line in lines))
-    return [table_state(s) for s in loader.load([str(path)], jobs=1)]
+def _states(args: list[str], **options: Any) -> list[Any]:
+    """The sessions `loader.load(args, **options)` gives, comparable, or the error it gives."""
+    try:
+        return [table_state(s) for s in loader.load(args, **options)]
+    except loader.AttoreportError as exc:
+        return [str(exc)]
+
+
+def _parts_in_turn(patch: pytest.MonkeyPatch) -> list[int]:
+    """The loader's multi-process paths taken, with the parts parsed in this process one after
+    another (no fork per example); returns how many parts each hand-out had."""
+    handed: list[int] = []
+
+    @contextmanager
+    def in_turn(function: Any, argument_lists: list[tuple[Any, ...]],
+                workers: int) -> Iterator[Iterator[Any]]:
+        handed.append(len(argument_lists))
+        yield (function(*arguments) for arguments in argument_lists)
+
+    patch.setattr(loader, "_can_fork", lambda: True)
+    patch.setattr(loader, "_processes", in_turn)
+    return handed
 
 
 @pytest.mark.parametrize("block_bytes", [loader.BLOCK_BYTES, 300])
@@ -105,19 +123,13 @@ def test_the_typed_path_reads_any_values_as_the_generic_path(events: list[dict[s
                                                              block_bytes: int) -> None:
     """One block of up to 24 events (whole-block columns from 8 on), and small blocks (event by
     event, and split around refused lines): the table equals the generic path's."""
-    lines = [json.dumps(e) for e in events]
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        path = Path(folder) / "t.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in events))
         patch.setattr(loader, "BLOCK_BYTES", block_bytes)
-        try:
-            fast = _load(lines, folder)
-        except loader.AttoreportError as exc:
-            fast = [str(exc)]
-        patch.setattr(loader._ChunkParser, "_typed", lambda self, *args: 0)
-        patch.setattr(loader._BlockColumns, "of", classmethod(lambda cls, *args: None))
-        try:
-            slow = _load(lines, folder)
-        except loader.AttoreportError as exc:
-            slow = [str(exc)]
+        fast = _states([str(path)], jobs=1)
+        generic_only(patch)
+        slow = _states([str(path)], jobs=1)
     assert fast == slow
 
 
@@ -157,28 +169,12 @@ def test_byte_ranges_joined_equal_one_pass(lines: list[str], parts: int, numpy_j
         path = Path(folder) / "t.jsonl"
         path.write_text("".join(line + "\n" for line in lines))
         patch.setattr(loader, "BLOCK_BYTES", block_bytes)
-
-        def load() -> list[Any]:
-            try:
-                return [table_state(s) for s in loader.load([str(path)], jobs=parts)]
-            except loader.AttoreportError as exc:
-                return [str(exc)]
-
         patch.setattr(loader, "PARALLEL_BYTES", 10**12)
-        one = load()
-        cuts: list[int] = []
-
-        @contextmanager
-        def in_turn(function: Any, argument_lists: list[tuple[Any, ...]],
-                    workers: int) -> Iterator[Iterator[Any]]:
-            cuts.append(len(argument_lists))
-            yield (function(*arguments) for arguments in argument_lists)
-
+        one = _states([str(path)], jobs=parts)
         patch.setattr(loader, "PARALLEL_BYTES", 1)
-        patch.setattr(loader, "PARENTS_NUMPY_ROWS", 1 if numpy_join else 10**12)
-        patch.setattr(loader, "_can_fork", lambda: True)
-        patch.setattr(loader, "_processes", in_turn)
-        several = load()
+        patch.setattr(loader, "NUMPY_ROWS", 1 if numpy_join else 10**12)
+        cuts = _parts_in_turn(patch)
+        several = _states([str(path)], jobs=parts)
         ranges = loader._byte_ranges(path, path.stat().st_size, parts)
     assert several == one
     assert cuts == ([len(ranges)] if len(ranges) > 1 else [])  # cut where it can be
@@ -225,18 +221,11 @@ def test_the_same_bytes_read_alike_from_a_file_a_pipe_and_gzip(
         plain.write_bytes(raw)
         packed.write_bytes(gzip.compress(raw))
 
-        def read(args: list[str], stdin: bytes | None = None) -> list[Any]:
-            try:
-                sessions = loader.load(args, jobs=1,
-                                       stdin=io.BytesIO(stdin) if stdin is not None else None)
-                return [table_state(s) for s in sessions]
-            except loader.AttoreportError as exc:
-                return [str(exc)]
-
-        results = [_comparable(read([str(plain)]), str(plain)),
-                   _comparable(read([str(packed)]), str(packed)),
-                   _comparable(read(["-"], raw), "-"),
-                   _comparable(read(["-"], gzip.compress(raw)), "-")]
+        results = [_comparable(_states([str(plain)], jobs=1), str(plain)),
+                   _comparable(_states([str(packed)], jobs=1), str(packed)),
+                   _comparable(_states(["-"], jobs=1, stdin=io.BytesIO(raw)), "-"),
+                   _comparable(_states(["-"], jobs=1, stdin=io.BytesIO(gzip.compress(raw))),
+                               "-")]
     assert results[1] == results[0]
     assert results[2] == results[0]
     assert results[3] == results[0]
@@ -257,24 +246,9 @@ def test_a_folder_shared_out_by_file_equals_one_process(files: list[tuple[list[s
             name = Path(folder) / f"t{n}.jsonl{'.gz' if packed else ''}"
             name.write_bytes(gzip.compress(raw) if packed else raw)
 
-        def load(jobs: int) -> list[Any]:
-            try:
-                return [table_state(s) for s in loader.load([folder], jobs=jobs)]
-            except loader.AttoreportError as exc:
-                return [str(exc)]
-
-        one = load(1)
-        shared: list[int] = []
-
-        @contextmanager
-        def in_turn(function: Any, argument_lists: list[tuple[Any, ...]],
-                    workers: int) -> Iterator[Iterator[Any]]:
-            shared.append(len(argument_lists))
-            yield (function(*arguments) for arguments in argument_lists)
-
-        patch.setattr(loader, "_can_fork", lambda: True)
-        patch.setattr(loader, "_processes", in_turn)
-        several = load(3)
+        one = _states([folder], jobs=1)
+        shared = _parts_in_turn(patch)
+        several = _states([folder], jobs=3)
     assert several == one
     read = sum(1 for lines, packed in files if lines or packed)  # empty files: a note
     assert shared == ([read] if read > 1 else [])
