@@ -112,6 +112,24 @@ def test_deep_chains_are_flattened(tmp_path: Path) -> None:
     assert sum(1 for _ in walk(tree.roots)) == 11
 
 
+def test_a_selections_nodes_carry_the_spend_of_the_whole_trees(tmp_path: Path) -> None:
+    # 80 responses (every fifth row is something else) and 4 swarm tasks; a few rows selected
+    # (far fewer than the responses, so their spend is looked up by row) give the nodes the
+    # whole tree gives those rows.
+    events = [event("llm_response", float(i), i // 3, tokens=100 + i, cost=i / 64)
+              if i % 5 else event("custom", float(i), i // 3) for i in range(100)]
+    events += [event("swarm_task_complete", 100.0 + i, 13, tokens_used=7 * i, cost_usd=i / 8)
+               for i in range(4)]
+    trace = write_trace(tmp_path / "t.jsonl", events)
+    whole = {n.row: n for n in walk(tree_of(trace).roots) if not n.is_iteration}
+    rows = [1, 5, 6, 39, 101, 103]
+    part = [n for n in walk(tree_of(trace, rows).roots) if not n.is_iteration]
+    assert [n.row for n in part] == rows
+    assert [(n.tokens, n.cost) for n in part] == [(whole[r].tokens, whole[r].cost) for r in rows]
+    assert [(n.tokens, n.cost) for n in part] == [
+        (101, 1 / 64), (0, 0.0), (106, 6 / 64), (139, 39 / 64), (7, 1 / 8), (21, 3 / 8)]
+
+
 def test_iteration_nodes_carry_llm_spend_errors_and_duration() -> None:
     tree = tree_of(COLLECTOR / "collector-doom-loop-tool-errors.jsonl")
     first = tree.roots[0]

@@ -9,7 +9,8 @@ missing or later events and cycles cannot break it: parents always come earlier.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from bisect import bisect_left
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from attoreport.analysis.iterations import IterationStats
@@ -56,15 +57,13 @@ def build_tree(table: EventTable, stats: Mapping[int, IterationStats],
     names, kinds, iterations = table.kind_names, table.kinds, table.iterations
     parents, durations = table.parents, table.display_durations
     error_codes = {c for c, n in enumerate(names) if n in ERROR_KINDS}
-    spend = dict(zip(table.llm.rows, zip(table.llm.tokens, table.llm.cost, strict=True),
-                     strict=True))
-    spend.update(table.task_spend)
+    selected = range(len(table)) if rows is None else sorted(rows)
+    spend = _spend(table, selected)
     lane_of = Lanes(table)
     nodes: dict[int, TreeNode] = {}
     depth: dict[int, int] = {}
     groups: dict[int, TreeNode] = {}
     ungrouped: list[TreeNode] = []
-    selected = range(len(table)) if rows is None else sorted(rows)
     for row in selected:
         number = iterations[row]
         iteration = None if number == NO_ITERATION else number
@@ -96,6 +95,25 @@ def build_tree(table: EventTable, stats: Mapping[int, IterationStats],
     roots = [groups[i] for i in sorted(groups)] + ungrouped
     return Tree(roots, len(nodes) + len(groups), len(table) + len(stats), frozenset(groups),
                 frozenset(nodes))
+
+
+def _spend(table: EventTable, rows: Sequence[int]) -> dict[int, tuple[int, float]]:
+    """(tokens, cost) of the LLM responses and swarm tasks among `rows` (ascending): looked
+    up by row in the responses' rows (ascending, file order) when `rows` is a selection, so a
+    million-event trace's tree does not pay for every response."""
+    llm = table.llm
+    if len(rows) >= len(llm.rows) // 8:
+        spend = dict(zip(llm.rows, zip(llm.tokens, llm.cost, strict=True), strict=True))
+    else:
+        spend = {}
+        llm_rows, start = llm.rows, 0
+        for row in rows:
+            at = bisect_left(llm_rows, row, start)
+            if at < len(llm_rows) and llm_rows[at] == row:
+                spend[row] = (llm.tokens[at], llm.cost[at])
+            start = at
+    spend.update(table.task_spend)
+    return spend
 
 
 def _iteration_node(iteration: int, stats: IterationStats | None) -> TreeNode:
