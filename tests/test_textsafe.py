@@ -55,4 +55,5 @@ def test_a_report_names_a_deeply_placed_trace_by_its_file(tmp_path: Path) -> Non
     view = build_report([attoreport.analyse(session)], version="x")
     [section] = view.sessions
     assert section.source.startswith("…")
-    assert section.source.endswith(f"/{trace.name}") and view.sources == [section.source]
+    assert section.source.endswith(f"/{trace.name}")
+    assert [(e.path, e.traces) for e in view.sources] == [(section.source, 1)]

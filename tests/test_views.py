@@ -8,7 +8,7 @@ from attoreport import analyse, load
 from attoreport.limits import Limits
 from attoreport.report import format as fmt
 from attoreport.report.charts import TOKEN_SERIES
-from attoreport.report.page import build_report, session_view
+from attoreport.report.page import SourceEntry, build_report, session_view, source_entries
 from attoreport.report.timeline import EventRow, Gap
 from tests.conftest import FIXTURES, event, write_trace
 
@@ -354,3 +354,35 @@ def test_an_issue_group_says_how_often_it_was_found(tmp_path: Path) -> None:
     doom = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
     assert '<span class="count">found once</span>' in attoreport.render_html(
         [analyse(s) for s in load([str(doom)])])
+
+
+def test_the_header_names_a_folder_of_traces_once() -> None:
+    """A folder's report opened with a wall of 20 paths, squeezing the trace note beside it
+    into a narrow column; a folder of many traces is now named once, with how many."""
+    many = [f"runs/{i:04}.jsonl" for i in range(1000)]
+    few = ["one/a.jsonl", "one/b.jsonl", "b.jsonl"]
+    entries, more = source_entries(["runs/swarm-1"], few[:2] + many + few[2:], 80)
+    assert [(e.count, e.path) for e in entries] == [
+        ("", "runs/swarm-1"), ("", "one/a.jsonl"), ("", "one/b.jsonl"),
+        ("1,000 traces in", "runs/"), ("", "b.jsonl")]
+    assert more == ""
+    # Five traces of a folder are still named one by one; six are not.
+    entries, _ = source_entries([], [f"x/{i}.jsonl" for i in range(5)], 80)
+    assert [e.path for e in entries] == [f"x/{i}.jsonl" for i in range(5)]
+    entries, _ = source_entries([], [f"x/{i}.jsonl" for i in range(6)], 80)
+    assert [(e.traces, e.path) for e in entries] == [(6, "x/")]
+    # At most 20 entries; the files of those left out are counted, a folder's all of them.
+    loose = [f"d{i}/t.jsonl" for i in range(25)]
+    entries, more = source_entries([], loose + many, 80)
+    assert [e.path for e in entries] == loose[:20] and more == "1,005 more files"
+    assert source_entries([], ["-", "/t.jsonl", "t.jsonl"], 80)[0] == [
+        SourceEntry("-"), SourceEntry("/t.jsonl"), SourceEntry("t.jsonl")]
+
+
+def test_a_folders_report_names_the_folder(tmp_path: Path) -> None:
+    traces = [write_trace(tmp_path / f"t{i}.jsonl", [event("llm_response", 1.0, 1, tokens=i)])
+              for i in range(7)]
+    sessions = [s for t in traces for s in load([str(t)])]
+    view = build_report([analyse(s) for s in sessions], version="x")
+    [entry] = view.sources
+    assert entry.count == "7 traces in" and entry.path.endswith(f"/{tmp_path.name}/")

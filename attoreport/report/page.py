@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -80,12 +82,58 @@ class TraceExportView:
     file_name: str = "attoreport-trace.json"
 
 
+#: A folder holding at least this many of the report's traces is named once, with a count.
+FOLDER_TRACES = 6
+#: The header names at most this many files and folders, then how many more files.
+SOURCE_ENTRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """A file the report was made from, or a folder and how many of its traces."""
+
+    path: str
+    traces: int = 1
+
+    @property
+    def count(self) -> str:
+        """"1,000 traces in", or "" for a single file."""
+        return f"{plural(self.traces, 'trace')} in" if self.traces > 1 else ""
+
+
+def source_entries(swarm_sources: Sequence[str], trace_sources: Sequence[str],
+                   limit: int) -> tuple[list[SourceEntry], str]:
+    """How the header names what the report was made from: each run folder and trace file,
+    except that the traces of a folder holding FOLDER_TRACES or more of them are one entry
+    ("1,000 traces in …/runs/"), so a folder's report does not open with a wall of paths.
+    At most SOURCE_ENTRIES entries; then how many more files ("and 12 more files")."""
+    traces = list(dict.fromkeys(s for s in trace_sources if s not in swarm_sources))
+    folders = Counter(map(_folder, traces))
+    entries = [SourceEntry(shown_path(s, limit)) for s in dict.fromkeys(swarm_sources)]
+    grouped: set[str] = set()
+    for source in traces:
+        folder = _folder(source)
+        if not folder or folders[folder] < FOLDER_TRACES:
+            entries.append(SourceEntry(shown_path(source, limit)))
+        elif folder not in grouped:
+            grouped.add(folder)
+            entries.append(SourceEntry(shown_path(folder, limit), folders[folder]))
+    left = sum(e.traces for e in entries[SOURCE_ENTRIES:])
+    return entries[:SOURCE_ENTRIES], plural(left, "more file") if left else ""
+
+
+def _folder(source: str) -> str:
+    """The folder part of a trace's path, with its separator ("runs/"), or "" for none."""
+    cut = max(source.rfind("/"), source.rfind(os.sep))
+    return source[: cut + 1] if cut > 0 else ""
+
+
 @dataclass(frozen=True, slots=True)
 class ReportView:
     title: str
     generated_at: str
     version: str
-    sources: list[str]
+    sources: list[SourceEntry]
     overview: overview.OverviewView | None
     sessions: list[SessionView]
     trace: TraceExportView
@@ -95,6 +143,8 @@ class ReportView:
     swarms: list[SwarmView] = field(default_factory=list)
     #: What redaction removed ("7 secrets redacted: …"), or that it was turned off.
     redaction: str = ""
+    #: How many files the header does not name ("980 more files"), or "".
+    more_sources: str = ""
 
     @property
     def charts(self) -> list[Chart]:
@@ -137,16 +187,15 @@ def build_report(analyses: Sequence[Analysis], *, version: str, title: str | Non
     if swarm_views:
         default_title = ("Swarm run report: " + swarm_views[0].run_id if len(swarms) == 1
                          else f"Swarm run report: {fmt.count(len(swarms))} runs")
-    sources = list(dict.fromkeys([*(s.source for s in swarms),
-                                  *(a.session.source for a in analyses)]))
-    listed = [shown_path(s, limits.name_chars) for s in sources[:20]]
-    if len(sources) > 20:
-        listed.append(f"{plural(len(sources) - 20, 'more file')}")
+    sources, more_sources = source_entries([s.source for s in swarms],
+                                           [a.session.source for a in analyses],
+                                           limits.name_chars)
     return ReportView(
         title=shown(title, 200) if title else default_title,
         generated_at=moment.strftime("%Y-%m-%d %H:%M UTC"),
         version=version,
-        sources=listed,
+        sources=sources,
+        more_sources=more_sources,
         overview=overview.build(analyses, len(shown_analyses), limits,
                                 static_charts=static_charts),
         sessions=sessions,

@@ -275,6 +275,48 @@ def test_the_overview_table_fits_its_page(report_dir: Path, open_report, width: 
         assert pill.evaluate("p => p.scrollWidth <= p.clientWidth")
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_folders_header_is_short_and_its_trace_note_readable(report_dir: Path, open_report,
+                                                               width: int) -> None:
+    """A folder's report names the folder once, not each trace, and the note on the trace
+    download keeps a readable width beside the header (it was squeezed to a column of a
+    word or two a line); on a phone it goes below the title."""
+    report = open_report(report_dir / "collector-folder.html")
+    page = report.page
+    page.set_viewport_size({"width": width, "height": 900})
+    provenance = page.locator(".page-head .provenance").first.inner_text()
+    assert re.search(r"from 8 traces in \S*collector/\.", provenance), provenance
+    assert page.locator(".page-head .provenance code").count() == 1
+    note = page.locator("#trace-note").bounding_box()
+    title = page.locator(".page-head h1").bounding_box()
+    assert note is not None and title is not None
+    assert note["width"] >= min(224, width - 60)  # 14rem, or the phone's width
+    if width < 640:
+        assert note["y"] > title["y"] + title["height"]
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_the_trace_note_keeps_its_width_beside_a_long_header(tmp_path: Path,
+                                                             open_report) -> None:
+    """Traces from many folders are each named; however long that gets, the note beside
+    the header keeps at least 14rem."""
+    source = FIXTURES / "collector" / "collector-clean-feature.jsonl"
+    traces = []
+    for i in range(12):
+        folder = tmp_path / f"a-long-folder-name-for-trace-{i}" / "with-another-level-below"
+        folder.mkdir(parents=True)
+        traces.append(folder / f"trace-{i}.jsonl")
+        traces[-1].write_bytes(source.read_bytes())
+    sessions = attoreport.load([str(t) for t in traces])
+    (tmp_path / "r.html").write_text(attoreport.render_html(
+        [attoreport.analyse(s) for s in sessions]), encoding="utf-8")
+    page = open_report(tmp_path / "r.html").page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator(".page-head .provenance code").count() == 12
+    note = page.locator("#trace-note").bounding_box()
+    assert note is not None and note["width"] >= 224
+
+
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
     context = browser.new_context(color_scheme="dark")
     try:
