@@ -63,10 +63,20 @@ sys.path.insert(0, str(BENCHMARKS))
 generate = importlib.import_module("generate")
 
 
+def evenly(items: list[Any], size: int) -> list[Any]:
+    """`size` of `items` at evenly spaced places, the first and last among them."""
+    if len(items) <= size:
+        return items
+    if size == 1:
+        return items[-1:]
+    step = (len(items) - 1) / (size - 1)
+    return [items[round(j * step)] for j in range(size)]
+
+
 def plain_select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
     if len(spans) <= budget:
         return spans
-    failed = [i for i, s in enumerate(spans) if s[6]][: budget // 2]
+    failed = evenly([i for i, s in enumerate(spans) if s[6]], budget // 2)
     chosen = set(failed)
     rest = heapq.nlargest(budget - len(chosen), (i for i in range(len(spans)) if i not in chosen),
                           key=lambda i: spans[i][2])
@@ -81,10 +91,10 @@ def plain_timeline(table: EventTable, start: float, max_spans: int) -> Timeline:
     for item in timeline_items(table, start):
         if isinstance(item, Marker):
             total_markers += 1
-            if len(markers) < max(1, max_spans // 4):
-                markers.append(item)
+            markers.append(item)
         else:
             spans.append(item)
+    markers = evenly(markers, max(1, max_spans // 4))
     kept = plain_select(spans, max_spans)
     rows = _pack_rows(kept)
     result = [Span(lane, r, begin, seconds, group, event, iteration, failed)

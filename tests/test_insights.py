@@ -175,6 +175,28 @@ def test_timeline_keeps_every_failure_when_capped(tmp_path: Path) -> None:
     assert kept[0] == 1.035  # the longest 15 of the successful calls
 
 
+def test_a_long_runs_failures_are_shown_over_its_whole_length(tmp_path: Path) -> None:
+    """With more failures than fit, the timeline kept the first ones: a long run's chart
+    had all its red in the first minutes and looked clean after. Kept failures (bars and
+    error marks) are now spread over the run: the first, the last, evenly between."""
+    events = []
+    for i in range(200):  # a failed call every 10 s (its error event beside it), 2,000 s
+        events.append(event("tool_end", 10.0 * i, i + 1, tool="t", duration_ms=5.0))
+        events.append(event("tool_error", 10.0 * i + 2, i + 1, tool="t", error="x",
+                            duration_ms=1.0))
+        events.append(event("error", 10.0 * i + 3, i + 1, error="boom"))
+    session = loaded(write_trace(tmp_path / "t.jsonl", events))
+    timeline = build_timeline(session.table, 0.0, 40)
+    failed = [s.start for s in timeline.spans if s.failed]
+    assert len(failed) == 20 and timeline.total_spans == 400
+    assert failed[0] == 2 - 0.001 and failed[-1] == 1992 - 0.001
+    assert max(b - a for a, b in zip(failed, failed[1:], strict=False)) <= 110
+    marks = [m.at for m in timeline.markers]
+    assert len(marks) == 10 and timeline.total_markers == 400
+    assert marks[0] == 2 and marks[-1] == 1993
+    assert max(b - a for a, b in zip(marks, marks[1:], strict=False)) <= 230
+
+
 def test_lanes_inherit_from_parents() -> None:
     session = loaded(COLLECTOR / "collector-subagents-hierarchy.jsonl")
     lane = Lanes(session.table)

@@ -198,6 +198,21 @@ def test_the_bounded_copy_keeps_failures_first_and_says_what_it_left_out(tmp_pat
         e for e in export(tmp_path / "t.jsonl")["traceEvents"]]  # the same as the file
 
 
+def test_the_bounded_copy_spreads_failures_over_the_run(tmp_path: Path) -> None:
+    """More failures than fit: those kept run from the first to the last, not only the first
+    ones (as the timeline chooses)."""
+    events = [event("tool_error", 10.0 * i, 1, tool="t", args={"e": i}, error="boom",
+                    duration_ms=1.0) for i in range(100)]
+    events += [event("tool_end", 5.0 + 10.0 * i, 1, tool="t", args={"i": i}, duration_ms=2.0)
+               for i in range(100)]
+    found = analyses(write_trace(tmp_path / "t.jsonl", sorted(events, key=lambda e: e["timestamp"])))
+    document = json.loads(bounded(found, 40, attoreport.Limits(bars=10_000)).text)
+    failed = sorted(e["ts"] for e in of_phase(document, "X") if e["args"].get("failed"))
+    assert 5 <= len(failed) <= 20
+    assert failed[0] < 1_000_000 and failed[-1] > 980_000_000  # microseconds: 0 s ... 990 s
+    assert max(b - a for a, b in zip(failed, failed[1:], strict=False)) < 250_000_000
+
+
 def test_the_bounded_copy_covers_the_timeline_s_selection(tmp_path: Path) -> None:
     events = [event("tool_end", float(i), 1, tool="t", args={"i": i}, duration_ms=500.0 + i)
               for i in range(1, 60)]

@@ -8,12 +8,14 @@ import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, islice, repeat
+from itertools import chain, compress, repeat
 from operator import and_, eq, itemgetter, le, sub, truediv
-from typing import Any
+from typing import Any, TypeVar
 
 from attoreport.analysis.columns import as_array, kind_mask, numpy_for, rows_of_kinds, view
 from attoreport.model import FAILURE_KINDS, NO_ITERATION, NO_ROW, NO_STRING, EventTable, Session
+
+T = TypeVar("T")
 
 ITERATIONS_LANE = "Iterations"
 MAIN_LANE = "main agent"
@@ -254,16 +256,17 @@ class _SpanColumns:
         return self.seconds[index] if index < timed else self.others[index - timed][2]
 
     def select(self, budget: int) -> list[int]:
-        """All spans in yield order; or, when there are more, the failed ones (the first, up
-        to half the budget) and then the longest (earlier first among equals), in time order."""
+        """All spans in yield order; or, when there are more, the failed ones (up to half
+        the budget, spread over the whole run: see `spread`) and then the longest (earlier
+        first among equals), in time order."""
         total = len(self)
         timed = len(self.rows)
         if total <= budget:
             return sorted(range(total), key=self.end)
-        failed = heapq.merge(compress(range(timed), self.failed),
-                             (timed + i for i, other in enumerate(self.others) if other[3]),
-                             key=self.end)  # both in yield order already
-        chosen = set(islice(failed, budget // 2))
+        failed = list(heapq.merge(compress(range(timed), self.failed),
+                                  (timed + i for i, other in enumerate(self.others) if other[3]),
+                                  key=self.end))  # both in yield order already
+        chosen = set(spread(failed, budget // 2))
         wanted = budget - len(chosen)
         # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
         place = min(total, wanted + len(chosen)) - 1
@@ -429,6 +432,18 @@ def _subagent_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
     return out
 
 
+def spread(items: Sequence[T], size: int) -> list[T]:
+    """At most `size` of `items`, evenly spaced, in order: the first and the last always
+    (one: the last). A long run's failures are shown over its whole length, not only the
+    first ones (which crowded its first minutes and left the rest looking clean)."""
+    count = len(items)
+    if count <= size:
+        return list(items)
+    if size <= 1:
+        return [items[-1]] if size == 1 else []
+    return [items[round(j * (count - 1) / (size - 1))] for j in range(size)]
+
+
 def _other(end_row: int, begin: float, end: float, what: tuple[str, Any],
            failed: bool) -> tuple[Any, ...]:
     return (end_row, begin, max(end - begin, 0.0), failed, what)
@@ -436,13 +451,15 @@ def _other(end_row: int, begin: float, end: float, what: tuple[str, Any],
 
 def _markers(table: EventTable, origin: float, budget: int,
              lane_of: Lanes) -> tuple[list[Marker], int]:
-    """The first `budget` failure markers (file order) and how many there are."""
+    """At most `budget` failure markers, spread over the run (file order), and how many
+    there are."""
     names = table.kind_names
     stamps = table.timestamps
     rows = rows_of_kinds(table, {c for c, n in enumerate(names) if n in FAILURE_KINDS})
     if table.missing_timestamps:
         rows = [r for r in rows if stamps[r] == stamps[r]]
-    return [Marker(lane_of(row), stamps[row] - origin, row) for row in rows[:budget]], len(rows)
+    return ([Marker(lane_of(row), stamps[row] - origin, row) for row in spread(rows, budget)],
+            len(rows))
 
 
 def _length(table: EventTable, origin: float) -> float:

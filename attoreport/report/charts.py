@@ -188,6 +188,10 @@ def cache_chart(series: CacheSeries) -> Figure:
     }
 
 
+#: A timeline bar's thickness, in lanes.
+BAR_WIDTH = 0.8
+
+
 def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
                    length: float) -> Figure:
     """Lanes are placed by number (each name appears once, in the axis); failed bars of every
@@ -202,6 +206,10 @@ def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
         data.append({
             "type": "bar", "orientation": "h", "name": name,
             "y": [position[b.lane] for b in chosen],
+            # Plotly sizes bars by the closest two lanes of the series: a series in lanes
+            # far apart (model calls in the main agent and one subagent) drew bars many
+            # lanes tall over the others. Each bar is 0.8 of its own lane.
+            "width": BAR_WIDTH,
             "x": _rounded([max(b.seconds, floor) for b in chosen], 4),
             "base": _rounded([b.start for b in chosen], 4),
             "customdata": _rounded([b.seconds for b in chosen], 4),
@@ -231,8 +239,8 @@ def timeline_chart(lanes: list[str], bars: list[Bar], marks: list[Mark],
             margin={"l": 20, "r": 20, "t": 40, "b": 50},
             xaxis={"title": {"text": "seconds since the first event"}, "rangemode": "tozero"},
             yaxis={"tickmode": "array", "tickvals": list(range(len(lanes))),
-                   "ticktext": [_text(lane) for lane in lanes], "autorange": "reversed",
-                   "automargin": True, "range": [len(lanes) - 0.5, -0.5]},
+                   "ticktext": [_text(lane) for lane in lanes], "autorange": False,
+                   "automargin": True, "range": [len(lanes) - 0.5, -0.5]},  # first lane on top
         ),
     }
 

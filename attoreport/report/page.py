@@ -225,7 +225,8 @@ def trace_export(shown_analyses: Sequence[Analysis], timelines: Sequence[Timelin
     where = "Open it at ui.perfetto.dev or in chrome://tracing."
     if trace.capped or sessions > len(shown_analyses):
         note = (f"Covers what this report shows: {fmt.count(trace.exported)} of "
-                f"{fmt.count(trace.total)} events (failures first, then the longest calls)"
+                f"{fmt.count(trace.total)} events (failures first, spread over the run, then the "
+                f"longest calls)"
                 + (f", for the first {fmt.count(len(shown_analyses))} of "
                    f"{fmt.count(sessions)} sessions" if sessions > len(shown_analyses) else "")
                 + ". attoreport --export-trace PATH writes the whole trace. " + where)

@@ -40,6 +40,7 @@ from attoreport.analysis.timeline import (
     MAIN_LANE,
     Marker,
     Timeline,
+    spread,
     timeline_items,
 )
 from attoreport.limits import DEFAULT_LIMITS, Limits
@@ -159,12 +160,13 @@ def _from_timeline(timeline: Timeline, table: EventTable, shift: float) -> tuple
 
 def _chosen_spans(spans: _Spans, budget: int | None) -> list[int]:
     """Indices of the spans to export, by start time: all of them, or (with a budget) the
-    failed ones up to half of it and then the longest, as the timeline chooses."""
+    failed ones up to half of it (spread over the run) and then the longest, as the timeline
+    chooses."""
     count = len(spans)
     if budget is None or count <= budget:
         indices: Iterable[int] = range(count)
     else:
-        failed = [i for i in range(count) if spans.failed[i]][: budget // 2]
+        failed = spread([i for i in range(count) if spans.failed[i]], budget // 2)
         chosen = set(failed)
         start, end = spans.start, spans.end
         chosen.update(heapq.nlargest(budget - len(chosen),
@@ -365,22 +367,13 @@ def _counter_events(table: EventTable, pid: int, origin: float, timed: Sequence[
     tokens_so_far = prefix_sums(llm.tokens)[1:]  # Python integers beyond 64 bits
     cost_so_far = array("d", accumulate(llm.cost))
     chosen = (timed if budget is None
-              else [timed[n - 1] for n in sorted(_even_sample(len(timed), max(budget // 2, 1)))])
+              else spread(timed, max(budget // 2, 1)))
     for k in chosen:
         at = _micros(stamps[rows[k]] - origin)
         yield {"name": TOKENS_COUNTER, "ph": "C", "ts": at, "pid": pid,
                "args": {"tokens": tokens_so_far[k]}}
         yield {"name": COST_COUNTER, "ph": "C", "ts": at, "pid": pid,
                "args": {"usd": round(cost_so_far[k], 6)}}
-
-
-def _even_sample(count: int, size: int) -> set[int]:
-    """`size` evenly spaced numbers of 1..count, always with the last."""
-    if count <= size:
-        return set(range(1, count + 1))
-    if size == 1:
-        return {count}
-    return {1 + round(j * (count - 1) / (size - 1)) for j in range(size)}
 
 
 def _metadata(name: str, pid: int, tid: int, args: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 import attoreport
-from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES
+from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES, event, write_trace
 
 pytestmark = pytest.mark.browser
 
@@ -315,6 +315,29 @@ def test_the_trace_note_keeps_its_width_beside_a_long_header(tmp_path: Path,
     assert page.locator(".page-head .provenance code").count() == 12
     note = page.locator("#trace-note").bounding_box()
     assert note is not None and note["width"] >= 224
+
+
+def test_timeline_bars_are_one_lane_thick(tmp_path: Path, open_report) -> None:
+    """Model calls only in the main agent and in a subagent six lanes below: Plotly sized
+    their bars by that gap, drawing them six lanes tall across the others; and it padded the
+    axis with empty lanes above and below."""
+    events = [event("llm_response", 10.0, 1, tokens=5, duration_ms=4000.0)]
+    for n in range(1, 7):
+        kind, data = (("llm_response", {"tokens": 5}) if n == 6 else ("tool_end", {"tool": "t"}))
+        events.append(event(kind, 10.0 + n, 1, agent_id=f"sub-{n}", duration_ms=3000.0, **data))
+    sessions = attoreport.load([str(write_trace(tmp_path / "t.jsonl", events))])
+    (tmp_path / "r.html").write_text(attoreport.render_html(
+        [attoreport.analyse(s) for s in sessions]), encoding="utf-8")
+    page = open_report(tmp_path / "r.html").page
+    wait_for_charts(page)
+    plot = page.locator('[data-view="timeline"] .js-plotly-plot')
+    lanes, low, high = plot.evaluate("""g => { const y = g._fullLayout.yaxis;
+        return [y.tickvals.length, ...y.range]; }""")
+    assert (low, high) == (lanes - 0.5, -0.5) and lanes == 7  # the main agent, 6 subagents
+    pitch = plot.evaluate("g => g._fullLayout.yaxis._length") / lanes
+    heights = plot.locator(".barlayer path").evaluate_all(
+        "paths => paths.map(p => p.getBoundingClientRect().height)")
+    assert len(heights) >= 7 and max(heights) <= pitch
 
 
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
