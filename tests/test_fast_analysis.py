@@ -76,11 +76,17 @@ def evenly(items: list[Any], size: int) -> list[Any]:
 def plain_select(spans: list[RawSpan], budget: int) -> list[RawSpan]:
     if len(spans) <= budget:
         return spans
-    failed = evenly([i for i, s in enumerate(spans) if s[6]], budget // 2)
-    chosen = set(failed)
-    rest = heapq.nlargest(budget - len(chosen), (i for i in range(len(spans)) if i not in chosen),
-                          key=lambda i: spans[i][2])
-    chosen.update(rest)
+    chosen = set(evenly([i for i, s in enumerate(spans) if s[6]], budget // 2))
+    wanted = budget - len(chosen)
+    iterations = [i for i, s in enumerate(spans) if s[3] == "iteration"]
+    calls = [i for i, s in enumerate(spans) if s[3] != "iteration" and not s[6]]
+    failed = [i for i, s in enumerate(spans) if s[6]]
+    for pool, share in ((iterations, wanted // 2), (calls, wanted), (iterations, wanted),
+                        (failed, wanted)):
+        # nlargest is stable: earlier spans first among equals
+        chosen.update(heapq.nlargest(min(share, budget - len(chosen)),
+                                     (i for i in pool if i not in chosen),
+                                     key=lambda i: spans[i][2]))
     return [spans[i] for i in sorted(chosen, key=lambda i: (spans[i][1], i))]
 
 

@@ -197,6 +197,29 @@ def test_a_long_runs_failures_are_shown_over_its_whole_length(tmp_path: Path) ->
     assert max(b - a for a, b in zip(marks, marks[1:], strict=False)) <= 230
 
 
+def test_a_capped_timeline_keeps_calls_beside_the_longer_iterations(tmp_path: Path) -> None:
+    """Iterations are longer than their calls, and failed calls (timeouts) the longest
+    calls: picked by length alone they filled the chart, and a long run showed no call
+    that had worked. Failures take at most half the room (spread over the run), iterations
+    half the rest, the calls that worked the remainder."""
+    events = []
+    for n in range(1, 101):  # 100 iterations of 9 s: two calls of 1-3 s, one of 5 s fails
+        t = 10.0 * n
+        events += [event("iteration_start", t, n),
+                   event("tool_end", t + 3, n, tool="t", duration_ms=1000.0 + n),
+                   event("tool_end", t + 8, n, tool="t", duration_ms=2000.0 + n),
+                   event("tool_error", t + 8.5, n, tool="t", error="timeout",
+                         duration_ms=5000.0),
+                   event("iteration_end", t + 9, n)]
+    session = loaded(write_trace(tmp_path / "t.jsonl", events))
+    timeline = build_timeline(session.table, 0.0, 80)
+    kinds = [("failed" if s.failed else s.group) for s in timeline.spans]
+    assert len(kinds) == 80 and timeline.total_spans == 400
+    assert (kinds.count("failed"), kinds.count("iteration"), kinds.count("tool")) == (40, 20, 20)
+    # the longest that worked: the last iterations' calls of 2 s and more
+    assert min(s.seconds for s in timeline.spans if s.group == "tool" and not s.failed) == 2.081
+
+
 def test_lanes_inherit_from_parents() -> None:
     session = loaded(COLLECTOR / "collector-subagents-hierarchy.jsonl")
     lane = Lanes(session.table)

@@ -8,8 +8,8 @@ import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from operator import and_, eq, itemgetter, le, sub, truediv
+from itertools import compress, repeat
+from operator import and_, eq, itemgetter, not_, sub, truediv
 from typing import Any, TypeVar
 
 from attoreport.analysis.columns import as_array, kind_mask, numpy_for, rows_of_kinds, view
@@ -256,9 +256,15 @@ class _SpanColumns:
         return self.seconds[index] if index < timed else self.others[index - timed][2]
 
     def select(self, budget: int) -> list[int]:
-        """All spans in yield order; or, when there are more, the failed ones (up to half
-        the budget, spread over the whole run: see `spread`) and then the longest (earlier
-        first among equals), in time order."""
+        """All spans in yield order; or, when there are more: the failed ones (up to half
+        the budget, spread over the whole run: see `spread`), then the longest iterations
+        (up to half of what is left), then the longest calls and subagent runs that did not
+        fail (then iterations, then failed ones, if room is left); earlier first among
+        equals; in time order.
+
+        Iterations are longer than the calls in them, and failed calls (timeouts) often the
+        longest calls: chosen only by length they took all the room, and a long run's chart
+        showed no call that had worked."""
         total = len(self)
         timed = len(self.rows)
         if total <= budget:
@@ -268,21 +274,42 @@ class _SpanColumns:
                                   key=self.end))  # both in yield order already
         chosen = set(spread(failed, budget // 2))
         wanted = budget - len(chosen)
-        # The `wanted` longest of the rest are among the `wanted + len(chosen)` longest.
-        place = min(total, wanted + len(chosen)) - 1
+        iterations = [timed + i for i, other in enumerate(self.others)
+                      if other[4][0] == "iteration"]
+        runs = [timed + i for i, other in enumerate(self.others)
+                if other[4][0] != "iteration" and not other[3]]
         np = numpy_for(self.table)
+        lengths = None if np is None else np.concatenate([
+            view(np, self.seconds), np.array([other[2] for other in self.others], dtype=float)])
+        calls: Any  # the calls and subagent runs that did not fail
         if np is None:
-            lengths = list(chain(self.seconds, (other[2] for other in self.others)))
-            threshold = sorted(lengths, reverse=True)[place]
-            longest = list(compress(range(total), map(le, repeat(threshold), lengths)))
+            calls = [*compress(range(timed), map(not_, self.failed)), *runs]
         else:
-            values = np.concatenate([view(np, self.seconds),
-                                     np.array([other[2] for other in self.others], dtype=float)])
-            threshold = np.partition(values, total - 1 - place)[total - 1 - place]
-            longest = np.flatnonzero(values >= threshold).tolist()
-        longest.sort(key=lambda i: (-self.length(i), self.end(i)))  # earlier first among equals
-        chosen.update([i for i in longest if i not in chosen][:wanted])
+            calls = np.concatenate([np.flatnonzero(view(np, self.failed) == 0),
+                                    np.array(runs, dtype=np.int64)])
+        for pool, share in ((iterations, wanted // 2), (calls, wanted), (iterations, wanted),
+                            (failed, wanted)):
+            room = min(share, budget - len(chosen))
+            chosen.update(self._longest(np, lengths, pool, room, chosen))
         return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
+
+    def _longest(self, np: Any, lengths: Any, pool: Any, count: int, skip: set[int]) -> list[int]:
+        """The `count` longest spans of `pool` (indexes) not in `skip`, earlier first among
+        equals."""
+        if count <= 0 or not len(pool):
+            return []
+        # The `count` longest not skipped are among the `count + len(skip)` longest.
+        place = count + len(skip)
+        if np is not None:
+            indexes = np.asarray(pool, dtype=np.int64)
+            if len(indexes) > place:
+                values = lengths[indexes]
+                threshold = np.partition(values, len(values) - place)[len(values) - place]
+                indexes = indexes[values >= threshold]
+            pool = indexes.tolist()
+        found = [i for i in pool if i not in skip]
+        found.sort(key=lambda i: (-self.length(i), self.end(i)))
+        return found[:count]
 
     def span(self, index: int, lane_of: Lanes) -> RawSpan:
         """The span as `timeline_items` yields it."""

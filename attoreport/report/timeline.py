@@ -120,7 +120,7 @@ def build(ctx: Context) -> TimelineView:
         shown_note = showing(len(timeline.spans), timeline.total_spans, "bars")
         if shown_note:
             notes.append(shown_note + ": failures first (spread over the whole run when "
-                         "there are more than fit), then the longest.")
+                         "there are more than fit), then the longest iterations and calls.")
         if shared:
             notes.append(f"{fmt.count(timeline.total_lanes)} lanes: the main agent and the "
                          "agents with the most failures and calls have their own, the other "
