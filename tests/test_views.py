@@ -33,6 +33,9 @@ def test_formatting() -> None:
     assert fmt.tokens(950) == "950" and fmt.tokens(12_345) == "12k" and fmt.tokens(4_500_000) == "4.5M"
     assert fmt.percent(0.9750035) == "97.5%" and fmt.percent(None) == "–"
     assert fmt.offset(252.5) == "+4:12.5"
+    # A part of a whole stays readable when small (the costliest of 87k iterations was "0%").
+    assert [fmt.share(f) for f in (0.42, 0.01, 0.0035, 0.000234, 0.00004, 0.0)] == [
+        "42%", "1%", "0.35%", "0.023%", "under 0.01%", "0%"]
 
 
 def test_outcomes_in_plain_words() -> None:
@@ -386,3 +389,12 @@ def test_a_folders_report_names_the_folder(tmp_path: Path) -> None:
     view = build_report([analyse(s) for s in sessions], version="x")
     [entry] = view.sources
     assert entry.count == "7 traces in" and entry.path.endswith(f"/{tmp_path.name}/")
+
+
+def test_the_costliest_iteration_of_a_long_run_has_its_share(tmp_path: Path) -> None:
+    events = [event("llm_response", float(i), i, tokens=10, cost=1.0 + (i == 7))
+              for i in range(1, 2001)]
+    [session] = load([str(write_trace(tmp_path / "t.jsonl", events))])
+    view = session_view(analyse(session), "s1")
+    assert view.tokens.costliest == ("The most expensive iteration was 7: $2.00, 0.1% of the "
+                                     "model cost.")

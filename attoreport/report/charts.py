@@ -95,7 +95,7 @@ def money_format(largest: float) -> str:
         return ",.4~f"
     if largest < 1:
         return ",.3~f"
-    return ",.2f"
+    return ",.2f" if largest < 100 else ",.0f"  # $5,000, not $5,000.00 cut off at the edge
 
 
 def efficiency_chart(names: list[str], points: list[float], weights: list[float]) -> Figure:
@@ -144,7 +144,7 @@ def token_flow_chart(series: TokenSeries, has_breakdown: bool) -> Figure:
         xaxis={"title": {"text": "iteration"}, "anchor": "y3"},
         yaxis={"title": {"text": "tokens"}, "domain": [0.34, 1.0]},
         yaxis2={"title": {"text": "cost so far"}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero", "showgrid": False, "tickmode": "auto",
+                "rangemode": "tozero", "showgrid": False, "tickmode": "auto", "automargin": True,
                 "tickprefix": "$", "tickformat": money_format(largest)},
     )
     if has_breakdown and any(h is not None for h in series.hit_rate):

@@ -37,6 +37,15 @@ def percent(fraction: float | None, digits: int = 1) -> str:
     return f"{fraction * 100:.{digits}f}%"
 
 
+def share(fraction: float) -> str:
+    """A part of a whole, readable when small: "12%", "0.35%", "0.023%", "under 0.01%"."""
+    if fraction >= 0.01 or fraction <= 0:
+        return percent(fraction, 0)
+    if fraction < 0.0001:
+        return "under 0.01%"
+    return f"{fraction * 100:.2g}%"
+
+
 def duration_s(seconds: float | None) -> str:
     """Seconds for people: '850 ms', '12.3 s', '4 min 12 s', '2 h 5 min'."""
     if seconds is None or not math.isfinite(seconds):

@@ -109,7 +109,7 @@ def build(ctx: Context) -> TokensView:
         n, cost = max(a.tokens.cost_by_iteration.items(), key=lambda item: (item[1], -item[0]))
         share = cost / a.tokens.total_cost if a.tokens.total_cost else 0.0
         costliest = (f"The most expensive iteration was {n}: {fmt.cost(cost)}, "
-                     f"{fmt.percent(share, 0)} of the model cost.") if cost > 0 else ""
+                     f"{fmt.share(share)} of the model cost.") if cost > 0 else ""
     return TokensView(a.tokens.has_breakdown, rows, note, chart,
                       "This trace is long: each point of the chart sums several iterations."
                       if series.binned else "", costliest)

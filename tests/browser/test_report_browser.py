@@ -340,6 +340,28 @@ def test_timeline_bars_are_one_lane_thick(tmp_path: Path, open_report) -> None:
     assert len(heights) >= 7 and max(heights) <= pitch
 
 
+def test_the_cost_axis_labels_are_whole(tmp_path: Path, open_report) -> None:
+    """A costly run's cost axis read "$5,000.0" cut at the chart's right edge, under its
+    title; its labels now fit inside the chart."""
+    # totals of about $90, $5,000 and $1,000,000
+    for cost, cents in ((0.2, True), (25.0, False), (5000.0, False)):
+        events = [event("llm_response", float(i), i, tokens=10, cost=cost + i / 400)
+                  for i in range(1, 200)]
+        trace = write_trace(tmp_path / f"{cost}.jsonl", events)
+        sessions = attoreport.load([str(trace)])
+        report = tmp_path / f"{cost}.html"
+        report.write_text(attoreport.render_html([attoreport.analyse(s) for s in sessions]),
+                          encoding="utf-8")
+        page = open_report(report).page
+        wait_for_charts(page)
+        plot = page.locator('[data-view="token-flow"] .js-plotly-plot').first
+        right = plot.evaluate("g => g.getBoundingClientRect().right")
+        labels = plot.locator(".y2tick text").evaluate_all(
+            "ts => ts.map(t => [t.textContent, t.getBoundingClientRect().right])")
+        assert labels and all(t.startswith("$") and ("." in t) == cents for t, _ in labels)
+        assert max(edge for _, edge in labels) <= right
+
+
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
     context = browser.new_context(color_scheme="dark")
     try:
