@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import and_, eq, itemgetter, not_, sub, truediv
+from operator import and_, eq, itemgetter, not_, or_, sub, truediv
 from typing import Any, TypeVar
 
 from attoreport.analysis.columns import as_array, kind_mask, numpy_for, rows_of_kinds, view
@@ -269,16 +269,29 @@ class _SpanColumns:
         timed = len(self.rows)
         if total <= budget:
             return sorted(range(total), key=self.end)
-        failed = list(heapq.merge(compress(range(timed), self.failed),
-                                  (timed + i for i, other in enumerate(self.others) if other[3]),
-                                  key=self.end))  # both in yield order already
+        # Flags of the other spans (iterations and subagent runs), read at C speed.
+        other_failed = list(map(itemgetter(3), self.others))
+        is_iteration = list(map(eq, map(itemgetter(0), map(itemgetter(4), self.others)),
+                                repeat("iteration")))
+        np = numpy_for(self.table)
+        failed_calls = (list(compress(range(timed), self.failed)) if np is None
+                        else np.flatnonzero(view(np, self.failed)).tolist())
+        failed_runs = list(compress(range(timed, total), other_failed))
+        # Both in yield order already; merged by the row that ends each span.
+        failed = failed_calls
+        if failed_runs:
+            if np is None:
+                failed = list(heapq.merge(failed_calls, failed_runs, key=self.end))
+            else:
+                ends = np.concatenate([view(np, self.rows)[failed_calls], np.array(
+                    [self.end(i) for i in failed_runs], dtype=np.int64)])
+                both = np.array(failed_calls + failed_runs, dtype=np.int64)
+                failed = both[np.argsort(ends, kind="stable")].tolist()
         chosen = set(spread(failed, budget // 2))
         wanted = budget - len(chosen)
-        iterations = [timed + i for i, other in enumerate(self.others)
-                      if other[4][0] == "iteration"]
-        runs = [timed + i for i, other in enumerate(self.others)
-                if other[4][0] != "iteration" and not other[3]]
-        np = numpy_for(self.table)
+        iterations = list(compress(range(timed, total), is_iteration))
+        runs = list(compress(range(timed, total),
+                             map(not_, map(or_, is_iteration, other_failed))))
         lengths = None if np is None else np.concatenate([
             view(np, self.seconds), np.array([other[2] for other in self.others], dtype=float)])
         calls: Any  # the calls and subagent runs that did not fail
