@@ -362,6 +362,20 @@ def test_the_cost_axis_labels_are_whole(tmp_path: Path, open_report) -> None:
         assert max(edge for _, edge in labels) <= right
 
 
+def test_only_a_tools_failure_figures_are_red(report_dir: Path, open_report) -> None:
+    """A tool that failed showed its whole row in red; in a long run every tool fails now
+    and then, so every row was red. Now its failure figures are, the rest reads as usual."""
+    page = open_report(report_dir / "collector-doom-loop-tool-errors.html").page
+    rows = page.locator('[data-view="tools"] tbody tr')
+    failing, clean = rows.filter(has=page.locator("td.fails")).and_(
+        page.locator("tr.failing")).first, rows.and_(page.locator("tr:not(.failing)")).first
+    color = "e => getComputedStyle(e).color"
+    red = failing.locator("td.fails").first.evaluate(color)
+    assert failing.locator("th").evaluate(color) != red
+    assert failing.locator("td:not(.fails)").first.evaluate(color) != red
+    assert clean.locator("td.fails").first.evaluate(color) != red
+
+
 def test_dark_theme_follows_the_system_and_print_is_light(report_dir: Path, browser) -> None:
     context = browser.new_context(color_scheme="dark")
     try:
