@@ -931,7 +931,9 @@ _COMMAND_NOT_FOUND = re.compile(
     r"(?::\s*command not found\s*$|^\S+: command not found: \S+$|^\S+: (?:\d+: )?\S+: not found\s*$"
     r"|is not recognized as an internal or external command)")
 _EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b")
-_CRASH_LINE = re.compile(r"(?:Segmentation fault|core dumped|^Killed$|^Aborted$)")
+#: Last lines that say the program crashed (beside any with "Segmentation fault" or "core
+#: dumped").
+_CRASH_LINES = frozenset({"Killed", "Aborted"})
 #: Programs whose output shows other programs' output (logs, files): their output is not
 #: judged by test summaries or tracebacks.
 _VIEWERS = frozenset({"cat", "head", "tail", "less", "more", "grep", "egrep", "fgrep", "rg", "ag",
@@ -1022,7 +1024,7 @@ def reported_failure(tool: str, result: object, args: object = None) -> str | No
         if _READ_ERROR_START.match(first) or _FAILURE_PHRASE.match(first):
             return "error message"
         return None
-    if _ERROR_START.match(first) or _EXCEPTION_START.match(first) or _FAILURE_PHRASE.match(first):
+    if _ERROR_START.match(first) or _FAILURE_PHRASE.match(first) or _exception_start(first):
         return "error message"
     return None
 
@@ -1030,13 +1032,13 @@ def reported_failure(tool: str, result: object, args: object = None) -> str | No
 def _command_failure(first: str, result: str, args: object) -> str | None:
     if _COMMAND_TOOL_ERROR.match(first):
         return "error message"
-    if _COMMAND_NOT_FOUND.search(first):
+    if _not_found(first):
         return "command not found"
     if _FAILURE_PHRASE.match(first) and "command not found" in first.lower():
         return "command not found"
     tail, _ = _tail(result, TAIL_WINDOW)
     last = _last_line(tail)
-    if _COMMAND_NOT_FOUND.search(last):
+    if _not_found(last):
         return "command not found"
     trailing_exit = _EXIT_HEADER.match(last)
     if trailing_exit is not None:
@@ -1048,13 +1050,25 @@ def _command_failure(first: str, result: str, args: object) -> str | None:
         found = "tests failed"
     elif "Traceback (most recent call last):" in tail and _EXCEPTION_LINE.match(last):
         found = "traceback"
-    elif _CRASH_LINE.search(last):
+    elif last in _CRASH_LINES or "Segmentation fault" in last or "core dumped" in last:
         found = "crashed"
     else:
         return None
     # Output that only shows text (a log, a file) is not judged: asked only when it matters,
     # as reading the command is the costliest step.
     return None if args is not None and _views_output(args) else found
+
+
+def _exception_start(line: str) -> bool:
+    """`_EXCEPTION_START` at the start of `line`, which needs "Error:" or "Exception:"."""
+    return ("Error:" in line or "Exception:" in line) and bool(_EXCEPTION_START.match(line))
+
+
+def _not_found(line: str) -> bool:
+    """`_COMMAND_NOT_FOUND` in `line`; its every form holds one of the two phrases tested
+    first, which rule out most lines at a fraction of the search's cost."""
+    return ("not found" in line or "is not recognized" in line) and bool(
+        _COMMAND_NOT_FOUND.search(line))
 
 
 _EXIT_CODE_KEYS = ("exit_code", "exitCode", "returncode", "return_code", "exit_status")

@@ -327,6 +327,13 @@ FAILURES = [
     ("bash", TRACEBACK, "traceback"),
     ("bash", "STDERR:\n" + TRACEBACK, "traceback"),
     ("bash", "Segmentation fault (core dumped)", "crashed"),
+    ("write_file", "java.io.IOException: disk full", "error message"),
+    ("bash", "loading the model\nKilled\n", "crashed"),
+    ("bash", "starting\n./run.sh: line 3:  4242 Aborted                 (core dumped) ./app",
+     "crashed"),
+    ("bash", "checking\nAborted", "crashed"),
+    ("bash", "C:\\w> pytset\n'pytset' is not recognized as an internal or external command,",
+     "command not found"),
     ("run_tests", "3 failed, 12 passed in 4.2s", "tests failed"),
 ]
 
@@ -789,3 +796,26 @@ def test_every_failing_summary_passes_the_first_check(text: str, summary: str | 
     assert toolcalls._may_report_failures(text) or not (outcome and outcome[1])
     if outcome is not None and outcome[1]:
         assert reported_failure("bash", text, {"command": "pytest"}) == "tests failed"
+
+
+#: The patterns the cheap tests in front of them stand in for (as they were written first).
+COMMAND_NOT_FOUND = re.compile(
+    r"(?::\s*command not found\s*$|^\S+: command not found: \S+$|^\S+: (?:\d+: )?\S+: not found\s*$"
+    r"|is not recognized as an internal or external command)")
+CRASH_LINE = re.compile(r"(?:Segmentation fault|core dumped|^Killed$|^Aborted$)")
+PIECES = ["not found", "command not found", "is not recognized as an internal or external command",
+          ": ", "sh", "1", " ", "\n", "\t", "Killed", "Aborted", "Segmentation fault",
+          "core dumped", "Error:", "Exception:", "ValueError", "x.", "Error", ":", "K", "a"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=8).map("".join))
+def test_the_quick_checks_give_the_patterns_answers(line: str) -> None:
+    """Substring tests in front of the slow searches (command not found, crashes, exception
+    names) never change an answer: each pattern's every form holds what they look for."""
+    assert toolcalls._not_found(line) == bool(COMMAND_NOT_FOUND.search(line))
+    one_line = line.strip().splitlines()[-1] if line.strip() else ""
+    crashed = ("Segmentation fault" in one_line or "core dumped" in one_line
+               or one_line in toolcalls._CRASH_LINES)
+    assert crashed == bool(CRASH_LINE.search(one_line))
+    assert toolcalls._exception_start(line) == bool(toolcalls._EXCEPTION_START.match(line))
