@@ -123,11 +123,20 @@ def sessions() -> list[tuple[str, Session]]:
 SESSIONS = sessions()
 
 
-@pytest.fixture(autouse=True, params=["builtins", "numpy"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test twice, whole-column questions answered by builtins, then through numpy;
+    once, a test that compares the two itself (marked `both_readers`)."""
+    if metafunc.definition.get_closest_marker("both_readers") is None:
+        metafunc.parametrize("column_reader", ["builtins", "numpy"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def column_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test twice: whole-column questions answered by builtins, then through numpy."""
-    monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if request.param == "numpy" else 10**12)
-    return str(request.param)
+    """The reader a test runs with (see pytest_generate_tests); "both" for a marked test."""
+    reader = str(getattr(request, "param", "both"))
+    if reader != "both":
+        monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if reader == "numpy" else 10**12)
+    return reader
 
 
 @pytest.fixture(scope="module")
@@ -346,6 +355,7 @@ def test_timeline_keeps_the_busiest_lanes(tmp_path: Path) -> None:
     assert build_timeline(session.table, 0.0, 3000).total_lanes == 0  # not limited
 
 
+@pytest.mark.both_readers
 def test_column_questions_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     """Builtins and numpy answer every whole-column question alike."""
     for session in [s for _, s in SESSIONS] + generated:
@@ -361,6 +371,7 @@ def test_column_questions_agree(generated: list[Session], monkeypatch: pytest.Mo
         assert answers[0] == answers[1]
 
 
+@pytest.mark.both_readers
 def test_facts_agree(generated: list[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     """The facts every rule reads are the same read through builtins or numpy, tools and
     repeated calls in the same order."""
@@ -508,6 +519,7 @@ def test_iteration_figures_of_repeated_and_untimed_iteration_ends() -> None:
     assert stats[1].duration_ms == 7.0 and stats[2].duration_ms == 2000.0
 
 
+@pytest.mark.both_readers
 @pytest.mark.parametrize("seed", range(4))
 def test_whole_documents_are_equal_both_ways_on_damaged_traces(seed: int, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch
@@ -592,6 +604,7 @@ class _Rows:
         return self.rows
 
 
+@pytest.mark.both_readers
 def test_numpy_reads_mid_sized_tables_once_it_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tables of a twelfth of VECTOR_ROWS and more are read through numpy when it is imported
     already (its import is what a smaller table cannot repay); below that, never."""
