@@ -1054,7 +1054,7 @@ _fragments = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_fragments, st.text(ALNUM, max_size=24)), max_size=30).map("".join))
 def test_redacting_is_idempotent_on_secret_like_text(text: str) -> None:
     r = Redactor()

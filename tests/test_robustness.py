@@ -43,7 +43,7 @@ lines = st.lists(st.one_of(
     st.text(max_size=30).map(lambda t: t.replace("\n", " "))), min_size=1, max_size=25)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines)
 def test_any_lines_load_analyse_and_render(raw_lines: list[str | bytes]) -> None:
     encoded = [(line if isinstance(line, bytes) else line.encode()) + b"\n" for line in raw_lines]
@@ -159,7 +159,7 @@ HOSTILE_SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
 
 
 @HOSTILE_SETTINGS
-@given(st.fixed_dictionaries({name: long_text for name in FIELDS}), st.integers(1, 300),
+@given(st.fixed_dictionaries({name: long_text for name in FIELDS}), st.integers(1, 150),
        st.integers(1, 3))
 def test_long_escapable_strings_stay_bounded(tmp_path: Path, values: dict[str, str],
                                              events: int, sessions: int) -> None:

@@ -742,7 +742,7 @@ def check_display(text: str, limit: int = MAX_CHARS + 1) -> None:
     text.encode("utf-8")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tool=tool_names, args=json_values, result=json_values)
 def test_nothing_raises_and_display_text_is_bounded(tool: Any, args: Any, result: Any) -> None:
     check_display(main_argument(tool, args))
