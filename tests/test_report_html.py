@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -208,6 +209,51 @@ def test_plotly_is_packed_once_per_plotly_version(tmp_path: Path,
     html_module.plotly_gzip_base64.cache_clear()
     assert html_module.plotly_gzip_base64() == first  # read from the cache, not recompressed
     html_module.plotly_gzip_base64.cache_clear()
+
+
+def test_only_the_newest_packed_bundles_stay_in_the_cache(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every checkout or install gives the bundle a new time, and so a new cache file: ten
+    old ones are pruned to the newest few, the one just written among them."""
+    from attoreport.report import html as html_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "attoreport"
+    folder.mkdir()
+    for i in range(10):
+        old = folder / f"plotly-1-{i}.min.js.gz.b64"
+        old.write_text("x")
+        os.utime(old, ns=(i * 10**9, i * 10**9))
+    (folder / "templates-x").mkdir()  # anything else in the folder is left alone
+    html_module.plotly_gzip_base64.cache_clear()
+    packed = html_module.plotly_gzip_base64()
+    html_module.plotly_gzip_base64.cache_clear()
+    left = sorted(p.name for p in folder.glob("plotly-*"))
+    assert len(left) == html_module.PLOTLY_CACHE_FILES
+    assert [p for p in left if p.startswith("plotly-1-")] == [
+        f"plotly-1-{i}.min.js.gz.b64" for i in (7, 8, 9)]
+    [new] = [folder / p for p in left if not p.startswith("plotly-1-")]
+    assert new.read_text() == packed and (folder / "templates-x").is_dir()
+
+
+def test_compiled_templates_are_kept_once_per_name_whatever_their_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two installs in different folders share one cache file per template; a changed
+    template is compiled again, not served from the other install's code."""
+    import jinja2
+
+    from attoreport.report import html as html_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rendered = []
+    for folder, text in (("a", "one {{ x }}"), ("b", "one {{ x }}"), ("c", "two {{ x }}")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "t.j2").write_text(text)
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path / folder),
+                                 bytecode_cache=html_module._bytecode_cache())
+        rendered.append(env.get_template("t.j2").render(x=1))
+    assert rendered == ["one 1", "one 1", "two 1"]
+    assert len(list((tmp_path / "cache" / "attoreport").glob("templates-*/*"))) == 1
 
 
 def test_the_inlined_plotly_is_the_basic_bundle_of_the_plotly_package_version() -> None:

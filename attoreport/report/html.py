@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import gzip
+import hashlib
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -168,7 +170,17 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     # Compiled code is loaded from here: only from a folder no one else can write to.
     if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _ByName(str(folder))
+
+
+class _ByName(jinja2.FileSystemBytecodeCache):
+    """One cache file per template name. Jinja's own key adds the template's path, so each
+    install, virtualenv or checkout added a file per template and none was ever removed
+    (3,654 files here). A file of another install's template is told apart by its source
+    checksum, and compiled again."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @cache
@@ -189,7 +201,8 @@ def plotly_gzip_base64() -> str:
 
     The page unpacks it with the browser's DecompressionStream. Compressing takes a noticeable
     fraction of a second, so the result is kept in the user's cache folder, one file per
-    bundle (its size and time).
+    bundle (its size and time). Each install or checkout gives the bundle a new time, so only
+    the newest `PLOTLY_CACHE_FILES` files are kept (they once piled up, 0.5 MB each).
     """
     bundle = _template_dir() / PLOTLY_BUNDLE
     try:
@@ -206,7 +219,27 @@ def plotly_gzip_base64() -> str:
     text = base64.b64encode(gzip.compress(bundle.read_bytes(), compresslevel=9,
                                           mtime=0)).decode("ascii")
     _store(cached, text)
+    _prune(cached.parent.glob("plotly-*.min.js.gz.b64"), PLOTLY_CACHE_FILES)
     return text
+
+
+#: Packed bundles kept in the cache folder: a few installs side by side (a virtualenv per
+#: project) each find theirs.
+PLOTLY_CACHE_FILES = 4
+
+
+def _prune(files: Iterable[Path], keep: int) -> None:
+    """Remove all but the `keep` most recently written of these cache files."""
+    dated = []
+    for path in files:
+        try:
+            dated.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    dated.sort(reverse=True)
+    for _, path in dated[keep:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _cache_dir() -> Path:
