@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import and_, eq, itemgetter, not_, or_, sub, truediv
+from operator import and_, eq, not_, or_, sub, truediv
 from typing import Any, TypeVar
 
 from attoreport.analysis.columns import as_array, kind_mask, numpy_for, rows_of_kinds, view
@@ -185,12 +185,12 @@ class _SpanColumns:
 
     def __init__(self, table: EventTable, rows: Sequence[int], starts: Sequence[float],
                  seconds: Sequence[float], failed: Sequence[Any], groups: Sequence[str] | _Groups,
-                 others: list[tuple[Any, ...]]) -> None:
+                 others: _Others) -> None:
         # Lists for a small table; compact arrays (8 bytes a span) for a large one.
         self.table = table
         self.rows, self.starts, self.seconds, self.failed, self.groups = (
             rows, starts, seconds, failed, groups)
-        #: (end row, start, seconds, failed, what) of the other spans, in yield order.
+        #: The other spans, in yield order.
         self.others = others
 
     def __len__(self) -> int:
@@ -245,15 +245,15 @@ class _SpanColumns:
 
     def end(self, index: int) -> int:
         timed = len(self.rows)
-        return self.rows[index] if index < timed else self.others[index - timed][0]
+        return self.rows[index] if index < timed else self.others.ends[index - timed]
 
     def start(self, index: int) -> float:
         timed = len(self.rows)
-        return self.starts[index] if index < timed else self.others[index - timed][1]
+        return self.starts[index] if index < timed else self.others.begins[index - timed]
 
     def length(self, index: int) -> float:
         timed = len(self.rows)
-        return self.seconds[index] if index < timed else self.others[index - timed][2]
+        return self.seconds[index] if index < timed else self.others.seconds[index - timed]
 
     def select(self, budget: int) -> list[int]:
         """All spans in yield order; or, when there are more: the failed ones (up to half
@@ -269,10 +269,8 @@ class _SpanColumns:
         timed = len(self.rows)
         if total <= budget:
             return sorted(range(total), key=self.end)
-        # Flags of the other spans (iterations and subagent runs), read at C speed.
-        other_failed = list(map(itemgetter(3), self.others))
-        is_iteration = list(map(eq, map(itemgetter(0), map(itemgetter(4), self.others)),
-                                repeat("iteration")))
+        # Flags of the other spans (iterations and subagent runs).
+        other_failed, is_iteration = self.others.failed, self.others.iteration
         np = numpy_for(self.table)
         failed_calls = (list(compress(range(timed), self.failed)) if np is None
                         else np.flatnonzero(view(np, self.failed)).tolist())
@@ -293,7 +291,7 @@ class _SpanColumns:
         runs = list(compress(range(timed, total),
                              map(not_, map(or_, is_iteration, other_failed))))
         lengths = None if np is None else np.concatenate([
-            view(np, self.seconds), np.array([other[2] for other in self.others], dtype=float)])
+            view(np, self.seconds), view(np, self.others.seconds)])
         calls: Any  # the calls and subagent runs that did not fail
         if np is None:
             calls = [*compress(range(timed), map(not_, self.failed)), *runs]
@@ -332,11 +330,41 @@ class _SpanColumns:
             end = self.rows[index]
             return (lane_of(end), self.starts[index], self.seconds[index], self.groups[index],
                     end, _iteration(iterations[end]), bool(self.failed[index]))
-        end, start, seconds, failed, (group, detail) = self.others[index - timed]
-        if group == "iteration":
-            return (ITERATIONS_LANE, start, seconds, "iteration", -1, detail, False)
+        others, at = self.others, index - timed
+        end, start, seconds = others.ends[at], others.begins[at], others.seconds[at]
+        if others.iteration[at]:
+            return (ITERATIONS_LANE, start, seconds, "iteration", -1, others.numbers[at], False)
         return (lane_of(end), start, seconds, "subagent", end, _iteration(iterations[end]),
-                failed)
+                bool(others.failed[at]))
+
+
+class _Others:
+    """The iteration and subagent spans, in yield order, as columns: a long run has tens
+    of thousands of iterations, and a tuple each took 260 bytes (23 MB for the 87,000 of a
+    million-event trace, and twice that while they were made)."""
+
+    __slots__ = ("ends", "begins", "seconds", "failed", "iteration", "numbers")
+
+    def __init__(self) -> None:
+        #: The row that ends each span, its start and length (seconds from the origin).
+        self.ends, self.begins, self.seconds = array("q"), array("d"), array("d")
+        #: 1: a subagent run that failed; 1: an iteration, then its number (else 0).
+        self.failed, self.iteration, self.numbers = array("B"), array("B"), array("q")
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def add(self, end_row: int, begin: float, end: float, what: tuple[str, Any],
+            failed: bool) -> None:
+        """One span, from `begin` to `end`; `what`: ("iteration", number) or ("subagent",
+        failed)."""
+        self.ends.append(end_row)
+        self.begins.append(begin)
+        self.seconds.append(max(end - begin, 0.0))
+        self.failed.append(1 if failed else 0)
+        iteration = what[0] == "iteration"
+        self.iteration.append(1 if iteration else 0)
+        self.numbers.append(what[1] if iteration else 0)
 
 
 class _Groups:
@@ -352,7 +380,7 @@ class _Groups:
         return len(self.codes)
 
 
-def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+def _other_spans(table: EventTable, origin: float) -> _Others:
     """Iteration and subagent spans as (end row, start, seconds, failed, what), found as
     `timeline_items` finds them."""
     np = numpy_for(table)
@@ -366,7 +394,7 @@ def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
     wanted = {start_code, end_code, spawn_code, *sub_end}
     kinds, stamps, iterations, agents = (table.kinds, table.timestamps, table.iterations,
                                          table.agents)
-    out: list[tuple[Any, ...]] = []
+    out = _Others()
     open_iterations: dict[int, float] = {}
     spawns: dict[int, float] = {}
     for row in compress(range(len(kinds)), map(wanted.__contains__, kinds)):
@@ -377,25 +405,24 @@ def _other_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
         kind = kinds[row]
         if kind == start_code and iterations[row] != NO_ITERATION:
             for number, begin in open_iterations.items():
-                out.append(_other(row, begin, at, ("iteration", number), False))
+                out.add(row, begin, at, ("iteration", number), False)
             open_iterations = {iterations[row]: at}
         elif kind == end_code and iterations[row] in open_iterations:
             number = iterations[row]
-            out.append(_other(row, open_iterations.pop(number), at, ("iteration", number),
-                              False))
+            out.add(row, open_iterations.pop(number), at, ("iteration", number), False)
         elif kind == spawn_code and agents[row] != NO_STRING:
             spawns[agents[row]] = at
         elif kind in sub_end and agents[row] in spawns:
             failed = kind != complete_code
-            out.append(_other(row, spawns[agents[row]], at, ("subagent", failed), failed))
+            out.add(row, spawns[agents[row]], at, ("subagent", failed), failed)
     if open_iterations:
         last = _length(table, origin)
         for number, begin in open_iterations.items():
-            out.append(_other(len(kinds), begin, last, ("iteration", number), False))
+            out.add(len(kinds), begin, last, ("iteration", number), False)
     return out
 
 
-def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> _Others:
     """`_other_spans` for a large table: the iteration spans with whole-column operations
     (the walk's state is one open iteration at most: each start closes the one before), the
     few subagent rows walked as before; merged in the order the walk yields them."""
@@ -434,29 +461,38 @@ def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> list[tuple[
     end_row = np.concatenate(end_rows)
     begin, end = np.concatenate(begins), np.concatenate(ends)
     number = np.concatenate(iteration_numbers)
-    order = np.argsort(end_row, kind="stable")
     seconds = end - begin
     seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
-    out: list[tuple[Any, ...]] = [
-        (r, b, x, False, ("iteration", n)) for r, b, x, n in zip(
-            end_row[order].tolist(), begin[order].tolist(), seconds[order].tolist(),
-            number[order].tolist(), strict=True)]
-    out = sorted(out + _subagent_spans(table, origin), key=itemgetter(0))
+    iteration = np.ones(len(end_row), dtype=np.uint8)
+    failed = np.zeros(len(end_row), dtype=np.uint8)
+    subagents = _subagent_spans(table, origin)
+    if len(subagents):  # after the iterations that end at the same row, as a stable sort puts them
+        end_row, begin, seconds, failed, iteration, number = (
+            np.concatenate([mine, view(np, theirs)]) for mine, theirs in (
+                (end_row, subagents.ends), (begin, subagents.begins),
+                (seconds, subagents.seconds), (failed, subagents.failed),
+                (iteration, subagents.iteration), (number, subagents.numbers)))
+    order = np.argsort(end_row, kind="stable")
+    out = _Others()
+    for column, values in ((out.ends, end_row), (out.begins, begin), (out.seconds, seconds),
+                           (out.failed, failed), (out.iteration, iteration),
+                           (out.numbers, number)):
+        column.extend(as_array(column.typecode, values[order]))
     if len(starts) and not closed[starts[-1]]:  # still open at the end: closes at the last event
         last = starts[-1]
-        out.append(_other(len(kinds), float(at[last]), _length(table, origin),
-                          ("iteration", int(its[last])), False))
+        out.add(len(kinds), float(at[last]), _length(table, origin),
+                ("iteration", int(its[last])), False)
     return out
 
 
-def _subagent_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
+def _subagent_spans(table: EventTable, origin: float) -> _Others:
     """`_other_spans`'s subagent runs (from a spawn to its agent's end)."""
     names = table.kind_names
     spawn_code = names.index("subagent_spawn")
     sub_end = {names.index(n) for n in SUBAGENT_ENDS}
     complete_code = names.index("subagent_complete")
     kinds, stamps, agents = table.kinds, table.timestamps, table.agents
-    out: list[tuple[Any, ...]] = []
+    out = _Others()
     spawns: dict[int, float] = {}
     for row in rows_of_kinds(table, {spawn_code, *sub_end}):
         ts = stamps[row]
@@ -468,7 +504,7 @@ def _subagent_spans(table: EventTable, origin: float) -> list[tuple[Any, ...]]:
                 spawns[agents[row]] = at
         elif agents[row] in spawns:
             failed = kinds[row] != complete_code
-            out.append(_other(row, spawns[agents[row]], at, ("subagent", failed), failed))
+            out.add(row, spawns[agents[row]], at, ("subagent", failed), failed)
     return out
 
 
@@ -482,11 +518,6 @@ def spread(items: Sequence[T], size: int) -> list[T]:
     if size <= 1:
         return [items[-1]] if size == 1 else []
     return [items[round(j * (count - 1) / (size - 1))] for j in range(size)]
-
-
-def _other(end_row: int, begin: float, end: float, what: tuple[str, Any],
-           failed: bool) -> tuple[Any, ...]:
-    return (end_row, begin, max(end - begin, 0.0), failed, what)
 
 
 def _markers(table: EventTable, origin: float, budget: int,
