@@ -6,6 +6,7 @@ Fixtures (see each docstring):
     open_report         -> (path, javascript_enabled=True) -> ReportPage
     run_axe             -> (page) -> list[dict]     serious/critical axe violations
     save_screenshot     -> (page, name) -> Path     test-artifacts/screenshots/<name>.png
+    expect              -> playwright's expect      (imported when a test asks for it)
 
 Tests using them should be marked ``@pytest.mark.browser`` (select with ``-m browser``).
 """
@@ -104,6 +105,16 @@ def chromium_executable() -> str:
     _unavailable(f"Chromium not found (/usr/bin/chromium, chromium, chromium-browser) and "
                  f"automatic install failed: {error or 'package installed but no binary'}; "
                  f"run: apt-get update && apt-get install -y chromium")
+
+
+@pytest.fixture
+def expect() -> Any:
+    """Playwright's `expect`. Imported by the tests that use it, not by their modules:
+    collecting the browser tests (to leave them out too, with -m "not browser") then
+    imports no Playwright (0.23 s in each process)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
 
 
 @pytest.fixture(scope="session")

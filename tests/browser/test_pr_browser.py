@@ -7,9 +7,9 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 import attoreport
 from attoreport.analysis.compare import SessionFigures, compare
@@ -93,7 +93,7 @@ def test_without_javascript_the_button_is_not_offered(reports: dict[str, Path],
 
 
 def test_the_comparison_reads_without_colour(reports: dict[str, Path], open_report,
-                                            run_axe, save_screenshot) -> None:
+                                            run_axe, save_screenshot, expect: Any) -> None:
     report = open_report(reports["compared"])
     page = report.page
     view = page.locator('#s1 [data-view="comparison"]')

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 import attoreport
 from tests.conftest import ALL_TRACES, FIXTURES, SAMPLES, event, write_trace
@@ -194,7 +194,7 @@ def test_no_serious_accessibility_violations(name: str, report_dir: Path, open_r
     assert violations == [], [(v["id"], v["help"], v["nodes"][0]["target"]) for v in violations]
 
 
-def test_hostile_trace_executes_and_loads_nothing(report_dir: Path, open_report) -> None:
+def test_hostile_trace_executes_and_loads_nothing(report_dir: Path, open_report, expect: Any) -> None:
     report = open_report(report_dir / "hostile-payloads.html")
     page = report.page
     dialogs: list[str] = []
@@ -410,7 +410,7 @@ def test_a_malformed_link_does_not_stop_the_page(report_dir: Path, browser) -> N
 
 
 def test_the_log_shows_what_the_agent_ran_and_search_finds_it(report_dir: Path,
-                                                              open_report) -> None:
+                                                              open_report, expect: Any) -> None:
     report = open_report(report_dir / "collector-doom-loop-tool-errors.html")
     page = report.page
     section = page.locator("section[data-session-id]").first
@@ -442,7 +442,7 @@ def test_the_summary_says_whether_the_job_got_done(report_dir: Path, open_report
 
 
 def test_views_far_below_are_laid_out_when_the_reader_reaches_them(report_dir: Path,
-                                                                  open_report) -> None:
+                                                                  open_report, expect: Any) -> None:
     """Each view (summary, issues, …, tree) is laid out only near the viewport
     (content-visibility), so the page's first layout, and with it the charts, come sooner
     (about 0.5 s on a 100k-event report); a far view's text is there once reached, and
