@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -127,6 +128,73 @@ def test_json_pieces_are_the_json_text() -> None:
     text = attoreport.render_json(analyses)
     pieces = render_json_bytes(analyses, attoreport.__version__)
     assert b"".join(pieces).decode("utf-8") == text
+
+
+@pytest.mark.parametrize("beyond_64_bits", [False, True])
+def test_long_lists_are_written_a_batch_at_a_time_as_one_text(
+        monkeypatch: pytest.MonkeyPatch, beyond_64_bits: bool) -> None:
+    """Batches of 3 items, at three depths, one list empty and one item with a bidi
+    override: the same text as the list written whole (with an integer beyond 64 bits, the
+    standard library writes its batch: the same values)."""
+    import orjson
+
+    from attoreport.report import jsondoc
+
+    monkeypatch.setattr(jsondoc, "STREAM_ITEMS", 3)
+    items = [{"n": i, "text": "a\u202eb" if i == 4 else "x", "nested": [i, {"k": []}]}
+             for i in range(8)]
+    if beyond_64_bits:
+        items[6]["n"] = 2**70
+
+    costs = {i: i / 3 for i in range(7)}
+
+    def doc(wrap: Any, keyed: Any) -> dict[str, Any]:
+        return {"a": 1, "sessions": [{"token_flow": wrap(items), "issues": wrap([]),
+                                      "more": {"deep": wrap(items[:2]), "costs": keyed(costs),
+                                               "none": keyed({})}}], "z": "\u2066"}
+
+    pieces = list(jsondoc.dump_pieces(doc(jsondoc._Streamed,
+                                          lambda m: jsondoc._Streamed(jsondoc._StrKeys(m)))))
+    text = b"".join(pieces)
+    assert len(pieces) > 8  # three batches of the long list, each a piece
+    assert b"\\u202e" in text and b"\\u2066" in text  # escaped in every piece
+    def plain_keys(mapping: dict[int, Any]) -> dict[str, Any]:
+        return {str(k): v for k, v in mapping.items()}
+
+    if beyond_64_bits:
+        assert json.loads(text) == doc(list, plain_keys)
+    else:
+        whole = orjson.dumps(doc(list, plain_keys), option=orjson.OPT_INDENT_2)
+        assert text == jsondoc.json_escaped_bytes(whole) + b"\n"
+
+
+def test_the_json_of_a_long_run_is_never_held_whole(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its pieces, written one at a time, hold a fraction of the text at any moment: a token
+    flow point, a cost and an issue per iteration, 10,000 iterations (it once held the whole
+    text and the objects behind it: three times the text)."""
+    import tracemalloc
+
+    from attoreport.report import jsondoc
+    from attoreport.report.jsondoc import render_json_bytes
+
+    monkeypatch.setattr(jsondoc, "STREAM_ITEMS", 500)
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(
+        json.dumps(line) + "\n" for i in range(1, 10_001) for line in (
+            {"kind": "iteration_start", "timestamp": i, "iteration": i},
+            {"kind": "llm_response", "timestamp": i + 0.5, "iteration": i,
+             "data": {"tokens": 900 + i % 7, "input_tokens": 800, "cost": 0.01}})))
+    analyses = [attoreport.analyse(s) for s in attoreport.load([str(path)])]
+    size = sum(map(len, render_json_bytes(analyses, attoreport.__version__)))
+    tracemalloc.start()
+    try:
+        for _ in render_json_bytes(analyses, attoreport.__version__):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert size > 2_000_000 and peak < size / 4, (peak, size)
 
 
 def test_the_cli_writes_the_json_text(tmp_path: Path) -> None:
