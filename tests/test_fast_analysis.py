@@ -643,3 +643,30 @@ def test_iterations_cost_a_few_bytes_each_in_the_timeline(tmp_path: Path) -> Non
         tracemalloc.stop()
     assert len(found) == 20_000 and found.length(20_000 - 1) == 1.0
     assert kept < 20_000 * 60, kept
+
+
+def test_iteration_durations_without_their_own(tmp_path: Path) -> None:
+    """Ends without a duration: timed from the latest start of their iteration before them
+    that had a time (a start without one is passed over); the last end that gives one wins;
+    iterations interleaved (a subagent's numbering) and ends before any start."""
+    lines = [
+        {"kind": "iteration_end", "timestamp": 0.5, "iteration": 9},  # no start yet
+        {"kind": "iteration_start", "timestamp": 1.0, "iteration": 1},
+        {"kind": "iteration_start", "timestamp": 1.5, "iteration": 2},
+        {"type": "iteration", "iteration": 1},  # an older line, no time: changes nothing
+        {"kind": "iteration_end", "timestamp": 2.0, "iteration": 2},
+        {"kind": "iteration_end", "timestamp": 3.25, "iteration": 1},
+        {"kind": "iteration_start", "timestamp": 4.0, "iteration": 2},
+        {"kind": "iteration_end", "timestamp": 4.5, "iteration": 2, "duration_ms": 7.0},
+        {"kind": "iteration_end", "timestamp": None, "iteration": 2},  # changes nothing
+        {"kind": "iteration_start", "timestamp": 5.0, "iteration": 3},
+        {"kind": "iteration_end", "timestamp": 6.0, "iteration": 3},
+        {"kind": "iteration_end", "timestamp": 6.5, "iteration": 3},  # the last one wins
+        {"kind": "iteration_start", "timestamp": 7.0, "iteration": 4},
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    [session] = loader.load([str(path)], jobs=1)
+    stats = iteration_stats(session.table)
+    assert stats == plain_iteration_stats(session.table)
+    assert [stats[n].duration_ms for n in (1, 2, 3, 4, 9)] == [2250.0, 7.0, 1500.0, None, None]
