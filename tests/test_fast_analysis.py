@@ -621,14 +621,14 @@ def test_numpy_reads_mid_sized_tables_once_it_is_imported(monkeypatch: pytest.Mo
 
 
 def test_iterations_cost_a_few_bytes_each_in_the_timeline(tmp_path: Path) -> None:
-    """The timeline's iteration and subagent spans are columns: 20,000 iterations once
+    """The timeline's iteration and subagent spans are columns: 10,000 iterations once
     kept a 260-byte tuple each while the selection ran (23 MB at a million events)."""
     import tracemalloc
 
     from attoreport.analysis.timeline import _SpanColumns
 
     lines = []
-    for i in range(20_000):
+    for i in range(10_000):
         lines.append({"kind": "iteration_start", "timestamp": 2.0 * i, "iteration": i + 1})
         lines.append({"kind": "iteration_end", "timestamp": 2.0 * i + 1, "iteration": i + 1})
     path = tmp_path / "t.jsonl"
@@ -641,8 +641,8 @@ def test_iterations_cost_a_few_bytes_each_in_the_timeline(tmp_path: Path) -> Non
         kept = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert len(found) == 20_000 and found.length(20_000 - 1) == 1.0
-    assert kept < 20_000 * 60, kept
+    assert len(found) == 10_000 and found.length(10_000 - 1) == 1.0
+    assert kept < 10_000 * 60, kept
 
 
 def test_iteration_durations_without_their_own(tmp_path: Path) -> None:
