@@ -76,6 +76,29 @@ def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path, fresh_en
     assert html_module._bytecode_cache() is not None
 
 
+def test_a_packed_plotly_others_could_have_written_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached plotly.js goes into every report as a script: one in a folder others can
+    write to, or a file others can write to, is packed again, not read (nor is one that is
+    not ASCII); what is written is for this user only."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    html_module.plotly_gzip_base64.cache_clear()
+    packed = html_module.plotly_gzip_base64()
+    folder = tmp_path / "attoreport"
+    [cached] = folder.glob("plotly-*.b64")
+    assert folder.stat().st_mode & 0o777 == 0o700 and cached.stat().st_mode & 0o777 == 0o600
+    for folder_mode, file_mode, text in ((0o777, 0o600, "evil"), (0o700, 0o666, "evil"),
+                                         (0o700, 0o600, "\u00e9vil")):
+        cached.write_text(text, encoding="utf-8")
+        cached.chmod(file_mode)
+        folder.chmod(folder_mode)
+        html_module.plotly_gzip_base64.cache_clear()
+        assert html_module.plotly_gzip_base64() == packed
+        assert cached.read_text(encoding="utf-8") == text or folder_mode == 0o700
+        folder.chmod(0o700)
+    html_module.plotly_gzip_base64.cache_clear()
+
+
 @pytest.fixture(scope="module")
 def big_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.jsonl"

@@ -161,16 +161,8 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept beside the plotly cache: compiling them all takes a quarter
     of a second per run. Jinja checks each entry against its template's source, so an
     edited template is compiled again; a cache folder that cannot be made is skipped."""
-    folder = _cache_dir() / f"templates-{jinja2.__version__}"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return None
-    # Compiled code is loaded from here: only from a folder no one else can write to.
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-        return None
-    return _ByName(str(folder))
+    folder = _private(_cache_dir() / f"templates-{jinja2.__version__}")
+    return None if folder is None else _ByName(str(folder))
 
 
 class _ByName(jinja2.FileSystemBytecodeCache):
@@ -209,17 +201,17 @@ def plotly_gzip_base64() -> str:
         stat = bundle.stat()
     except OSError as exc:
         raise AttoreportError(f"plotly.js is missing ({bundle}): reinstall attoreport") from exc
-    cached = _cache_dir() / f"plotly-{stat.st_size}-{stat.st_mtime_ns}.min.js.gz.b64"
-    try:
-        text = cached.read_text(encoding="ascii")
-        if text:
-            return text
-    except OSError:
-        pass
+    folder = _private(_cache_dir())
+    cached = (folder / f"plotly-{stat.st_size}-{stat.st_mtime_ns}.min.js.gz.b64"
+              if folder is not None else None)
+    text = _read_own(cached) if cached is not None else None
+    if text:
+        return text
     text = base64.b64encode(gzip.compress(bundle.read_bytes(), compresslevel=9,
                                           mtime=0)).decode("ascii")
-    _store(cached, text)
-    _prune(cached.parent.glob("plotly-*.min.js.gz.b64"), PLOTLY_CACHE_FILES)
+    if cached is not None:
+        _store(cached, text)
+        _prune(cached.parent.glob("plotly-*.min.js.gz.b64"), PLOTLY_CACHE_FILES)
     return text
 
 
@@ -247,12 +239,41 @@ def _cache_dir() -> Path:
     return Path(base) / "attoreport"
 
 
-def _store(path: Path, text: str) -> None:
-    """Write the cache file atomically; a cache that cannot be written is simply skipped."""
+def _private(folder: Path) -> Path | None:
+    """`folder` (made if need be, for this user only), or None when someone else could write
+    to it: what is read back from the cache runs in the reader's browser (plotly.js) or in
+    this process (compiled templates)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temp.write_text(text, encoding="ascii")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder if _own(folder.stat()) else None
+    except OSError:
+        return None
+
+
+def _own(info: os.stat_result) -> bool:
+    """This user's, and writable by no one else."""
+    return not hasattr(os, "getuid") or (info.st_uid == os.getuid()
+                                         and not info.st_mode & 0o022)
+
+
+def _read_own(path: Path) -> str | None:
+    """A cache file's text, unless it is missing, unreadable, not ASCII or not one's own."""
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read() if _own(os.fstat(fh.fileno())) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _store(path: Path, text: str) -> None:
+    """Write the cache file atomically, readable by this user only; a cache that cannot be
+    written is simply skipped."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="ascii") as fh:
+            fh.write(text)
         os.replace(temp, path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            temp.unlink()
