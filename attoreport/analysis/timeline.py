@@ -381,8 +381,7 @@ class _Groups:
 
 
 def _other_spans(table: EventTable, origin: float) -> _Others:
-    """Iteration and subagent spans as (end row, start, seconds, failed, what), found as
-    `timeline_items` finds them."""
+    """Iteration and subagent spans (`_Others`), found as `timeline_items` finds them."""
     np = numpy_for(table)
     if np is not None:
         return _other_spans_numpy(np, table, origin)

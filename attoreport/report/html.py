@@ -172,7 +172,8 @@ class _ByName(jinja2.FileSystemBytecodeCache):
     checksum, and compiled again."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha1(name.encode("utf-8", "surrogatepass"),
+                            usedforsecurity=False).hexdigest()
 
 
 @cache
