@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,6 +73,7 @@ def test_escaping_follows_githubs_rules() -> None:
     assert workflow_command("notice", "just data") == "::notice::just data"
 
 
+@pytest.mark.slow
 @given(st.text())
 def test_escaping_round_trips_through_the_runner(text: str) -> None:
     assert unescape(escape_data(text), DATA) == text

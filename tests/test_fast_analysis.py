@@ -458,7 +458,7 @@ def _plain_token_flow(iterations: list[int | None], figures: list[tuple[int, ...
     return [points[k] for k in sorted(points)], by_iteration
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 6)),
                           st.tuples(*[st.integers(0, 2**40)] * 5),
                           st.floats(0, 10, allow_nan=False)), max_size=40), st.booleans())

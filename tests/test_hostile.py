@@ -309,6 +309,7 @@ def link_forming(markdown_text: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_every_output_of_a_hostile_file_stays_bounded(tmp_path: Path, memory_floor: int,
                                                       name: str) -> None:

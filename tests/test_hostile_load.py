@@ -130,6 +130,7 @@ def many_sessions(path: Path, count: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_more_sessions_than_a_short_counts(tmp_path: Path) -> None:
     """The column of sessions per row once held 16-bit numbers: 65,536 sessions crashed."""
     sessions = attoreport.load([str(many_sessions(tmp_path / "t.jsonl", 70_000))], jobs=1)

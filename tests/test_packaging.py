@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_traces" / "collector-clean-feature.jsonl"
 
 
+@pytest.mark.slow
 def test_plain_install_renders_a_report(tmp_path: Path) -> None:
     target = tmp_path / "site"
     build = subprocess.run(

@@ -231,9 +231,10 @@ def test_bounded_counters_keep_the_exact_totals(tmp_path: Path) -> None:
     assert 2 < len(tokens) <= 12 and tokens[-1] == 1000 and tokens[0] == 10
 
 
+@pytest.mark.slow
 def test_the_export_is_streamed(tmp_path: Path) -> None:
     """A large trace goes out in pieces, and the export holds far less than a dict per event."""
-    count = 30_000
+    count = 15_000
     events = [event("tool_end", 1.0 + i * 0.01, 1 + i // 100, tool="t", args={"i": i},
                     duration_ms=5.0) for i in range(count)]
     found = analyses(write_trace(tmp_path / "big.jsonl", events))

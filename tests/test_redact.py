@@ -150,13 +150,14 @@ PLACES: dict[str, Callable[[str], str]] = {
 }
 
 
-@pytest.mark.parametrize("place", sorted(PLACES))
 @pytest.mark.parametrize(("kind", "secret"), _all_tokens(), ids=lambda v: v if len(v) < 20 else v[:12])
-def test_every_token_kind_is_redacted_in_every_place(kind: str, secret: str, place: str) -> None:
-    out, r = _redacted(PLACES[place](secret))
-    _assert_gone(out, secret)
-    assert marker(kind) in out
-    assert r.receipt.by_kind.get(kind) == 1
+def test_every_token_kind_is_redacted_in_every_place(kind: str, secret: str) -> None:
+    # The places in one test per kind: a test per pair was 410 of the suite's 2,500.
+    for place, put in sorted(PLACES.items()):
+        out, r = _redacted(put(secret))
+        _assert_gone(out, secret)
+        assert marker(kind) in out, place
+        assert r.receipt.by_kind.get(kind) == 1, place
 
 
 @pytest.mark.parametrize(("kind", "secret"), _all_tokens(), ids=lambda v: v if len(v) < 20 else v[:12])
@@ -985,7 +986,7 @@ def _pieces(secret: str) -> list[str]:
     return [line for line in secret.splitlines() if "PRIVATE KEY" not in line] or [secret]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_secret_strategy(), _filler, _filler, st.sampled_from(_SEPARATORS), st.sampled_from(_SEPARATORS))
 def test_generated_secrets_in_random_text_never_survive(
     kind_secret: tuple[str, str], before: str, after: str, left: str, right: str
@@ -1054,7 +1055,7 @@ _fragments = st.sampled_from(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_fragments, st.text(ALNUM, max_size=24)), max_size=30).map("".join))
 def test_redacting_is_idempotent_on_secret_like_text(text: str) -> None:
     r = Redactor()
@@ -1063,7 +1064,7 @@ def test_redacting_is_idempotent_on_secret_like_text(text: str) -> None:
     assert Redactor().text(once) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(_fragments, st.text(max_size=6)), max_size=20).map("".join))
 def test_the_prefilter_selects_every_rule_whose_anchor_occurs(text: str) -> None:
     lowered = redact._lowercase(text)

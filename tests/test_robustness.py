@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +44,8 @@ lines = st.lists(st.one_of(
     st.text(max_size=30).map(lambda t: t.replace("\n", " "))), min_size=1, max_size=25)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines)
 def test_any_lines_load_analyse_and_render(raw_lines: list[str | bytes]) -> None:
     encoded = [(line if isinstance(line, bytes) else line.encode()) + b"\n" for line in raw_lines]
@@ -152,7 +154,7 @@ def every_output(lines: list[str], tmp_path: Path, limits: Limits = DEFAULT_LIMI
     return html, document, markdown, export
 
 
-HOSTILE_SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
+HOSTILE_SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
                             suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture,
                                                    HealthCheck.data_too_large])
@@ -161,6 +163,7 @@ HOSTILE_SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
 @HOSTILE_SETTINGS
 @given(st.fixed_dictionaries({name: long_text for name in FIELDS}), st.integers(1, 150),
        st.integers(1, 3))
+@pytest.mark.slow
 def test_long_escapable_strings_stay_bounded(tmp_path: Path, values: dict[str, str],
                                              events: int, sessions: int) -> None:
     """A 10,000-`"` agent id inherited by 4,000 events once made a 1 GB report: every
@@ -218,8 +221,9 @@ def test_huge_and_non_finite_numbers_anywhere(tmp_path: Path,
     every_output(lines, tmp_path)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(st.integers(2, 400), st.integers(1, 40))
 def test_many_session_ids_stay_bounded(tmp_path: Path, count: int, json_sessions: int) -> None:
     """1,000 session ids in 52 KB froze the browser; 80,000 made a 240 MB JSON. Up to ten

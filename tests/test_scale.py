@@ -685,7 +685,7 @@ _IDS = st.one_of(st.integers(0, 6), st.integers(-2**63, 2**63 - 1),
                  st.integers(1, 5).map(lambda k: (k << 40) | 3))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(ids=st.lists(_IDS, min_size=1, max_size=40),
        links=st.lists(st.tuples(st.integers(0, 39), _IDS), max_size=40))
 def test_parents_found_by_numpy_equal_the_plain_walk(ids: list[int],

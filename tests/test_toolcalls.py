@@ -742,7 +742,7 @@ def check_display(text: str, limit: int = MAX_CHARS + 1) -> None:
     text.encode("utf-8")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tool=tool_names, args=json_values, result=json_values)
 def test_nothing_raises_and_display_text_is_bounded(tool: Any, args: Any, result: Any) -> None:
     check_display(main_argument(tool, args))
@@ -778,7 +778,7 @@ _SUMMARY_PIECES = [t for t, _ in TEST_RESULTS if isinstance(t, str)] + [
     "  2 failing", "1 error in 0.1s", "\x1b[31mFAIL\x1b[0m", "3 xfailed in 1s", "Failed!  - Failed: 2,"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(_SUMMARY_PIECES) | st.text(max_size=40), max_size=6))
 def test_outputs_without_a_failure_word_state_no_failing_summary(pieces: list[str]) -> None:
     """`_may_report_failures` lets `_command_failure` skip reading an output's lines: it
@@ -808,7 +808,7 @@ PIECES = ["not found", "command not found", "is not recognized as an internal or
           "core dumped", "Error:", "Exception:", "ValueError", "x.", "Error", ":", "K", "a"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=8).map("".join))
 def test_the_quick_checks_give_the_patterns_answers(line: str) -> None:
     """Substring tests in front of the slow searches (command not found, crashes, exception

@@ -112,13 +112,14 @@ def _parts_in_turn(patch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("block_bytes", [loader.BLOCK_BYTES, 300])
-@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(_EVENT, min_size=1, max_size=24))
 # Found by this test: a number beyond 10^15 in an event that is not an LLM response (the
 # generic path caps and reports it); a tool result written as an object.
 @example(events=[{"kind": "tool_start", "timestamp": 1.7e9, "data": {"tokens": 10**15 + 1}}])
 @example(events=[{"kind": "tool_end", "timestamp": 1.7e9,
                   "data": {"tool": "bash", "result": {"exit_code": 2}}}] * 9)
+@pytest.mark.slow
 def test_the_typed_path_reads_any_values_as_the_generic_path(events: list[dict[str, Any]],
                                                              block_bytes: int) -> None:
     """One block of up to 24 events (whole-block columns from 8 on), and small blocks (event by
@@ -142,7 +143,7 @@ _LINES = st.lists(st.one_of(_EVENT.map(json.dumps), _EVENT.map(json.dumps), _JUN
                   min_size=2, max_size=40)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=_LINES, parts=st.integers(2, 5), numpy_join=st.booleans(),
        block_bytes=st.sampled_from([loader.BLOCK_BYTES, 200]))
 # Found by this test: a last range holding only a blank line (no rows, no group) after a
@@ -160,6 +161,7 @@ _LINES = st.lists(st.one_of(_EVENT.map(json.dumps), _EVENT.map(json.dumps), _JUN
                 '{"kind": "llm_response", "timestamp": 1700000000.0, "data": {"tokens": 2}}',
                 '{"kind": "zzz", "timestamp": 1700000000.0, "data": [1]}'],
          parts=2, numpy_join=False, block_bytes=loader.BLOCK_BYTES)
+@pytest.mark.slow
 def test_byte_ranges_joined_equal_one_pass(lines: list[str], parts: int, numpy_join: bool,
                                           block_bytes: int) -> None:
     """A file cut into byte ranges, each parsed on its own and joined (groups that continue
@@ -198,7 +200,7 @@ def _comparable(states: list[Any], source: str) -> list[Any]:
     return out
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=_LINES, endings=st.lists(_ENDINGS, min_size=40, max_size=40),
        last_newline=st.booleans(), bom=st.booleans(),
        block_bytes=st.sampled_from([loader.BLOCK_BYTES, 100]))
@@ -231,7 +233,7 @@ def test_the_same_bytes_read_alike_from_a_file_a_pipe_and_gzip(
     assert results[3] == results[0]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(st.tuples(st.lists(st.one_of(_EVENT.map(json.dumps), _JUNK), max_size=8),
                                 st.booleans()), min_size=1, max_size=5))
 def test_a_folder_shared_out_by_file_equals_one_process(files: list[tuple[list[str], bool]]) -> None:
