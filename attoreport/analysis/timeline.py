@@ -354,17 +354,21 @@ class _Others:
     def __len__(self) -> int:
         return len(self.ends)
 
-    def add(self, end_row: int, begin: float, end: float, what: tuple[str, Any],
-            failed: bool) -> None:
-        """One span, from `begin` to `end`; `what`: ("iteration", number) or ("subagent",
-        failed)."""
+    def add_iteration(self, end_row: int, begin: float, end: float, number: int) -> None:
+        self._add(end_row, begin, end, failed=False, number=number)
+
+    def add_subagent(self, end_row: int, begin: float, end: float, failed: bool) -> None:
+        self._add(end_row, begin, end, failed=failed, number=None)
+
+    def _add(self, end_row: int, begin: float, end: float, *, failed: bool,
+             number: int | None) -> None:
+        """One span, from `begin` to `end`: an iteration (its `number`), or a subagent run."""
         self.ends.append(end_row)
         self.begins.append(begin)
         self.seconds.append(max(end - begin, 0.0))
         self.failed.append(1 if failed else 0)
-        iteration = what[0] == "iteration"
-        self.iteration.append(1 if iteration else 0)
-        self.numbers.append(what[1] if iteration else 0)
+        self.iteration.append(0 if number is None else 1)
+        self.numbers.append(0 if number is None else number)
 
 
 class _Groups:
@@ -404,20 +408,20 @@ def _other_spans(table: EventTable, origin: float) -> _Others:
         kind = kinds[row]
         if kind == start_code and iterations[row] != NO_ITERATION:
             for number, begin in open_iterations.items():
-                out.add(row, begin, at, ("iteration", number), False)
+                out.add_iteration(row, begin, at, number)
             open_iterations = {iterations[row]: at}
         elif kind == end_code and iterations[row] in open_iterations:
             number = iterations[row]
-            out.add(row, open_iterations.pop(number), at, ("iteration", number), False)
+            out.add_iteration(row, open_iterations.pop(number), at, number)
         elif kind == spawn_code and agents[row] != NO_STRING:
             spawns[agents[row]] = at
         elif kind in sub_end and agents[row] in spawns:
             failed = kind != complete_code
-            out.add(row, spawns[agents[row]], at, ("subagent", failed), failed)
+            out.add_subagent(row, spawns[agents[row]], at, failed)
     if open_iterations:
         last = _length(table, origin)
         for number, begin in open_iterations.items():
-            out.add(len(kinds), begin, last, ("iteration", number), False)
+            out.add_iteration(len(kinds), begin, last, number)
     return out
 
 
@@ -479,8 +483,7 @@ def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> _Others:
         column.extend(as_array(column.typecode, values[order]))
     if len(starts) and not closed[starts[-1]]:  # still open at the end: closes at the last event
         last = starts[-1]
-        out.add(len(kinds), float(at[last]), _length(table, origin),
-                ("iteration", int(its[last])), False)
+        out.add_iteration(len(kinds), float(at[last]), _length(table, origin), int(its[last]))
     return out
 
 
@@ -503,7 +506,7 @@ def _subagent_spans(table: EventTable, origin: float) -> _Others:
                 spawns[agents[row]] = at
         elif agents[row] in spawns:
             failed = kinds[row] != complete_code
-            out.add(row, spawns[agents[row]], at, ("subagent", failed), failed)
+            out.add_subagent(row, spawns[agents[row]], at, failed)
     return out
 
 
