@@ -416,8 +416,14 @@ def plain_time_order(table: EventTable) -> list[int] | None:
     return None if order == list(range(len(stamps))) else order
 
 
-def test_selections(generated: list[Session], tmp_path: Path) -> None:
+def test_selections(generated: list[Session], tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through numpy, the issue events are found a part of the table at a time: here in
+    parts of 97 rows, so every generated table has many."""
+    from attoreport.analysis import select
     from tests.conftest import event, write_trace
+
+    monkeypatch.setattr(select, "CANDIDATE_ROWS", 97)
 
     shuffled = [event("custom", ts) for ts in (5.0, 1.0, 3.0, 1.0, 4.0)]
     shuffled.append('{"type": "error", "data": {}}')  # a legacy line without a time
@@ -670,3 +676,40 @@ def test_iteration_durations_without_their_own(tmp_path: Path) -> None:
     stats = iteration_stats(session.table)
     assert stats == plain_iteration_stats(session.table)
     assert [stats[n].duration_ms for n in (1, 2, 3, 4, 9)] == [2250.0, 7.0, 1500.0, None, None]
+
+
+@pytest.mark.both_readers
+def test_iteration_figures_take_no_memory_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through numpy, the iteration figures are summed over runs of rows of one iteration:
+    no index or copy of every row (they took 50 MB at a million events, over what the
+    report keeps). 3,000 iterations of 11 events, LLM calls, tool calls and failures."""
+    import tracemalloc
+
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 0)
+    lines = []
+    for i in range(1, 3001):
+        ts = 10.0 * i
+        lines += [{"kind": "iteration_start", "timestamp": ts, "iteration": i},
+                  {"kind": "llm_request", "timestamp": ts + 0.1, "iteration": i},
+                  {"kind": "llm_response", "timestamp": ts + 1, "iteration": i,
+                   "data": {"tokens": 100 + i % 7, "cost": 0.01 * (i % 5)}, "duration_ms": 900.0}]
+        for j in range(3):
+            call = {"tool": "bash", "args": {"command": f"ls {j}"}}
+            lines += [{"kind": "tool_start", "timestamp": ts + 2 + j, "iteration": i, "data": call},
+                      {"kind": "tool_error" if (i + j) % 4 == 0 else "tool_end",
+                       "timestamp": ts + 2.5 + j, "iteration": i, "data": call,
+                       "duration_ms": 300.0}]
+        lines += [{"kind": "budget_check", "timestamp": ts + 5, "iteration": i},
+                  {"kind": "iteration_end", "timestamp": ts + 6, "iteration": i,
+                   "duration_ms": 6000.0}]
+    [session] = loader.load_lines([json.dumps(line).encode() for line in lines], "t.jsonl", "t")
+    table = session.table
+    assert iteration_stats(table) == plain_iteration_stats(table)
+    tracemalloc.start()
+    try:
+        stats = iteration_stats(table)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(stats) == 3000 and stats[3000].errors == 1 and stats[3000].tool_calls == 3
+    assert peak - kept < 25 * len(table), (peak - kept) / len(table)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from attoreport import analyse, load
+from attoreport.analysis import columns
 from attoreport.limits import Limits
 from attoreport.report import format as fmt
 from attoreport.report.charts import TOKEN_SERIES
@@ -170,21 +173,30 @@ def test_event_log_is_bounded_and_says_so(tmp_path: Path) -> None:
     assert v.tree.note.startswith("Showing ")
 
 
-def test_the_token_table_keeps_the_most_expensive_and_the_ends(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", ["builtins", "numpy"])
+def test_the_token_table_keeps_the_most_expensive_and_the_ends(
+        tmp_path: Path, reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Beyond `table_rows` iterations: the first and last few, then the most expensive (ties
-    in iteration order), listed in iteration order."""
+    in iteration order), listed in iteration order. Iterations without an LLM response count
+    too. The same through numpy (which a long session uses)."""
+    monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if reader == "numpy" else 10**12)
     costs = {i: [0.05, 0.01, 0.05, 0.02, 0.0][i % 5] + (0.5 if i in (40, 41) else 0.0)
              for i in range(1, 101)}
     events = []
     for i, cost in costs.items():
         events += [event("iteration_start", i * 10.0, i),
                    event("llm_response", i * 10.0 + 1, i, tokens=100, cost=cost)]
+    events += [event("iteration_start", 2000.0 + i, i) for i in (101, 102)]  # no LLM call
+    # A response outside any iteration counts as iteration 0 (as in Attocode's token flow).
+    events.insert(0, event("llm_response", 5.0, None, tokens=100, cost=0.3))
+    costs[0] = 0.3
     v = view_of(write_trace(tmp_path / "t.jsonl", events), Limits(table_rows=20))
-    numbers = sorted(costs)
-    by_cost = sorted(numbers, key=lambda n: -costs[n])  # stable: ties in iteration order
+    numbers = sorted(costs) + [101, 102]
+    by_cost = sorted(numbers, key=lambda n: -costs.get(n, 0.0))  # stable: ties in order
     chosen = list(dict.fromkeys([*numbers[:5], *numbers[-5:], *by_cost]))[:20]
     assert [r.iteration for r in v.tokens.rows] == sorted(chosen)
-    assert {40, 41, 1, 100} <= {r.iteration for r in v.tokens.rows}
+    assert {0, 40, 41, 1, 102} <= {r.iteration for r in v.tokens.rows}
+    assert v.tokens.table_note.startswith("Showing 20 of 103 iterations")
 
 
 def test_every_iteration_link_resolves(tmp_path: Path) -> None:

@@ -53,9 +53,13 @@ def view(np: Any, column: Any) -> Any:
 
 def as_array(typecode: str, values: Any) -> array[Any]:
     """A numpy array's values as an `array.array` of `typecode` (Python numbers when
-    indexed; converted to the type first when it differs)."""
-    column = array(typecode)
-    column.frombytes(values.astype(_DTYPES[typecode], copy=False).tobytes())
+    indexed; converted to the type as numpy's astype converts).
+
+    Copied once, into the new column's memory: through `tobytes` (and `astype` when the
+    type differed), a column of half a million spans was three copies at once."""
+    column = array(typecode, [0]) * len(values)
+    if len(values):
+        sys.modules["numpy"].frombuffer(column, dtype=_DTYPES[typecode])[:] = values
     return column
 
 

@@ -21,6 +21,7 @@ from attoreport.analysis.columns import (
     counts_by_iteration,
     first_timestamps,
     kind_counts,
+    kind_mask,
     numpy_for,
     rows_of_kinds,
     view,
@@ -132,34 +133,42 @@ def iteration_stats(table: EventTable) -> IterationTable:
 
 
 def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
-    """`iteration_stats` with whole-column operations: one sort of the iteration column,
-    then counts, first timestamps and durations by iteration."""
+    """`iteration_stats` with whole-column operations over the runs of rows of one
+    iteration (consecutive events share one: a million rows are about 90,000 runs).
+
+    Each figure is summed over a run, then over the runs of its iteration. No array of a
+    number per row is made (the masks are a byte a row): indexes and copies of the rows
+    took 50 MB at a million events, on top of everything the report keeps."""
     names = table.kind_names
     iterations = view(np, table.iterations)
-    kept = np.flatnonzero(iterations != NO_ITERATION)
-    numbers, inverse, counts = _unique_runs(np, iterations[kept])
-    stats = IterationTable(as_array("q", numbers), as_array("q", counts))
+    if not len(iterations):
+        return IterationTable(array("q"), array("q"))
+    starts = np.flatnonzero(np.concatenate(([True], iterations[1:] != iterations[:-1])))
+    values = iterations[starts]
+    real = values != NO_ITERATION
+    numbers, of_run = np.unique(values[real], return_inverse=True)
+    of_run = of_run.reshape(-1)
     size = len(numbers)
+
+    def by_iteration(per_run: Any) -> Any:
+        """Figures of every run (an iteration or not), summed by iteration."""
+        return np.bincount(of_run, weights=per_run[real], minlength=size).astype(np.int64)
+
+    lengths = np.diff(np.append(starts, len(iterations)))
+    stats = IterationTable(as_array("q", numbers), as_array("q", by_iteration(lengths)))
     if not size:
         return stats
-    timestamps = view(np, table.timestamps)[kept]
-    timed = ~np.isnan(timestamps)
-    first = np.full(size, len(kept), dtype=np.int64)  # first timed row of each iteration
-    np.minimum.at(first, inverse[timed], np.flatnonzero(timed))
-    found = first < len(kept)
-    started = np.full(size, np.nan)
-    started[found] = timestamps[first[found]]
-    stats.started = as_array("d", started)
-    kinds = view(np, table.kinds)[kept]
     for wanted, name in ((TOOL_CALL_KINDS, "tool_calls"), (ERROR_KINDS, "errors")):
         codes = [c for c, n in enumerate(names) if n in wanted]
-        mask = np.isin(kinds, codes)
-        setattr(stats, name, as_array("q", np.bincount(inverse[mask], minlength=size)))
+        counts = np.add.reduceat(kind_mask(np, table, codes), starts, dtype=np.int64)
+        setattr(stats, name, as_array("q", by_iteration(counts)))
+    stats.started = as_array("d", _started(np, table, starts[real], lengths[real], of_run, size))
     end_code = names.index("iteration_end")
-    ends = kinds == end_code
-    durations = view(np, table.durations)[kept][ends]
+    ends = np.flatnonzero(view(np, table.kinds) == end_code)
+    ends = ends[iterations[ends] != NO_ITERATION]
+    durations = view(np, table.durations)[ends]
     if not np.isnan(durations).any():  # every end has its own duration (the usual case)
-        at = inverse[ends]
+        at = np.searchsorted(numbers, iterations[ends])
         column = np.full(size, np.nan)
         # The last end of an iteration wins (its last occurrence, found from the back).
         _, last = np.unique(at[::-1], return_index=True)
@@ -172,18 +181,22 @@ def _stats_numpy(np: Any, table: EventTable) -> IterationTable:
     return stats
 
 
-def _unique_runs(np: Any, values: Any) -> tuple[Any, Any, Any]:
-    """`np.unique(values, return_inverse=True, return_counts=True)`, sorting the runs of
-    equal values rather than the values: consecutive events share an iteration, so a
-    million rows are about 90,000 runs (sorting the rows took 65 MB)."""
-    if not len(values):
-        return values, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    lengths = np.diff(np.append(starts, len(values)))
-    numbers, of_run = np.unique(values[starts], return_inverse=True)
-    of_run = of_run.reshape(-1)
-    counts = np.bincount(of_run, weights=lengths, minlength=len(numbers)).astype(np.int64)
-    return numbers, np.repeat(of_run, lengths), counts
+def _started(np: Any, table: EventTable, starts: Any, lengths: Any, of_run: Any,
+             size: int) -> Any:
+    """Each iteration's first timestamp in file order (NaN: none of its rows has one), from
+    its runs: the first row of a run, or its first row with a time when some lack one."""
+    timestamps = view(np, table.timestamps)
+    first = starts
+    if table.missing_timestamps:
+        timed = np.flatnonzero(~np.isnan(timestamps))
+        first = timed[np.minimum(np.searchsorted(timed, starts), len(timed) - 1)] if len(
+            timed) else starts
+        has = (first >= starts) & (first < starts + lengths) if len(timed) else starts < 0
+        first, of_run = first[has], of_run[has]
+    found, earliest = np.unique(of_run, return_index=True)  # each iteration's first run
+    started = np.full(size, np.nan)
+    started[found] = timestamps[first[earliest]]
+    return started
 
 
 def _llm_numpy(np: Any, table: EventTable, stats: IterationTable) -> None:

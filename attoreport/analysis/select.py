@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
-from attoreport.analysis.columns import kind_mask, numpy_for, rows_of_kinds, view
+from attoreport.analysis.columns import numpy_for, rows_of_kinds, view
 from attoreport.analysis.detectors import DetectedIssue
 from attoreport.model import FAILURE_KINDS, NO_ROW, TOOL_CALL_KINDS, EventTable
 
@@ -117,6 +119,10 @@ def issue_rows(table: EventTable, issues: Iterable[DetectedIssue], per_issue: in
     return found
 
 
+#: Rows read at a time for `_issue_candidates` (its masks cost a few bytes a row).
+CANDIDATE_ROWS = 1 << 16
+
+
 def _issue_candidates(table: EventTable, at_iteration: dict[int, set[int]],
                       anywhere: set[int]) -> Iterable[int]:
     """Rows of the kinds the issues name (at their iterations, or anywhere), in file order:
@@ -125,11 +131,26 @@ def _issue_candidates(table: EventTable, at_iteration: dict[int, set[int]],
     np = numpy_for(table)
     if np is None or not kinds:
         return rows_of_kinds(table, kinds)
-    chosen = kind_mask(np, table, anywhere) if anywhere else np.zeros(len(table), dtype=bool)
-    if at_iteration:
-        iterations = view(np, table.iterations)
-        chosen |= kind_mask(np, table, kinds) & np.isin(iterations, list(at_iteration))
-    return np.flatnonzero(chosen).tolist()  # type: ignore[no-any-return]
+    return chain.from_iterable(_candidate_parts(np, table, kinds, at_iteration, anywhere))
+
+
+def _candidate_parts(np: Any, table: EventTable, kinds: set[int],
+                     at_iteration: dict[int, set[int]], anywhere: set[int]) -> Iterator[list[int]]:
+    """`_issue_candidates` through numpy, CANDIDATE_ROWS rows at a time: over the whole
+    table at once, the membership test and the list of rows took 25 MB at a million
+    events (thousands of issues name most of the LLM and tool events)."""
+    size = max(len(table.kind_names), max(kinds) + 1)
+    of_kinds, of_anywhere = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+    of_kinds[list(kinds)] = True
+    of_anywhere[list(anywhere)] = True
+    numbers = np.array(list(at_iteration), dtype=np.int64)
+    codes, iterations = view(np, table.kinds), view(np, table.iterations)
+    for start in range(0, len(codes), CANDIDATE_ROWS):
+        part = codes[start:start + CANDIDATE_ROWS]
+        chosen = of_anywhere[part]
+        if len(numbers):
+            chosen |= of_kinds[part] & np.isin(iterations[start:start + CANDIDATE_ROWS], numbers)
+        yield (np.flatnonzero(chosen) + start).tolist()
 
 
 def failure_rows(table: EventTable) -> list[int]:

@@ -227,21 +227,30 @@ class _SpanColumns:
                   failing: set[int]) -> _SpanColumns:
         """`of` through numpy: the same values, with the same float arithmetic, kept in
         arrays (a million-event trace has half a million spans)."""
-        rows = np.flatnonzero(kind_mask(np, table, timed))
-        ms = view(np, table.display_durations)[rows]
-        at = view(np, table.timestamps)[rows]
-        known = ~np.isnan(ms)
+        others = _other_spans(table, origin)  # first: its temporaries and these never add up
+        # Rows of timed kinds with a duration (and a time): chosen with a byte a row, then
+        # each value taken once and worked on in place (a copy per step of half a million
+        # spans took 50 MB at a million events).
+        mask = kind_mask(np, table, timed)
+        display = view(np, table.display_durations)
+        mask &= display == display  # not NaN
+        stamps = view(np, table.timestamps)
         if table.missing_timestamps:
-            known &= ~np.isnan(at)
-        rows, ms, at = rows[known], ms[known], at[known] - origin
-        seconds = ms / 1000.0
-        seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
+            mask &= stamps == stamps
+        rows = np.flatnonzero(mask)
+        del mask
+        seconds = display[rows]
+        seconds /= 1000.0
+        seconds[seconds < 0.0] = 0.0  # as max(x, 0.0): keeps -0.0
+        starts = stamps[rows]
+        starts -= origin
+        starts -= seconds
         codes = view(np, table.kinds)[rows]
-        groups = _Groups(array("H", codes.astype(np.uint16).tobytes()), timed)
-        failed = np.isin(codes, list(failing)).astype(np.uint8)
-        return cls(table, as_array("q", rows), as_array("d", at - seconds),
-                   as_array("d", seconds), as_array("B", failed), groups,
-                   _other_spans(table, origin))
+        groups = _Groups(as_array("H", codes), timed)
+        failed = as_array("B", np.isin(codes, list(failing)))
+        del codes
+        return cls(table, as_array("q", rows), as_array("d", starts), as_array("d", seconds),
+                   failed, groups, others)
 
     def end(self, index: int) -> int:
         timed = len(self.rows)
@@ -292,12 +301,13 @@ class _SpanColumns:
                              map(not_, map(or_, is_iteration, other_failed))))
         lengths = None if np is None else np.concatenate([
             view(np, self.seconds), view(np, self.others.seconds)])
-        calls: Any  # the calls and subagent runs that did not fail
+        calls: Any  # the calls and subagent runs that did not fail (through numpy: a mask)
         if np is None:
             calls = [*compress(range(timed), map(not_, self.failed)), *runs]
         else:
-            calls = np.concatenate([np.flatnonzero(view(np, self.failed) == 0),
-                                    np.array(runs, dtype=np.int64)])
+            calls = np.zeros(total, dtype=bool)
+            np.equal(view(np, self.failed), 0, out=calls[:timed])
+            calls[runs] = True
         for pool, share in ((iterations, wanted // 2), (calls, wanted), (iterations, wanted),
                             (failed, wanted)):
             room = min(share, budget - len(chosen))
@@ -305,13 +315,20 @@ class _SpanColumns:
         return sorted(chosen, key=lambda i: (self.start(i), self.end(i)))
 
     def _longest(self, np: Any, lengths: Any, pool: Any, count: int, skip: set[int]) -> list[int]:
-        """The `count` longest spans of `pool` (indexes) not in `skip`, earlier first among
-        equals."""
+        """The `count` longest spans of `pool` (indexes in order, or through numpy a mask of
+        every span) not in `skip`, earlier first among equals."""
         if count <= 0 or not len(pool):
             return []
         # The `count` longest not skipped are among the `count + len(skip)` longest.
         place = count + len(skip)
-        if np is not None:
+        if np is not None and isinstance(pool, np.ndarray) and pool.dtype.kind == "b":  # a mask
+            values = lengths[pool]
+            if len(values) > place:
+                values.partition(len(values) - place)  # in place: a copy less
+                pool = pool & (lengths >= values[len(values) - place])
+            del values
+            pool = np.flatnonzero(pool).tolist()
+        elif np is not None:
             indexes = np.asarray(pool, dtype=np.int64)
             if len(indexes) > place:
                 values = lengths[indexes]
@@ -433,39 +450,48 @@ def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> _Others:
     start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
     kinds, numbers = view(np, table.kinds), view(np, table.iterations)
     stamps = view(np, table.timestamps)
-    rows = np.flatnonzero(((kinds == start_code) | (kinds == end_code))
-                          & (numbers != NO_ITERATION) & ~np.isnan(stamps))
+    # Worked on in place, each temporary dropped when done: a copy per step took 25 MB at
+    # a million events (180,000 iteration starts and ends).
+    mask = kinds == start_code
+    mask |= kinds == end_code
+    mask &= numbers != NO_ITERATION
+    if table.missing_timestamps:
+        mask &= stamps == stamps
+    rows = np.flatnonzero(mask)
+    del mask
     is_start = kinds[rows] == start_code
-    its, at = numbers[rows], stamps[rows] - origin
-    where = np.arange(len(rows))
+    its, at = numbers[rows], stamps[rows]
+    at -= origin
     # The latest start before each position (-1: none yet).
-    latest = np.maximum.accumulate(np.where(is_start, where, -1)) if len(rows) else where
-    before = np.concatenate(([-1], latest[:-1])) if len(rows) else where
+    before = np.where(is_start, np.arange(len(rows)), -1)
+    np.maximum.accumulate(before, out=before)
+    before[1:] = before[:-1].copy()
+    before[:1] = -1
     # An end closes the open iteration: the first end of its number after that start.
     candidates = np.flatnonzero(~is_start & (before >= 0))
     candidates = candidates[its[candidates] == its[before[candidates]]]
     opened, first = np.unique(before[candidates], return_index=True)
     closing = candidates[first]
+    del candidates, first
     closed = np.zeros(len(rows), dtype=bool)
     closed[opened] = True
+    del opened
     # A start closes the start before it when no end did.
     starts = np.flatnonzero(is_start)
+    del is_start
     pairs = [(closing, before[closing])]
+    del before
     if len(starts) > 1:
         previous = starts[:-1]
         unclosed = ~closed[previous]
         pairs.append((starts[1:][unclosed], previous[unclosed]))
-    end_rows, begins, ends, iteration_numbers = [], [], [], []
-    for ending, begun in pairs:
-        end_rows.append(rows[ending])
-        begins.append(at[begun])
-        ends.append(at[ending])
-        iteration_numbers.append(its[begun])
-    end_row = np.concatenate(end_rows)
-    begin, end = np.concatenate(begins), np.concatenate(ends)
-    number = np.concatenate(iteration_numbers)
-    seconds = end - begin
-    seconds = np.where(seconds < 0.0, 0.0, seconds)  # as max(x, 0.0): keeps -0.0
+    end_row = np.concatenate([rows[ending] for ending, _ in pairs])
+    begin = np.concatenate([at[begun] for _, begun in pairs])
+    seconds = np.concatenate([at[ending] for ending, _ in pairs])
+    number = np.concatenate([its[begun] for _, begun in pairs])
+    del pairs
+    seconds -= begin
+    seconds[seconds < 0.0] = 0.0  # as max(x, 0.0): keeps -0.0
     iteration = np.ones(len(end_row), dtype=np.uint8)
     failed = np.zeros(len(end_row), dtype=np.uint8)
     subagents = _subagent_spans(table, origin)
@@ -477,10 +503,9 @@ def _other_spans_numpy(np: Any, table: EventTable, origin: float) -> _Others:
                 (iteration, subagents.iteration), (number, subagents.numbers)))
     order = np.argsort(end_row, kind="stable")
     out = _Others()
-    for column, values in ((out.ends, end_row), (out.begins, begin), (out.seconds, seconds),
-                           (out.failed, failed), (out.iteration, iteration),
-                           (out.numbers, number)):
-        column.extend(as_array(column.typecode, values[order]))
+    out.ends, out.begins = as_array("q", end_row[order]), as_array("d", begin[order])
+    out.seconds, out.failed = as_array("d", seconds[order]), as_array("B", failed[order])
+    out.iteration, out.numbers = as_array("B", iteration[order]), as_array("q", number[order])
     if len(starts) and not closed[starts[-1]]:  # still open at the end: closes at the last event
         last = starts[-1]
         out.add_iteration(len(kinds), float(at[last]), _length(table, origin), int(its[last]))
