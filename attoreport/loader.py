@@ -114,14 +114,56 @@ ERROR_CHARS = 500
 GOAL_CHARS = 100_000
 #: Written files listed per session (the rest are counted).
 CHANGED_FILES = 500
-#: Tool-call arguments remembered by their bytes (fingerprint, flags, written file), and the
-#: longest arguments (with the tool's name) remembered.
-ARGS_SEEN = 50_000
+#: Tool-call arguments remembered by their bytes (fingerprint, flags, written file): at most
+#: ARGS_SEEN calls, or ARGS_SEEN_TEXT bytes of their arguments, in each of the memo's two
+#: generations (see `_ArgsMemo`); arguments longer than ARGS_SEEN_BYTES are not remembered.
+ARGS_SEEN = 4096
+ARGS_SEEN_TEXT = 1024 * 1024
 ARGS_SEEN_BYTES = 4096
-#: What ARGS_SEEN counts: shared by every parser of a process (agents make the same calls
-#: again and again, in one trace and across the traces of a folder), and emptied when the
-#: load that filled it ends (`_sharing_args`), so a library caller does not keep it.
-_ARGS_SEEN: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
+
+
+class _ArgsMemo:
+    """What each tool call's arguments gave, by the call's bytes: agents make the same calls
+    again and again, and reading one takes a decode, a sorted encode and a hash.
+
+    Two generations: a call found in the older one moves to the newer one, and when the
+    newer one is full it becomes the older one (the one before is dropped). The calls an
+    agent keeps making stay; arguments that never repeat (a new path in every call) cost at
+    most two generations. Counting only entries (50,000, emptied when full) let a worker
+    of a million-event trace whose every call differed hold 42 MB more, and keys of 4 KB
+    could have held 200 MB.
+
+    Shared by every parser of a process (calls recur across the traces of a folder too),
+    and emptied when the load that filled it ends (`_sharing_args`), so a library caller
+    does not keep it."""
+
+    def __init__(self) -> None:
+        self.new: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
+        self.old: dict[tuple[str, bytes], tuple[int, Any, int, str | None]] = {}
+        self.text = 0  # bytes of arguments in `new`
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.old)
+
+    def get(self, key: tuple[str, bytes]) -> tuple[int, Any, int, str | None] | None:
+        found = self.new.get(key)
+        if found is None:
+            found = self.old.pop(key, None)
+            if found is not None:
+                self.put(key, found)
+        return found
+
+    def put(self, key: tuple[str, bytes], value: tuple[int, Any, int, str | None]) -> None:
+        self.new[key] = value
+        self.text += len(key[0]) + len(key[1])
+        if len(self.new) >= ARGS_SEEN or self.text >= ARGS_SEEN_TEXT:
+            self.old, self.new, self.text = self.new, {}, 0
+
+    def clear(self) -> None:
+        self.new, self.old, self.text = {}, {}, 0
+
+
+_ARGS_SEEN = _ArgsMemo()
 _args_users = 0
 #: A single file is split into byte ranges for several processes from this size on (about
 #: 30,000 events: below it, starting a worker costs more than it saves).
@@ -1600,9 +1642,7 @@ class _ChunkParser:
         canonical = None if args is None else _SORTED.encode(args)
         known = (hash((tool, canonical)), args, *_args_facts(tool, args))
         if len(raw_args) + len(tool) <= ARGS_SEEN_BYTES:  # long keys are not kept alive
-            if len(_ARGS_SEEN) >= ARGS_SEEN:
-                _ARGS_SEEN.clear()
-            _ARGS_SEEN[key] = known
+            _ARGS_SEEN.put(key, known)
         return known
 
     def _call(self, row: int, start: bool, call_id: str) -> None:

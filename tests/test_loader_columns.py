@@ -236,9 +236,9 @@ def test_argument_memo_is_shared_within_a_load_and_emptied_after(tmp_path: Path)
         patch.setattr(loader, "_finish", watching)
         together = loader.load([str(folder)], jobs=1)
     assert seen_sizes and seen_sizes[-1] > seen_sizes[0] > 0  # filled, and kept across files
-    assert loader._ARGS_SEEN == {}
+    assert len(loader._ARGS_SEEN) == 0
     alone = [s for path in sorted(folder.glob("*.jsonl")) for s in loader.load([str(path)], jobs=1)]
-    assert loader._ARGS_SEEN == {}
+    assert len(loader._ARGS_SEEN) == 0
     assert [s.session_id for s in together] == [s.session_id for s in alone]
     for a, b in zip(together, alone, strict=True):
         assert a.table.flags == b.table.flags
@@ -247,21 +247,51 @@ def test_argument_memo_is_shared_within_a_load_and_emptied_after(tmp_path: Path)
         assert a.changed_files == b.changed_files
 
 
-def test_argument_memo_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("entries,text", [(10, 10**9), (10**9, 2000)])
+def test_argument_memo_stays_bounded(entries: int, text: int, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most two generations of ARGS_SEEN calls, or of ARGS_SEEN_TEXT bytes of arguments
+    (a generation that holds either becomes the older one); the figures are those of a load
+    with a memo that never forgets."""
     path = tmp_path / "t.jsonl"
     generate.write_trace(path, 3000, seed=6)
-    monkeypatch.setattr(loader, "ARGS_SEEN", 10)
-    sizes: list[int] = []
+    [whole] = loader.load([str(path)], jobs=1)
+    monkeypatch.setattr(loader, "ARGS_SEEN", entries)
+    monkeypatch.setattr(loader, "ARGS_SEEN_TEXT", text)
+    sizes: list[tuple[int, int]] = []
     typed_args = loader._ChunkParser._typed_args
 
     def watching(self: Any, tool: str, raw_args: bytes) -> Any:
         found = typed_args(self, tool, raw_args)
-        sizes.append(len(loader._ARGS_SEEN))
+        memo = loader._ARGS_SEEN
+        sizes.append((len(memo), sum(len(t) + len(a) for t, a in [*memo.new, *memo.old])))
         return found
 
     monkeypatch.setattr(loader._ChunkParser, "_typed_args", watching)
-    loader.load([str(path)], jobs=1)
-    assert len(sizes) > 100 and max(sizes) == 10
+    [bounded] = loader.load([str(path)], jobs=1)
+    assert len(sizes) > 100
+    if entries == 10:
+        assert max(n for n, _ in sizes) == 2 * 10 - 1
+    else:
+        assert 2000 < max(t for _, t in sizes) < 2 * (2000 + loader.ARGS_SEEN_BYTES)
+    assert bounded.table.flags == whole.table.flags
+    assert bounded.table.tool_calls == whole.table.tool_calls
+
+
+def test_argument_memo_keeps_the_calls_made_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A call made again and again stays in the memo however many other calls come between
+    its repeats, as long as they fit in a generation; one never made again is dropped after
+    two."""
+    monkeypatch.setattr(loader, "ARGS_SEEN", 100)
+    memo = loader._ArgsMemo()
+    memo.put(("bash", b'{"command": "pytest"}'), (1, None, 0, None))
+    for i in range(1000):
+        memo.put(("read_file", b'{"path": "%d"}' % i), (i, None, 0, None))
+        if i % 50 == 0:
+            assert memo.get(("bash", b'{"command": "pytest"}')) == (1, None, 0, None)
+    assert memo.get(("read_file", b'{"path": "0"}')) is None
+    assert memo.get(("read_file", b'{"path": "999"}')) == (999, None, 0, None)
+    assert len(memo) < 2 * 100
 
 
 @pytest.mark.parametrize("seed", [7, 8])
