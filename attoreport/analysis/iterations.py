@@ -225,18 +225,33 @@ def _durations_numpy(np: Any, table: EventTable, stats: IterationTable) -> None:
     names = table.kind_names
     start_code, end_code = names.index("iteration_start"), names.index("iteration_end")
     kinds, iterations = view(np, table.kinds), view(np, table.iterations)
-    rows = np.flatnonzero(((kinds == start_code) | (kinds == end_code))
-                          & (iterations != NO_ITERATION))
+    mask = kinds == start_code
+    mask |= kinds == end_code
+    mask &= iterations != NO_ITERATION
+    rows = np.flatnonzero(mask)
+    del mask
     numbers, stamps = iterations[rows], view(np, table.timestamps)[rows]
     own, is_start = view(np, table.durations)[rows], kinds[rows] == start_code
+    del rows
     keep = ~(is_start & np.isnan(stamps))  # a start without a time is passed over
-    # By iteration, in file order within each: the latest start before each row.
-    order = np.flatnonzero(keep)[np.argsort(numbers[keep], kind="stable")]
-    numbers, stamps, own, is_start = numbers[order], stamps[order], own[order], is_start[order]
-    latest = np.maximum.accumulate(np.where(is_start, np.arange(len(order)), -1))
-    begun = np.where((latest >= 0) & (numbers[np.maximum(latest, 0)] == numbers),
-                     stamps[np.maximum(latest, 0)], np.nan)
+    if not keep.all():
+        numbers, stamps, own, is_start = (x[keep] for x in (numbers, stamps, own, is_start))
+    del keep
+    # By iteration, in file order within each: the latest start before each row. Rows are
+    # grouped by iteration already unless iterations interleave (then a stable sort).
+    if len(numbers) and not bool((numbers[1:] >= numbers[:-1]).all()):
+        order = np.argsort(numbers, kind="stable")
+        numbers, stamps, own, is_start = (x[order] for x in (numbers, stamps, own, is_start))
+        del order
+    latest = np.where(is_start, np.arange(len(numbers)), -1)
+    np.maximum.accumulate(latest, out=latest)
+    begun = np.maximum(latest, 0)
+    had = (latest >= 0) & (numbers[begun] == numbers)
+    del latest
+    begun = np.where(had, stamps[begun], np.nan)
+    del had
     value = np.where(np.isnan(own), (stamps - begun) * 1000.0, own)
+    del begun
     ended = ~is_start & ~np.isnan(value)
     at, value = numbers[ended], value[ended]
     if not len(at):
