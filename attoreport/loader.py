@@ -86,8 +86,11 @@ from attoreport.textsafe import (
 
 #: A longer line is skipped (and reported) rather than read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-#: Bytes read and decoded at once.
-BLOCK_BYTES = 1024 * 1024
+#: Bytes read and decoded at once. A block's decoded events stay in the processor's cache
+#: while the columns are built from them: a worker read its half of a million-event trace in
+#: 1.78-1.83 CPU-s with 256 KiB blocks against 1.84-2.05 s with 1 MiB ones (128 KiB: the
+#: same; 64 KiB: 1.82 s), and held 4 MB less at its peak.
+BLOCK_BYTES = 256 * 1024
 #: How deep a block is split around lines the typed decoder refuses, and blank lines, before
 #: the rest is read line by line (see `_ChunkParser.feed_block`). A split decodes what follows
 #: again: on a 200k-line trace, one refused line per block read as fast as a clean trace (0.97
