@@ -149,14 +149,13 @@ class _ArgsMemo:
         return len(self.new) + len(self.old)
 
     def get(self, key: tuple[str, bytes]) -> tuple[int, Any, int, str | None] | None:
+        """What the call gave (None: not remembered); one of the older generation moves to
+        the newer one."""
         found = self.new.get(key)
-        return found if found is not None else self.recall(key)
-
-    def recall(self, key: tuple[str, bytes]) -> tuple[int, Any, int, str | None] | None:
-        """A call of the older generation, moved to the newer one (None: not there)."""
-        found = self.old.pop(key, None)
-        if found is not None:
-            self.put(key, found)
+        if found is None:
+            found = self.old.pop(key, None)
+            if found is not None:
+                self.put(key, found)
         return found
 
     def put(self, key: tuple[str, bytes], value: tuple[int, Any, int, str | None]) -> None:
@@ -1641,9 +1640,7 @@ class _ChunkParser:
         """Fingerprint, arguments, command flags and written file of a tool call's raw
         arguments, remembered by their bytes: agents make the same calls again and again."""
         key = (tool, raw_args)
-        known = _ARGS_SEEN.new.get(key)  # the usual hit, without a method call
-        if known is None:
-            known = _ARGS_SEEN.recall(key)
+        known = _ARGS_SEEN.get(key)
         if known is not None:
             return known
         args = None if not raw_args or raw_args == b"null" else _ANY.decode(raw_args)

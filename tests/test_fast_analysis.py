@@ -713,3 +713,41 @@ def test_iteration_figures_take_no_memory_per_row(monkeypatch: pytest.MonkeyPatc
         tracemalloc.stop()
     assert len(stats) == 3000 and stats[3000].errors == 1 and stats[3000].tool_calls == 3
     assert peak - kept < 25 * len(table), (peak - kept) / len(table)
+
+
+def test_iteration_start_times_when_some_rows_have_none() -> None:
+    """An iteration starts at its first row with a time, in file order, wherever that row is
+    in its runs of rows; an iteration none of whose rows has a time has no start, and
+    neither has any iteration of a table without times.
+
+    The loader never gives a row with an iteration and no time (a current event without
+    one is skipped, as Attocode skips it; older-format lines carry no iteration), so the
+    times are taken off a loaded table here: `iteration_stats` answers for any table."""
+    def timed(kind: str, ts: float, iteration: int | None) -> bytes:
+        record: dict[str, Any] = {"kind": kind, "timestamp": ts, "data": {}}
+        if iteration is not None:
+            record["iteration"] = iteration
+        return json.dumps(record).encode()
+
+    def without_times(lines: list[bytes], rows: list[int]) -> EventTable:
+        [session] = loader.load_lines(lines, "t.jsonl", "t")
+        table = session.table
+        for row in rows:
+            table.timestamps[row] = math.nan
+        table.missing_timestamps = len(rows)
+        return table
+
+    lines = [timed("iteration_start", 1.0, 1), timed("llm_response", 2.0, 1),
+             timed("iteration_start", 2.5, 2),  # no row of iteration 2 keeps a time
+             timed("custom", 3.0, None),
+             timed("iteration_start", 4.0, 3), timed("iteration_end", 5.0, 3),
+             timed("llm_response", 7.0, 1),  # iteration 1 again: its first time stays 2.0
+             timed("llm_response", 8.0, 3), timed("iteration_start", 9.0, 4)]
+    table = without_times(lines, [0, 2, 4, 5])
+    stats = iteration_stats(table)
+    assert stats == plain_iteration_stats(table)
+    assert [stats[n].started for n in (1, 2, 3, 4)] == [2.0, None, 8.0, 9.0]
+    table = without_times(lines[:3], [0, 1, 2])
+    stats = iteration_stats(table)
+    assert stats == plain_iteration_stats(table)
+    assert [stats[n].started for n in (1, 2)] == [None, None]

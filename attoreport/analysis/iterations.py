@@ -186,15 +186,17 @@ def _started(np: Any, table: EventTable, starts: Any, lengths: Any, of_run: Any,
     """Each iteration's first timestamp in file order (NaN: none of its rows has one), from
     its runs: the first row of a run, or its first row with a time when some lack one."""
     timestamps = view(np, table.timestamps)
+    started = np.full(size, np.nan)
     first = starts
     if table.missing_timestamps:
-        timed = np.flatnonzero(~np.isnan(timestamps))
-        first = timed[np.minimum(np.searchsorted(timed, starts), len(timed) - 1)] if len(
-            timed) else starts
-        has = (first >= starts) & (first < starts + lengths) if len(timed) else starts < 0
-        first, of_run = first[has], of_run[has]
+        timed = np.flatnonzero(timestamps == timestamps)  # not NaN
+        if not len(timed):
+            return started
+        # Each run's first timed row at or after its start, kept when still inside the run.
+        first = timed[np.minimum(np.searchsorted(timed, starts), len(timed) - 1)]
+        inside = (first >= starts) & (first < starts + lengths)
+        first, of_run = first[inside], of_run[inside]
     found, earliest = np.unique(of_run, return_index=True)  # each iteration's first run
-    started = np.full(size, np.nan)
     started[found] = timestamps[first[earliest]]
     return started
 

@@ -113,11 +113,11 @@ def _shown_iterations(ctx: Context, limit: int, ends: int) -> tuple[list[int], i
     """The iterations the table lists (all of them, or at most `limit`: the first and the last
     `ends`, then the most expensive, earlier first among equals), in order, and how many
     iterations there are: those with LLM responses and those with events."""
-    a = ctx.analysis
-    costs = a.tokens.cost_by_iteration
     found = _shown_numpy(ctx, limit, ends)
     if found is not None:
         return found
+    a = ctx.analysis
+    costs = a.tokens.cost_by_iteration
     numbers = sorted(set(a.tokens.token_flow.iterations) | set(ctx.insights.iterations))
     if len(numbers) <= limit:
         return numbers, len(numbers)
@@ -133,9 +133,9 @@ def _shown_numpy(ctx: Context, limit: int, ends: int) -> tuple[list[int], int] |
     the table is small or a number does not fit 64 bits."""
     a = ctx.analysis
     np = numpy_for(a.session.table)
-    costs = a.tokens.cost_by_iteration
     if np is None:
         return None
+    costs = a.tokens.cost_by_iteration
     try:
         numbers = np.union1d(np.asarray(a.tokens.token_flow.iterations, dtype=np.int64),
                              view(np, ctx.insights.iterations.numbers))
