@@ -59,6 +59,7 @@ from attoreport.labels import event_label, legacy_data, preview
 from attoreport.model import (
     AGENT_TOOL_KIND,
     FLAG_BUILD_COMMAND,
+    FLAG_ERROR_TEXT,
     FLAG_FILE_WRITE,
     FLAG_REPORTED_FAILURE,
     FLAG_TEST_COMMAND,
@@ -104,6 +105,9 @@ DETAIL_CACHE_ROWS = 50_000
 SCAN_BYTES = 64 * 1024
 #: Lines longer than this are not parsed again for `details` (their label is the kind's).
 DETAIL_LINE_BYTES = 1024 * 1024
+#: Rows whose error texts are read again at a time (an export of every failure of a trace
+#: holds one batch of lines, not all of them).
+ERROR_BATCH_ROWS = 4096
 #: Strings of an event's data beyond this length are not shown (nor redacted) by details.
 DETAIL_STRING_CHARS = 4000
 #: Tool names and agent ids are kept whole up to this length (the rules name them).
@@ -1016,7 +1020,6 @@ class _Chunk:
     columns: dict[str, array]
     strings: list[str]
     kind_names: list[str]
-    errors: dict[int, str]
     task_spend: dict[int, tuple[int, float]]
     skipped: dict[int, int]
     groups: list[_GroupState]
@@ -1102,8 +1105,6 @@ class _ChunkParser:
         self.string_codes: dict[Any, int] = {UNSET: NO_STRING}
         self.kind_names: list[str] = list(KIND_ORDER)
         self.kind_codes: dict[str, int] = dict(_KIND_CODES)
-        self.errors: dict[int, str] = {}
-        self.error_texts: dict[str, str] = {}
         self.task_spend: dict[int, tuple[int, float]] = {}
         self.skipped: dict[int, int] = {}
         self.groups: list[_GroupState] = []
@@ -1343,9 +1344,6 @@ class _ChunkParser:
                 c[name].extend(values[llm_lo:llm_hi])
             c["llm_models"].extend(model_codes)
         group = self.current
-        lo, hi = at(block.error_at)
-        for i in block.error_at[lo:hi]:
-            self._error(first_row + i - start, block.datas[i].error)
         flags = bytearray(size)
         lo, hi = at(block.call_at)
         for i in block.call_at[lo:hi]:
@@ -1353,6 +1351,10 @@ class _ChunkParser:
             flags[i - start] = self._tool_call(block.kinds[i],  # type: ignore[arg-type]
                                                "" if tool is UNSET else tool, block.datas[i],
                                                first_row + i - start, group, None)
+        lo, hi = at(block.error_at)
+        for i in block.error_at[lo:hi]:
+            if block.kinds[i] in _CALL_CODES:
+                flags[i - start] |= FLAG_ERROR_TEXT
         c["flags"].frombytes(flags)
         if block.paired:
             lo, hi = at(block.paired_at)
@@ -1551,11 +1553,10 @@ class _ChunkParser:
             else:
                 found = known_string(agent)
                 agents(intern(agent) if found is None else found)
-            if data.error is not None:
-                self._error(row, data.error)
             if code in _CALL_CODES:
-                flags(self._tool_call(code, "" if tool is UNSET else tool, data, row, current,
-                                      None))
+                bits = self._tool_call(code, "" if tool is UNSET else tool, data, row, current,
+                                       None)
+                flags(bits | FLAG_ERROR_TEXT if data.error is not None else bits)
             else:
                 flags(0)
             if code in _PAIRED_CODES:
@@ -1655,9 +1656,8 @@ class _ChunkParser:
         self.c["call_keys"].append(hash(call_id[:100]))
         self.c["call_starts"].append(1 if start else 0)
 
-    # Texts as written are keys only while they are short: a long one (a name of 10,000
-    # quotes, a stack trace in every error) would stay alive as a key, beside its shortened
-    # copy. 40,000 distinct 4 KB errors in 200,000 events took 345 MB at the peak (now 193).
+    # Texts as written are keys only while they are short: a long one (a tool name of
+    # 10,000 quotes) would stay alive as a key, beside its shortened copy.
 
     def _intern(self, text: str, limit: int = NAME_CHARS) -> int:
         code = self.string_codes.get(text)
@@ -1671,17 +1671,6 @@ class _ChunkParser:
             if len(text) <= limit:
                 self.string_codes[text] = code
         return code
-
-    def _error(self, row: int, error: Any) -> None:
-        text = error if isinstance(error, str) else safe_text(error, ERROR_CHARS)
-        kept = self.error_texts.get(text)
-        if kept is None:
-            kept = without_surrogates(bounded(text, ERROR_CHARS))
-            if len(self.error_texts) < 100_000:
-                kept = self.error_texts.setdefault(kept, kept)
-                if len(text) <= ERROR_CHARS:
-                    self.error_texts[text] = kept
-        self.errors[row] = kept
 
     # -- the generic path: any line, read as Attocode reads it -------------------
 
@@ -1960,12 +1949,11 @@ class _ChunkParser:
             c["tools"].append(NO_STRING)
         c["agents"].append(self._intern(_tool_text(data["agent_id"])) if "agent_id" in data
                            else NO_STRING)
-        if data.get("error") is not None:
-            self._error(row, data["error"])
         if code in _CALL_CODES:
             fp_tool = data.get("tool", data.get("tool_name", ""))
-            c["flags"].append(self._tool_call(code, _tool_text(fp_tool), _NO_DATA, row, group,
-                                              (data.get("args"), data.get("result"))))
+            bits = self._tool_call(code, _tool_text(fp_tool), _NO_DATA, row, group,
+                                   (data.get("args"), data.get("result")))
+            c["flags"].append(bits | FLAG_ERROR_TEXT if data.get("error") is not None else bits)
         else:
             c["flags"].append(0)
         if code in _PAIRED_CODES:
@@ -1983,9 +1971,8 @@ class _ChunkParser:
                            ((held.line, held.message) for held in self.held_kinds[:1])):
             if found is not None and (first is None or found < first):
                 first = found
-        return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.errors,
-                      self.task_spend, self.skipped, self.groups, self.row_groups,
-                      self.single_group, self.current,
+        return _Chunk(self.lines_read, self.c, self.strings, self.kind_names, self.task_spend,
+                      self.skipped, self.groups, self.row_groups, self.single_group, self.current,
                       (self.ck_lines, self.ck_offsets), self.saw_event_line,
                       self.missing_timestamps, first, self.has_lines, self.has_content,
                       held_kinds=self.held_kinds)
@@ -2219,7 +2206,7 @@ class _Shared:
 
     strings: list[str]
     kind_names: list[str]
-    #: Row column ("llm_rows", ...) or table ("errors", ...) -> group -> its positions
+    #: Row column ("llm_rows", ...) or table ("task_spend", ...) -> group -> its positions
     #: in the column (its rows, for a table), in file order.
     positions: dict[str, dict[int, list[int]]]
 
@@ -2238,8 +2225,7 @@ class _Shared:
                 found = positions[name] = {}
                 for i, row in enumerate(whole.columns[name]):
                     found.setdefault(groups[row], []).append(i)
-            for name, table in (("errors", whole.errors), ("task_spend", whole.task_spend),
-                                ("skipped", whole.skipped)):
+            for name, table in (("task_spend", whole.task_spend), ("skipped", whole.skipped)):
                 found = positions[name] = {}
                 for row in table:
                     found.setdefault(groups[row], []).append(row)
@@ -2279,9 +2265,6 @@ def _session(trace: TraceInput, whole: _Chunk, group_indexes: list[int], rows: a
         session_id = merged.legacy_id[1]
     if text is not None:
         session_id = text(session_id)
-        redacted: dict[str, str] = {}  # errors repeat: each text redacted once
-        table.errors = {row: redacted[e] if e in redacted else redacted.setdefault(e, text(e))
-                        for row, e in table.errors.items()}
     session = Session(session_id=session_id, source=trace.source, table=table,
                       diagnostics=merged.log.entries(trace.source, text),
                       damaged_lines=merged.log.damaged_lines, detail_source=lines)
@@ -2344,7 +2327,7 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
     string_codes = {s: i for i, s in enumerate(strings)}
     kind_names = list(head.kind_names)
     kind_codes = {k: i for i, k in enumerate(kind_names)}
-    errors, task_spend, skipped = dict(head.errors), dict(head.task_spend), dict(head.skipped)
+    task_spend, skipped = dict(head.task_spend), dict(head.skipped)
     groups = list(head.groups)
     group_index = {g.key: i for i, g in enumerate(groups)}
     current = head.current
@@ -2407,7 +2390,6 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
                        else string_map,
                        None if kind_map == list(range(len(chunk.kind_names))) else kind_map,
                        rows, line_shift))
-        errors.update((row + rows, text) for row, text in chunk.errors.items())
         task_spend.update((row + rows, v) for row, v in chunk.task_spend.items())
         skipped.update((row + rows, v) for row, v in chunk.skipped.items())
         ck_lines.extend(line + line_shift for line in chunk.checkpoints[0])
@@ -2428,7 +2410,7 @@ def _join(chunks: list[_Chunk]) -> _Chunk:
             os.unlink(chunk.spilled[0])
             chunk.spilled = None
     row_groups, single = _row_groups(row_parts)
-    return _Chunk(lines_read, columns, strings, kind_names, errors, task_spend, skipped, groups,
+    return _Chunk(lines_read, columns, strings, kind_names, task_spend, skipped, groups,
                   row_groups, single, current, (ck_lines, ck_offsets), saw, missing,
                   first_problem, has_lines, has_content)
 
@@ -2566,7 +2548,7 @@ def _table(whole: _Chunk, rows: array | None, groups: list[int],
         kind_names=shared.kind_names, kinds=c["kinds"], timestamps=c["timestamps"],
         iterations=c["iterations"], lines=c["lines"], durations=c["durations"],
         display_durations=c.get("display", c["durations"]), parents=parents, agents=c["agents"],
-        tools=c["tools"], strings=shared.strings, llm=llm, errors=dict(whole.errors),
+        tools=c["tools"], strings=shared.strings, llm=llm,
         task_spend=dict(whole.task_spend), flags=c["flags"],
         tool_calls=ToolCallColumns(c["call_fp_rows"], c["call_fps"]),
         skipped_tasks=dict(whole.skipped),
@@ -2611,7 +2593,6 @@ def _subtable(whole: _Chunk, rows: array, groups: list[int], shared: _Shared) ->
                          len(rows)),
         agents=take("agents"), tools=take("tools"), strings=shared.strings,
         llm=LlmColumns(*llm_parts), flags=take("flags"),
-        errors={renumber(r): whole.errors[r] for r in shared.of_groups("errors", groups)},
         task_spend={renumber(r): whole.task_spend[r]
                     for r in shared.of_groups("task_spend", groups)},
         skipped_tasks={renumber(r): whole.skipped[r]
@@ -2775,6 +2756,23 @@ class _Lines(DetailSource):
                 known[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
         return {row: known[row] for row in rows}
 
+    def errors(self, table: EventTable, rows: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        redacted: dict[str, str] = {}  # errors repeat: each text redacted once
+        text = self.redactor.text if self.redactor is not None else None
+        for at in range(0, len(rows), ERROR_BATCH_ROWS):
+            batch = rows[at:at + ERROR_BATCH_ROWS]
+            lines = self.read_lines(sorted({table.lines[row] for row in batch}))
+            for row in batch:
+                raw = lines.get(table.lines[row])
+                error = None if raw is None else _error_text(raw)
+                if error is not None and text is not None:
+                    error = redacted[error] if error in redacted else redacted.setdefault(
+                        error, text(error))
+                if error is not None:
+                    found[row] = error
+        return found
+
 
 class _Unclosed:
     """A file object whose close() leaves the underlying spool open."""
@@ -2904,6 +2902,18 @@ def _bounded_copy(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list):
         return [_bounded_copy(v, depth + 1) for v in value[:200]]
     return value
+
+
+def _error_text(raw: bytes) -> str | None:
+    """`data.error` of a line read again: text (other values as compact JSON), at most
+    ERROR_CHARS, without lone surrogates. None when it has none, or when the line is longer
+    than DETAIL_LINE_BYTES (as for details)."""
+    data = _detail_data(raw) if len(raw) <= DETAIL_LINE_BYTES else None
+    error = None if data is None else data.get("error")
+    if error is None:
+        return None
+    text = error if isinstance(error, str) else safe_text(error, ERROR_CHARS)
+    return without_surrogates(bounded(text, ERROR_CHARS))
 
 
 def _detail_data(raw: bytes) -> dict[str, Any] | None:

@@ -180,6 +180,7 @@ FLAG_REPORTED_FAILURE = 1  # the result says the call failed although it was not
 FLAG_TEST_COMMAND = 2  # a command that runs tests
 FLAG_BUILD_COMMAND = 4  # a command that builds, installs or lints
 FLAG_FILE_WRITE = 8  # the call wrote or edited a file
+FLAG_ERROR_TEXT = 16  # the call's line has a `data.error` (read again when shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,9 @@ class DetailSource:
     """Where `Session.details` reads the rows it is asked for (implemented by the loader)."""
 
     def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
+        raise NotImplementedError
+
+    def errors(self, table: EventTable, rows: Sequence[int]) -> dict[int, str]:
         raise NotImplementedError
 
 
@@ -256,6 +260,15 @@ class Session:
         if self.detail_source is None:
             return {row: EventDetail(_plain_label(self.table, row), "") for row in wanted}
         return self.detail_source.details(self.table, wanted)
+
+    def error_texts(self, rows: Sequence[int]) -> dict[int, str]:
+        """`data.error` of those of these rows that have one, read again from the trace
+        (bounded, redacted). The table keeps no error text: a trace of 200,000 failed calls
+        held 42 MB of them and took a second to redact them all, for the few a report shows."""
+        wanted = sorted({row for row in rows if 0 <= row < len(self.table)})
+        if self.detail_source is None or not wanted:
+            return {}
+        return self.detail_source.errors(self.table, wanted)
 
     @property
     def goal_text(self) -> str:
@@ -361,8 +374,6 @@ class EventTable:
     #: NAME_CHARS long (the rules quote them whole; views shorten them).
     strings: list[str]
     llm: LlmColumns
-    #: `data.error` of the rows that have one (bounded, redacted).
-    errors: dict[int, str] = field(default_factory=dict)
     #: (tokens, cost) that swarm task rows report themselves (not in Attocode's totals).
     task_spend: dict[int, tuple[int, float]] = field(default_factory=dict)
     #: FLAG_* bits of each row (tool calls only; 0 elsewhere).

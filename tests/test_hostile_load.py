@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def test_lone_surrogates_anywhere(tmp_path: Path) -> None:
     sessions, doc = every_output(path)
     assert [d["session_id"] for d in doc["sessions"]] == ["a\ufffd", "b\ufffd"]
     assert sessions[0].goal == "g\ufffd" and sessions[0].table.strings[0] == "t\ufffd"
-    assert sessions[0].table.errors == {1: "e\ufffd"} and sessions[1].end_status == "s\ufffd"
+    assert sessions[0].error_texts([0, 1]) == {1: "e\ufffd"} and sessions[1].end_status == "s\ufffd"
 
 
 @pytest.mark.parametrize("where", ["goal", "data", "args", "event_id", "tool", "error",
@@ -174,9 +175,35 @@ def test_long_errors_and_names_are_not_kept_whole_while_loading(tmp_path: Path) 
     assert load_peak(path) < 7_000_000
     [session] = attoreport.load([str(path)], jobs=1)
     table = session.table
-    assert len(set(table.errors.values())) == 200
-    assert len(table.errors[199]) == loader.ERROR_CHARS
+    errors = session.error_texts(range(len(table)))
+    assert len(set(errors.values())) == 200
+    assert len(errors[199]) == loader.ERROR_CHARS
     assert len({table.string(code) for code in table.tools}) == 50
+
+
+def test_a_session_keeps_no_error_text(tmp_path: Path) -> None:
+    """Error texts are read again for the few rows an export shows: a trace of 230,000
+    failed calls held 42 MB of them, and spent a second redacting them, when the table kept
+    one per row. Distinct 400-character errors now cost a session no more than one-letter
+    ones (they cost 1.3 MB more for 3,000 calls)."""
+    def kept(error: Callable[[int], str], name: str) -> int:
+        path = tmp_path / name
+        path.write_text("".join(
+            json.dumps({"kind": "tool_error", "timestamp": i, "iteration": 1,
+                        "data": {"tool": "bash", "args": {"i": i}, "error": error(i)}}) + "\n"
+            for i in range(3000)))
+        tracemalloc.start()
+        try:
+            sessions = attoreport.load([str(path)], jobs=1)
+            size = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert len(sessions[0].error_texts([2999])[2999]) == len(error(2999))
+        return size
+
+    kept(lambda i: "e", "warm.jsonl")  # what the first load sets up once
+    short = kept(lambda i: "e", "short.jsonl")
+    assert kept(lambda i: f"{i:04} " + "e" * 395, "long.jsonl") - short < 100_000
 
 
 BOMB_LINE = json.dumps(event("tool_end", 1.0, 1, tool="bash", duration_ms=99_999)) + "\n"

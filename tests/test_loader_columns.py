@@ -40,7 +40,7 @@ def state(chunk: loader._Chunk) -> dict[str, Any]:
     return {
         "columns": {name: (col.typecode, col.tobytes()) for name, col in chunk.columns.items()},
         "strings": chunk.strings, "kind_names": chunk.kind_names,
-        "errors": list(chunk.errors.items()), "task_spend": list(chunk.task_spend.items()),
+        "task_spend": list(chunk.task_spend.items()),
         "skipped": list(chunk.skipped.items()), "groups": groups,
         "row_groups": None if chunk.row_groups is None else chunk.row_groups.tobytes(),
         "single": chunk.single_group, "current": chunk.current,

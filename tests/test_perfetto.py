@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tracemalloc
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 import attoreport
+from attoreport import loader
 from attoreport.analysis.insights import insights
 from attoreport.limits import DEFAULT_LIMITS
 from attoreport.model import FAILURE_KINDS
+from attoreport.report import perfetto
 from attoreport.report.perfetto import (
     COST_COUNTER,
     TOKENS_COUNTER,
@@ -22,7 +24,10 @@ from attoreport.report.perfetto import (
     bounded_trace,
     trace_chunks,
 )
+from attoreport.textsafe import bounded as cut
+from attoreport.textsafe import shown
 from tests.conftest import ALL_TRACES, FIXTURES, event, write_trace
+from tests.test_scale import generic_only
 
 DOOM = FIXTURES / "collector" / "collector-doom-loop-tool-errors.jsonl"
 SUBAGENTS = FIXTURES / "collector" / "collector-subagents-hierarchy.jsonl"
@@ -174,6 +179,46 @@ def test_hostile_names_stay_valid_bounded_json() -> None:
         assert len(e["name"]) < 400
         for value in e.get("args", {}).values():
             assert not isinstance(value, str) or len(value) < 400
+
+
+@pytest.mark.parametrize("path", ["typed", "generic"])
+def test_error_texts_are_read_again_from_the_trace_once_per_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """The table keeps no error text (a trace of 230,000 failed calls held 42 MB of them and
+    spent a second redacting them): the export reads each failed call's line again, in
+    parts, once for both its span and its failure marker. Both of the loader's paths mark
+    the calls whose lines have an error."""
+    if path == "generic":
+        generic_only(monkeypatch)
+    monkeypatch.setattr(perfetto, "ERROR_ROWS", 3)
+    monkeypatch.setattr(loader, "ERROR_BATCH_ROWS", 2)
+    events = [event("tool_error", float(i), 1, tool="t", args={"i": i}, error=f"boom {i}",
+                    duration_ms=1.0) for i in range(1, 9)]
+    events += [
+        event("tool_end", 20.0, 1, tool="t", args={"i": 20}, result="ok", error="said so",
+              duration_ms=1.0),
+        event("tool_end", 21.0, 1, tool="t", args={"i": 21}, result="ok", duration_ms=1.0),
+        event("error", 22.0, 1, error={"code": 7}),  # not text: as Python shows it
+        event("tool_error", 23.0, 1, tool="t", args={"i": 23}, error="x" * 2000,
+              duration_ms=1.0),
+    ]
+    trace = write_trace(tmp_path / "t.jsonl", events)
+    reads: Counter[int] = Counter()
+    read_lines = loader._Lines.read_lines
+
+    def counted(self: loader._Lines, wanted: list[int]) -> dict[int, bytes]:
+        reads.update(wanted)
+        return read_lines(self, wanted)
+
+    monkeypatch.setattr(loader._Lines, "read_lines", counted)
+    document = export(trace)
+    tools = {e["args"]["line"]: e["args"].get("error") for e in of_phase(document, "X")
+             if e["cat"] == "tool"}
+    long = shown(cut("x" * 2000, loader.ERROR_CHARS), perfetto.ERROR_CHARS)
+    assert tools == {**{i: f"boom {i}" for i in range(1, 9)}, 9: "said so", 10: None, 12: long}
+    failures = {e["args"]["line"]: e["args"].get("error") for e in of_phase(document, "i")}
+    assert failures == {**{i: f"boom {i}" for i in range(1, 9)}, 11: "{'code': 7}", 12: long}
+    assert set(reads) == {*range(1, 10), 11, 12} and max(reads.values()) == 1
 
 
 def test_the_bounded_copy_keeps_failures_first_and_says_what_it_left_out(tmp_path: Path) -> None:

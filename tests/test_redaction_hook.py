@@ -42,7 +42,8 @@ def test_every_kept_string_is_redacted_and_the_numbers_stay(tmp_path: Path) -> N
     [plain] = attoreport.load([str(trace)])
     [session] = attoreport.load([str(trace)], redactor=StandInRedactor())
     kept = json.dumps([session.goal, session.model, session.metadata, session.end_status,
-                       session.table.strings, session.table.kind_names, session.table.errors,
+                       session.table.strings, session.table.kind_names,
+                       session.error_texts(range(len(session.table))),
                        [d.message for d in session.diagnostics],
                        [list(vars_of(d)) for d in session.details(range(len(session.table)))
                         .values()]], ensure_ascii=False)

@@ -36,7 +36,8 @@ def table_state(session: Session) -> dict[str, Any]:
     state["kind_names"] = [t.kind(r) for r in range(len(t))]
     state["llm"] = [list(getattr(t.llm, f)) for f in t.llm.__slots__]
     state["calls"] = (list(t.tool_calls.rows), list(t.tool_calls.fingerprints))
-    state["errors"], state["spend"], state["skipped"] = t.errors, t.task_spend, t.skipped_tasks
+    state["errors"] = session.error_texts(range(len(t)))
+    state["spend"], state["skipped"] = t.task_spend, t.skipped_tasks
     state["session"] = (session.session_id, session.goal, session.model, session.start_time,
                         session.end_time, session.end_status, session.line_format,
                         session.damaged_lines, session.changed_files, session.metadata)

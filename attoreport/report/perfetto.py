@@ -44,7 +44,7 @@ from attoreport.analysis.timeline import (
     timeline_items,
 )
 from attoreport.limits import DEFAULT_LIMITS, Limits
-from attoreport.model import NO_ITERATION, NO_STRING, EventTable
+from attoreport.model import FLAG_ERROR_TEXT, NO_ITERATION, NO_STRING, EventTable
 from attoreport.textsafe import shown
 
 #: Span groups (the timeline's) in the order of their codes; `cat` of each complete event.
@@ -57,6 +57,8 @@ COST_COUNTER = "Cost in USD (cumulative)"
 CHUNK_EVENTS = 2000
 #: Longest error message carried in an instant event's args.
 ERROR_CHARS = 240
+#: Spans or failures whose error texts are read again from the trace at a time.
+ERROR_ROWS = 4096
 _MICROS = 1_000_000
 
 
@@ -263,12 +265,31 @@ def _session_events(analysis: Analysis, pid: int, origin: float, limits: Limits,
         total = timeline.total_spans + timeline.total_markers
     tracks = _Tracks(spans.lane_names)
     chosen = _chosen_spans(spans, None if budget is None else budget.spans)
-    for i in chosen:
-        tid = tracks.place(spans.lane[i], spans.start[i], spans.end[i])
-        yield _span_event(table, spans, i, pid, tid, limits)
     failures = len(markers) if budget is None else min(len(markers), budget.failures)
-    for i in range(failures):
-        yield _failure_event(table, markers, i, pid, tracks.first(markers.lane[i]), limits)
+    # Error texts are read again from the trace, a part at a time; those of failed calls
+    # that are also failure markers are kept from the spans' parts for the markers.
+    marked = set(markers.row[:failures])
+    known: dict[int, str] = {}
+    session, flags, tool = analysis.session, table.flags, _GROUP_CODE["tool"]
+    for at in range(0, len(chosen), ERROR_ROWS):
+        part = chosen[at:at + ERROR_ROWS]
+        errors = session.error_texts([
+            spans.row[i] for i in part
+            if spans.group[i] == tool and flags[spans.row[i]] & FLAG_ERROR_TEXT
+        ]) if flags is not None else {}
+        known.update((row, text) for row, text in errors.items() if row in marked)
+        for i in part:
+            tid = tracks.place(spans.lane[i], spans.start[i], spans.end[i])
+            yield _span_event(table, spans, i, pid, tid, limits, errors)
+    del marked
+    for at in range(0, failures, ERROR_ROWS):
+        stop = min(at + ERROR_ROWS, failures)
+        rows = markers.row[at:stop]
+        errors = session.error_texts([row for row in rows if row not in known])
+        errors.update((row, known.pop(row)) for row in rows if row in known)
+        for i in range(at, stop):
+            yield _failure_event(table, markers, i, pid, tracks.first(markers.lane[i]), limits,
+                                 errors)
     timed = _timed_calls(table)
     counters = 0
     for counter in _counter_events(table, pid, origin, timed,
@@ -286,7 +307,7 @@ def _session_events(analysis: Analysis, pid: int, origin: float, limits: Limits,
 
 
 def _span_event(table: EventTable, spans: _Spans, i: int, pid: int, tid: int,
-                limits: Limits) -> dict[str, Any]:
+                limits: Limits, errors: dict[int, str]) -> dict[str, Any]:
     group = GROUPS[spans.group[i]]
     row = spans.row[i]
     iteration = spans.iteration[i]
@@ -297,13 +318,13 @@ def _span_event(table: EventTable, spans: _Spans, i: int, pid: int, tid: int,
         args["line"] = table.lines[row]
     if spans.failed[i]:
         args["failed"] = True
-    name = _span_name(table, spans, i, group, limits, args)
+    name = _span_name(table, spans, i, group, limits, args, errors)
     return {"name": name, "cat": group, "ph": "X", "ts": spans.start[i],
             "dur": spans.end[i] - spans.start[i], "pid": pid, "tid": tid, "args": args}
 
 
 def _span_name(table: EventTable, spans: _Spans, i: int, group: str, limits: Limits,
-               args: dict[str, Any]) -> str:
+               args: dict[str, Any], errors: dict[int, str]) -> str:
     """The slice's name, adding what the trace knows of it to `args`."""
     row = spans.row[i]
     if group == "iteration":
@@ -320,7 +341,7 @@ def _span_name(table: EventTable, spans: _Spans, i: int, group: str, limits: Lim
         return "LLM call"
     if group == "tool":
         tool = table.string(table.tools[row])
-        error = table.errors.get(row)
+        error = errors.get(row)
         if error:
             args["error"] = shown(error, ERROR_CHARS)
         return f"tool {shown(tool, limits.name_chars)}" if tool else "tool call"
@@ -334,7 +355,7 @@ def _span_name(table: EventTable, spans: _Spans, i: int, group: str, limits: Lim
 
 
 def _failure_event(table: EventTable, markers: _Markers, i: int, pid: int, tid: int,
-                   limits: Limits) -> dict[str, Any]:
+                   limits: Limits, errors: dict[int, str]) -> dict[str, Any]:
     row = markers.row[i]
     kind = shown(table.kind(row), limits.name_chars)
     tool = table.string(table.tools[row])
@@ -342,7 +363,7 @@ def _failure_event(table: EventTable, markers: _Markers, i: int, pid: int, tid: 
     iteration = table.iterations[row]
     if iteration != NO_ITERATION:
         args["iteration"] = iteration
-    error = table.errors.get(row)
+    error = errors.get(row)
     if error:
         args["error"] = shown(error, ERROR_CHARS)
     name = f"{kind}: {shown(tool, limits.name_chars)}" if tool else kind
