@@ -12,6 +12,7 @@ import importlib
 import json
 import math
 import sys
+import tracemalloc
 from array import array
 from collections import deque
 from pathlib import Path
@@ -199,6 +200,59 @@ def test_timeline_ties_negative_durations_and_missing_times(tmp_path: Path) -> N
     for budget in (100, 12, 9, 4):
         assert build_timeline(session.table, 0.0, budget) == plain_timeline(session.table, 0.0,
                                                                             budget)
+
+
+def test_the_iterations_of_llm_calls_take_8_bytes_each(tmp_path: Path) -> None:
+    """An iteration number per LLM call, None for a call outside any: a list held a Python
+    integer each (a million calls in 100,000 iterations: 40 MB, now 8 MB)."""
+    from tests.conftest import event, write_trace
+
+    events = [event("llm_response", float(i), 1000 + i, tokens=5) for i in range(20_000)]
+    events.append(event("llm_response", 20_000.0, None, tokens=5))
+    [session] = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)
+    collect_facts(session)  # what the first call sets up once
+    tracemalloc.start()
+    try:
+        facts = collect_facts(session)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 250_000  # a list: 814,000 bytes
+    found = facts.llm_iterations
+    assert len(found) == 20_001 and found[0] == 1000 and found[-1] is None
+    assert found[-2:] == [20_999, None] and found == [*range(1000, 21_000), None]
+    assert token_totals(session.table.llm, found).token_flow.iterations[0] == 0  # None: 0
+
+
+@pytest.mark.parametrize("spread", [True, False])
+def test_many_spans_of_one_length(tmp_path: Path, spread: bool) -> None:
+    """Hundreds of calls as long as the shortest span kept, subagent runs as long as them
+    (ending anywhere among the calls), and (`spread`) iterations and failed calls chosen
+    before them: the spans and slowest events kept are those the plain sort keeps (a
+    million LLM calls of one length were all sorted in Python: 1.3 s)."""
+    from tests.conftest import event, write_trace
+
+    events: list[dict | str] = []
+    for i in range(400):
+        if spread:
+            events.append(event("iteration_start", 100.0 * i, i + 1))
+        length = 500.0 if i % 9 else 900.0
+        kind = "tool_error" if spread and i % 13 == 0 else "tool_end"
+        events.append(event(kind, 100.0 * i + 2, i + 1, tool="t", duration_ms=length))
+        events.append(event("llm_response", 100.0 * i + 3, i + 1, tokens=5, duration_ms=500.0))
+        if i % 4 == 0:  # a subagent run of 0.5 s, ending after the calls of later rows
+            agent = f"a{i}"
+            events.append(event("subagent_spawn", 100.0 * i + 4, i + 1, agent_id=agent))
+            events.append(event("subagent_complete", 100.0 * i + 4.5, i + 1, agent_id=agent))
+        if spread:
+            events.append(event("iteration_end", 100.0 * i + 5, i + 1))
+    table = loader.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1)[0].table
+    for budget in (5, 40, 300, 900, 1300):
+        assert build_timeline(table, 0.0, budget) == plain_timeline(table, 0.0, budget)
+    for count in (1, 44, 45, 46, 300, 10**4):
+        assert slowest_rows(table, count) == heapq.nlargest(
+            count, (r for r, ms in enumerate(table.display_durations) if ms == ms and ms > 0),
+            key=table.display_durations.__getitem__)
 
 
 @pytest.mark.parametrize("seed", range(8))

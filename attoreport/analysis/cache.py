@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, count
 from operator import eq, mul
@@ -110,7 +110,7 @@ class CacheBoundary:
     boundary_position: int
     stats: CacheStats
     _llm: LlmColumns | None = None
-    _iterations: list[int | None] = field(default_factory=list)
+    _iterations: Sequence[int | None] = field(default_factory=list)
     _series: _CallSeries | None = None
 
     @property
@@ -139,7 +139,7 @@ class CacheBoundary:
         return self._series
 
 
-def track_cache(llm: LlmColumns, iterations: list[int | None]) -> CacheBoundary:
+def track_cache(llm: LlmColumns, iterations: Sequence[int | None]) -> CacheBoundary:
     """A fresh tracker fed with every `llm_response` in file order (missing values as 0)."""
     tracker = CacheBoundaryTracker()
     tracker._stats = CacheStats(len(llm.rows), sum(llm.input_tokens), sum(llm.cache_read_tokens),

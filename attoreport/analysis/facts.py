@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from attoreport.analysis.columns import (
+    Iterations,
     kind_counts,
     max_iteration,
     numpy_for,
@@ -63,7 +64,7 @@ class SessionFacts:
     #: The `llm_response` rows' figures (the table's LlmColumns).
     llm: LlmColumns | None = None
     #: Iteration of each LLM response (None when it has none), aligned with `llm`.
-    llm_iterations: list[int | None] = field(default_factory=list)
+    llm_iterations: Sequence[int | None] = field(default_factory=list)
     iterations: int = 0
     tool_calls: int = 0
     tool_errors: int = 0
@@ -129,7 +130,7 @@ def collect_facts(session: Session) -> SessionFacts:
         f.first_timestamp, f.last_timestamp = found
     llm = table.llm
     f.total_tokens = sum(llm.tokens)
-    f.llm_iterations = [_iteration(i) for i in map(iterations.__getitem__, llm.rows)]
+    f.llm_iterations = Iterations.of_rows(table, llm.rows)
     f.models = _models(table)
     rare = _rows_by_kind(table, [_CODE[k] for k in _RARE_KINDS if by_code.get(_CODE[k])])
     f.compaction_iterations = [i for i in map(iterations.__getitem__, rare["compaction_end"])

@@ -321,23 +321,56 @@ class _SpanColumns:
             return []
         # The `count` longest not skipped are among the `count + len(skip)` longest.
         place = count + len(skip)
-        if np is not None and isinstance(pool, np.ndarray) and pool.dtype.kind == "b":  # a mask
-            values = lengths[pool]
-            if len(values) > place:
-                values.partition(len(values) - place)  # in place: a copy less
-                pool = pool & (lengths >= values[len(values) - place])
-            del values
-            pool = np.flatnonzero(pool).tolist()
-        elif np is not None:
-            indexes = np.asarray(pool, dtype=np.int64)
-            if len(indexes) > place:
-                values = lengths[indexes]
-                threshold = np.partition(values, len(values) - place)[len(values) - place]
-                indexes = indexes[values >= threshold]
-            pool = indexes.tolist()
+        if np is not None:
+            pool = self._first_numpy(np, lengths, pool, place)
         found = [i for i in pool if i not in skip]
         found.sort(key=lambda i: (-self.length(i), self.end(i)))
         return found[:count]
+
+    def _first_numpy(self, np: Any, lengths: Any, pool: Any, place: int) -> list[int]:
+        """The `place` first spans of `pool` (a mask of every span, or indexes) in the order
+        `_longest` sorts them (longest, then earliest end, then pool order), in pool order.
+
+        Spans as long as the shortest kept one are chosen by that order here: a million
+        LLM calls of the same length were all sorted in Python (1.3 s, 150 MB)."""
+        mask = isinstance(pool, np.ndarray) and pool.dtype.kind == "b"
+        indexes: Any = None if mask else np.asarray(pool, dtype=np.int64)
+        values = lengths[pool if mask else indexes]
+        if len(values) <= place:
+            return (np.flatnonzero(pool) if mask else indexes).tolist()
+        values.partition(len(values) - place)  # in place: a copy less
+        threshold = values[len(values) - place]
+        del values
+        if mask:  # positions in the pool are the spans themselves
+            longer = np.flatnonzero(pool & (lengths > threshold))
+            ties = np.flatnonzero(pool & (lengths == threshold))
+        else:
+            at = lengths[indexes]
+            longer, ties = np.flatnonzero(at > threshold), np.flatnonzero(at == threshold)
+        need = place - len(longer)
+        if len(ties) > need:
+            spans = ties if mask else indexes[ties]
+            if mask:  # calls end in the order of their indexes: only the first `need` can
+                # come first among the ties; subagent runs end anywhere
+                timed = spans < len(self.rows)
+                keep = np.concatenate([np.flatnonzero(timed)[:need], np.flatnonzero(~timed)])
+                keep.sort()
+                ties, spans = ties[keep], spans[keep]
+            order = np.lexsort((ties, self._ends(np, spans)))[:need]
+            order.sort()
+            ties = ties[order]
+        positions = np.union1d(longer, ties)
+        return (positions if mask else indexes[positions]).tolist()
+
+    def _ends(self, np: Any, spans: Any) -> Any:
+        """The row that ends each of these spans (`end`, for an array of indexes)."""
+        timed = len(self.rows)
+        out = np.empty(len(spans), dtype=np.int64)
+        calls = spans < timed
+        out[calls] = view(np, self.rows)[spans[calls]]
+        if not calls.all():
+            out[~calls] = view(np, self.others.ends)[spans[~calls] - timed]
+        return out
 
     def span(self, index: int, lane_of: Lanes) -> RawSpan:
         """The span as `timeline_items` yields it."""

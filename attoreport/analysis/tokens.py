@@ -14,7 +14,7 @@ from itertools import accumulate, groupby
 from operator import eq, gt
 from typing import Any, overload
 
-from attoreport.analysis.columns import prefix_sums
+from attoreport.analysis.columns import Iterations, prefix_sums
 from attoreport.model import LlmColumns
 
 
@@ -109,11 +109,13 @@ class TokenTotals:
         return any(self.breakdown.values())
 
 
-def token_totals(llm: LlmColumns, iterations: list[int | None], np: Any = None) -> TokenTotals:
+def token_totals(llm: LlmColumns, iterations: Sequence[int | None],
+                 np: Any = None) -> TokenTotals:
     """Aggregate the `llm_response` rows (file order; `iterations` aligned with them, None
     counting as iteration 0, as in Attocode). `np`: numpy, for a large table (the same
     result, computed with whole-column operations)."""
-    keys = [0 if i is None else i for i in iterations]
+    keys: Sequence[int] = (iterations.numbers() if isinstance(iterations, Iterations)
+                           else [0 if i is None else i for i in iterations])
     costs = llm.cost
     cumulative = array("d", accumulate(costs))
     if np is not None and keys and _fits(llm):
@@ -185,7 +187,7 @@ def _fits(llm: LlmColumns) -> bool:
         llm.cache_write_tokens))
 
 
-def _flow_numpy(np: Any, llm: LlmColumns, keys: list[int],
+def _flow_numpy(np: Any, llm: LlmColumns, keys: Sequence[int],
                 cumulative: array[float]) -> tuple[TokenFlow, dict[int, float]]:
     """`token_totals`'s loop as whole-column operations: integer sums by iteration (exact
     in 64 bits, see `_fits`), costs added one by one in file order (`np.add.at` adds in
@@ -233,7 +235,7 @@ def _compact(values: Any) -> Any:
         return values
 
 
-def _runs(keys: list[int]) -> Iterator[tuple[int, int, int]]:
+def _runs(keys: Sequence[int]) -> Iterator[tuple[int, int, int]]:
     """(key, start, end) of each run of equal consecutive keys."""
     start = 0
     for key, group in groupby(keys):
