@@ -17,15 +17,17 @@ from array import array
 from collections import deque
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from attoreport import analyse, loader
-from attoreport.analysis import columns
-from attoreport.analysis.cache import WINDOW, CacheCall
-from attoreport.analysis.facts import collect_facts
+from attoreport.analysis import cache, columns
+from attoreport.analysis.cache import WINDOW, CacheCall, track_cache
+from attoreport.analysis.detectors import cache_drop, empty_response, token_spike
+from attoreport.analysis.facts import SessionFacts, collect_facts
 from attoreport.analysis.insights import origin
 from attoreport.analysis.iterations import IterationStats, iteration_stats
 from attoreport.analysis.select import (
@@ -137,6 +139,9 @@ def column_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     reader = str(getattr(request, "param", "both"))
     if reader != "both":
         monkeypatch.setattr(columns, "VECTOR_ROWS", 0 if reader == "numpy" else 10**12)
+        monkeypatch.setattr(cache, "NUMPY_CALLS", 0 if reader == "numpy" else 10**12)
+        if reader == "numpy":
+            importlib.import_module("numpy")  # the series use it only when it is imported
     return reader
 
 
@@ -378,6 +383,73 @@ def test_cache_calls_and_series(generated: list[Session]) -> None:
             [plain[0], plain[-1]] if plain else [])
         for points in (1500, 30, 1):
             assert cache_series(a.cache, points) == plain_cache_series(plain, points)
+
+
+@pytest.mark.both_readers
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 2**30), st.integers(-3, 2**30)), max_size=60),
+       st.sampled_from([None, 2**52 - 1, 2**52, 2**53 + 1]))
+def test_cache_series_through_numpy_equal_the_plain_loop(pairs: list[tuple[int, int]],
+                                                         big: int | None) -> None:
+    """Hit rates (none for a call without input or reads), moving averages and boundary
+    estimates: through numpy when every count is exact there, through Python integers when
+    one is too large; the same either way."""
+    importlib.import_module("numpy")
+    if big is not None and pairs:
+        pairs[-1] = (pairs[-1][0], big)
+    size = len(pairs)
+    llm = LlmColumns(rows=array("q", range(size)), tokens=array("q", [0] * size),
+                     cost=array("d", [0.0] * size),
+                     input_tokens=array("q", [p[0] for p in pairs]),
+                     output_tokens=array("q", [0] * size),
+                     cache_read_tokens=array("q", [p[1] for p in pairs]),
+                     cache_write_tokens=array("q", [0] * size),
+                     has_token_keys=array("B", [1] * size), models=array("i", [-1] * size))
+    iterations: list[int | None] = [None] * size
+    plain = plain_cache_calls(llm, iterations)
+    for calls in (0, 10**12):
+        with patch.object(cache, "NUMPY_CALLS", calls):
+            found = track_cache(llm, iterations)
+            assert found.calls == plain
+            for points in (7, 1):
+                assert cache_series(found, points) == plain_cache_series(plain, points)
+
+
+@pytest.mark.both_readers
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 2**20), st.integers(0, 2**20), st.integers(0, 2**12),
+                          st.integers(0, 2**14), st.booleans()), max_size=50),
+       st.sampled_from([None, 2**53 + 1, -(2**62)]))
+@example([(0, 0, 0, 0, True), (0, 0, 0, 0, False), (5, 5, 3, 1, True), (5, 5, 0, 0, True)],
+         None)  # empty responses, with and without token keys
+@example([(1, 0, 1, 1, True)] * 3 + [(1, 0, 1, 4, True)], None)  # 4 > 2 x 1.75
+@example([(1, 0, 1, 2**53 + 1, True), (1, 0, 1, 2**53 - 1, True), (1, 0, 1, 0, True),
+          (1, 0, 1, 0, True)], None)  # above 2 x 2**52 by 1, which a float cannot tell
+def test_llm_call_rules_through_numpy_equal_the_plain_loop(
+        rows: list[tuple[int, int, int, int, bool]], big: int | None) -> None:
+    """The cache-drop, token-spike and empty-response rules find the same calls whether
+    numpy picks the candidates or every call is looked at (counts beyond 2**53 included)."""
+    importlib.import_module("numpy")
+    size = len(rows)
+    columns_of = [list(column) for column in zip(*rows, strict=True)] or [[]] * 5
+    inputs, reads, outputs, tokens, keys = columns_of
+    if big is not None and size:
+        inputs[0], tokens[-1] = big, big
+    llm = LlmColumns(rows=array("q", range(size)), tokens=array("q", tokens),
+                     cost=array("d", [0.0] * size), input_tokens=array("q", inputs),
+                     output_tokens=array("q", outputs), cache_read_tokens=array("q", reads),
+                     cache_write_tokens=array("q", [0] * size),
+                     has_token_keys=array("B", map(int, keys)), models=array("i", [-1] * size))
+    facts = SessionFacts(llm=llm, llm_iterations=list(range(size)))
+    found = []
+    for calls in (0, 10**12):
+        with patch.object(cache, "NUMPY_CALLS", calls):
+            found.append([rule(facts) for rule in (cache_drop, token_spike, empty_response)])
+    assert found[0] == found[1]
+    if rows[-1:] == [(1, 0, 1, 4, True)] or rows[:1] == [(1, 0, 1, 2**53 + 1, True)]:
+        assert len(found[0][1]) == 1  # the spike is found
+    if rows[:1] == [(0, 0, 0, 0, True)]:
+        assert [issue.iteration for issue in found[0][2]] == [0, 3]
 
 
 def test_timeline_keeps_the_busiest_lanes(tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ def numpy_for(table: EventTable) -> Any | None:
 
 
 def view(np: Any, column: Any) -> Any:
-    """A numpy array over an `array.array` column's memory (read only: never written)."""
+    """A numpy array over an `array.array` column's memory, not a copy (written through
+    only to fill a column just made)."""
     return np.frombuffer(column, dtype=_DTYPES[column.typecode])
 
 

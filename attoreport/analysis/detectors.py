@@ -7,9 +7,11 @@ worded exactly as attocode 0.2.30's `InefficiencyDetector` words them, in its or
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from attoreport.analysis.cache import below, hit_rates_numpy, numpy_for_calls
+from attoreport.analysis.columns import view
 from attoreport.analysis.facts import SessionFacts
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -89,15 +91,25 @@ def doom_loop(f: SessionFacts) -> list[DetectedIssue]:
     return issues
 
 
+def _rate(inputs: Sequence[int], reads: Sequence[int], k: int) -> float | None:
+    i, r = inputs[k], reads[k]
+    return r / (i + r) if i + r else None
+
+
 def cache_drop(f: SessionFacts) -> list[DetectedIssue]:
     """The per-call cache hit rate falls by more than 50 points between LLM calls."""
     if f.llm is None:
         return []
-    rates = [r / (i + r) if i + r else None
-             for i, r in zip(f.llm.input_tokens, f.llm.cache_read_tokens, strict=True)]
+    inputs, reads = f.llm.input_tokens, f.llm.cache_read_tokens
+    calls: Iterable[int] = range(1, len(reads))
+    np = numpy_for_calls(f.llm)
+    if np is not None and below(np, 2**52, inputs, reads):  # the same rates: only the
+        rates = hit_rates_numpy(np, inputs, reads)  # calls after a drop are looked at
+        calls = (np.flatnonzero((rates[:-1] > 0) & (rates[:-1] - rates[1:] > 0.5)) + 1).tolist()
+        del rates
     issues = []
-    for k in range(1, len(rates)):
-        previous, rate = rates[k - 1], rates[k]
+    for k in calls:
+        previous, rate = _rate(inputs, reads, k - 1), _rate(inputs, reads, k)
         if rate is None or previous is None or previous <= 0 or previous - rate <= 0.5:
             continue
         drop = previous - rate
@@ -122,6 +134,11 @@ def token_spike(f: SessionFacts) -> list[DetectedIssue]:
     if mean == 0:
         return []
     threshold = mean * 2.0
+    calls: Iterable[int] = range(len(counts))
+    np = numpy_for_calls(f.llm)
+    if np is not None:  # those surely not above the threshold left out (floats: a margin)
+        margin = abs(threshold) * 2**-40 + 2
+        calls = np.flatnonzero(view(np, counts) > threshold - margin).tolist()
     return [
         DetectedIssue(
             "medium", "token_spike", "Token usage spike",
@@ -131,7 +148,7 @@ def token_spike(f: SessionFacts) -> list[DetectedIssue]:
             "Check if a large tool result was injected before this call. Consider truncating "
             "tool outputs or using context overflow guards.",
         )
-        for k, tokens in enumerate(counts)
+        for k, tokens in zip(calls, map(counts.__getitem__, calls), strict=True)
         if tokens > threshold
     ]
 
@@ -160,6 +177,12 @@ def empty_response(f: SessionFacts) -> list[DetectedIssue]:
     if f.llm is None:
         return []
     llm = f.llm
+    calls: Iterable[int] = range(len(llm.tokens))
+    np = numpy_for_calls(llm)
+    if np is not None:
+        calls = np.flatnonzero(view(np, llm.has_token_keys).astype(bool)
+                               & (view(np, llm.output_tokens) == 0)
+                               & (view(np, llm.tokens) == 0)).tolist()
     return [
         DetectedIssue(
             "low", "empty_response", "Empty LLM response",
@@ -169,9 +192,8 @@ def empty_response(f: SessionFacts) -> list[DetectedIssue]:
             "Check the request that preceded this response. Verify the context window was "
             "not exceeded.",
         )
-        for k, (has_keys, output, tokens) in enumerate(
-            zip(llm.has_token_keys, llm.output_tokens, llm.tokens, strict=True))
-        if has_keys and output == 0 and tokens == 0
+        for k in calls
+        if llm.has_token_keys[k] and llm.output_tokens[k] == 0 and llm.tokens[k] == 0
     ]
 
 
