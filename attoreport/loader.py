@@ -2766,11 +2766,12 @@ class _Lines(DetailSource):
             for row in batch:
                 raw = lines.get(table.lines[row])
                 error = None if raw is None else _error_text(raw)
-                if error is not None and text is not None:
+                if error is None:
+                    continue
+                if text is not None:
                     error = redacted[error] if error in redacted else redacted.setdefault(
                         error, text(error))
-                if error is not None:
-                    found[row] = error
+                found[row] = error
         return found
 
 
@@ -2905,8 +2906,8 @@ def _bounded_copy(value: Any, depth: int = 0) -> Any:
 
 
 def _error_text(raw: bytes) -> str | None:
-    """`data.error` of a line read again: text (other values as compact JSON), at most
-    ERROR_CHARS, without lone surrogates. None when it has none, or when the line is longer
+    """`data.error` of a line read again: text (other values as `safe_text` writes them),
+    at most ERROR_CHARS, without lone surrogates. None when it has none, or when the line is longer
     than DETAIL_LINE_BYTES (as for details)."""
     data = _detail_data(raw) if len(raw) <= DETAIL_LINE_BYTES else None
     error = None if data is None else data.get("error")

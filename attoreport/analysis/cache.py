@@ -15,7 +15,7 @@ from itertools import accumulate, compress, count
 from operator import eq, mul
 from typing import Any, overload
 
-from attoreport.analysis.columns import as_array, prefix_sums, view
+from attoreport.analysis.columns import as_array, below, prefix_sums, view
 from attoreport.model import LlmColumns
 
 WINDOW = 50
@@ -242,12 +242,6 @@ def hit_rates_numpy(np: Any, inputs: array[int], reads: array[int]) -> Any:
     np.divide(read, rates, out=rates, where=rates != 0)
     rates[view(np, inputs) + read == 0] = np.nan
     return rates
-
-
-def below(np: Any, bound: int, *columns: array[int]) -> bool:
-    """Whether every value of these integer columns is within ±`bound`."""
-    return all(not len(c) or (abs(int(view(np, c).min())) < bound
-                              and abs(int(view(np, c).max())) < bound) for c in columns)
 
 
 def _exact_in_numpy(np: Any, inputs: array[int], reads: array[int]) -> bool:

@@ -64,6 +64,12 @@ def as_array(typecode: str, values: Any) -> array[Any]:
     return column
 
 
+def below(np: Any, bound: int, *columns: array[int]) -> bool:
+    """Whether every value of these integer columns is within ±`bound` (strictly)."""
+    return all(not len(c) or (abs(int(view(np, c).min())) < bound
+                              and abs(int(view(np, c).max())) < bound) for c in columns)
+
+
 class Iterations(Sequence[int | None]):
     """Iteration numbers, None for none: 8 bytes each (NO_ITERATION for None), not a
     Python integer each (a million LLM calls in 100,000 iterations: 40 MB -> 8 MB)."""

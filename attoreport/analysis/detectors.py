@@ -10,8 +10,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from attoreport.analysis.cache import below, hit_rates_numpy, numpy_for_calls
-from attoreport.analysis.columns import view
+from attoreport.analysis.cache import hit_rates_numpy, numpy_for_calls
+from attoreport.analysis.columns import below, view
 from attoreport.analysis.facts import SessionFacts
 
 SEVERITIES = ("critical", "high", "medium", "low")
