@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from attoreport.analysis.cache import hit_rates_numpy, numpy_for_calls
 from attoreport.analysis.columns import below, view
 from attoreport.analysis.facts import SessionFacts
+from attoreport.model import LlmColumns
 
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -96,20 +97,27 @@ def _rate(inputs: Sequence[int], reads: Sequence[int], k: int) -> float | None:
     return r / (i + r) if i + r else None
 
 
+def _rate_pairs(llm: LlmColumns) -> Iterator[tuple[int, float | None, float | None]]:
+    """(k, rate of call k - 1, rate of call k) for each call after the first; through numpy
+    (the same rates), only the calls that follow a drop of more than 50 points."""
+    inputs, reads = llm.input_tokens, llm.cache_read_tokens
+    np = numpy_for_calls(llm)
+    if np is not None and below(np, 2**52, inputs, reads):
+        rates = hit_rates_numpy(np, inputs, reads)
+        after_drop = np.flatnonzero((rates[:-1] > 0) & (rates[:-1] - rates[1:] > 0.5)) + 1
+        del rates
+        return ((k, _rate(inputs, reads, k - 1), _rate(inputs, reads, k))
+                for k in after_drop.tolist())
+    every = [r / (i + r) if i + r else None for i, r in zip(inputs, reads, strict=True)]
+    return ((k, every[k - 1], every[k]) for k in range(1, len(every)))
+
+
 def cache_drop(f: SessionFacts) -> list[DetectedIssue]:
     """The per-call cache hit rate falls by more than 50 points between LLM calls."""
     if f.llm is None:
         return []
-    inputs, reads = f.llm.input_tokens, f.llm.cache_read_tokens
-    calls: Iterable[int] = range(1, len(reads))
-    np = numpy_for_calls(f.llm)
-    if np is not None and below(np, 2**52, inputs, reads):  # the same rates: only the
-        rates = hit_rates_numpy(np, inputs, reads)  # calls after a drop are looked at
-        calls = (np.flatnonzero((rates[:-1] > 0) & (rates[:-1] - rates[1:] > 0.5)) + 1).tolist()
-        del rates
     issues = []
-    for k in calls:
-        previous, rate = _rate(inputs, reads, k - 1), _rate(inputs, reads, k)
+    for k, previous, rate in _rate_pairs(f.llm):
         if rate is None or previous is None or previous <= 0 or previous - rate <= 0.5:
             continue
         drop = previous - rate
