@@ -2697,7 +2697,8 @@ class _Lines(DetailSource):
         self.redactor: Redactor | None = None
         #: Details already read, per table (the sessions of one file share this source):
         #: the HTML and the JSON ask for some of the same rows.
-        self._known: dict[int, tuple[EventTable, dict[int, EventDetail]]] = {}
+        #: And the error texts of those rows that have one (the export asks for them).
+        self._known: dict[int, tuple[EventTable, dict[int, EventDetail], dict[int, str]]] = {}
 
     def head(self, size: int) -> bytes:
         try:
@@ -2744,35 +2745,47 @@ class _Lines(DetailSource):
     def details(self, table: EventTable, rows: Sequence[int]) -> dict[int, EventDetail]:
         entry = self._known.get(id(table))
         if entry is None or entry[0] is not table:
-            entry = self._known[id(table)] = (table, {})
-        known = entry[1]
+            entry = self._known[id(table)] = (table, {}, {})
+        _, known, errors = entry
         missing = [row for row in rows if row not in known]
         if len(known) + len(missing) > DETAIL_CACHE_ROWS:  # all of a large trace: not kept
-            known = {row: known[row] for row in rows if row in known}
+            known, errors = {row: known[row] for row in rows if row in known}, {}
         if missing:
             line_numbers = sorted({table.lines[row] for row in missing})
             texts = self.read_lines(line_numbers)
+            redacted: dict[str, str] = {}
             for row in missing:
-                known[row] = _detail(table, row, texts.get(table.lines[row]), self.redactor)
+                data = _line_data(texts.get(table.lines[row]))
+                known[row] = _detail(table, row, data, self.redactor)
+                error = _error_text(data)  # kept for `errors`: the export asks for them too
+                if error is not None:
+                    errors[row] = self._redacted(error, redacted)
         return {row: known[row] for row in rows}
 
     def errors(self, table: EventTable, rows: Sequence[int]) -> dict[int, str]:
         found: dict[int, str] = {}
-        redacted: dict[str, str] = {}  # errors repeat: each text redacted once
-        text = self.redactor.text if self.redactor is not None else None
+        entry = self._known.get(id(table))
+        if entry is not None and entry[0] is table:  # rows whose details were read: known
+            _, read, known = entry
+            found = {row: known[row] for row in rows if row in known}
+            rows = [row for row in rows if row not in read]
+        redacted: dict[str, str] = {}
         for at in range(0, len(rows), ERROR_BATCH_ROWS):
             batch = rows[at:at + ERROR_BATCH_ROWS]
             lines = self.read_lines(sorted({table.lines[row] for row in batch}))
             for row in batch:
-                raw = lines.get(table.lines[row])
-                error = None if raw is None else _error_text(raw)
-                if error is None:
-                    continue
-                if text is not None:
-                    error = redacted[error] if error in redacted else redacted.setdefault(
-                        error, text(error))
-                found[row] = error
+                error = _error_text(_line_data(lines.get(table.lines[row])))
+                if error is not None:
+                    found[row] = self._redacted(error, redacted)
         return found
+
+    def _redacted(self, error: str, done: dict[str, str]) -> str:
+        """`error` redacted (errors repeat: `done` keeps each text redacted once)."""
+        if self.redactor is None:
+            return error
+        if error not in done:
+            done[error] = self.redactor.text(error)
+        return done[error]
 
 
 class _Unclosed:
@@ -2850,14 +2863,13 @@ def _scan_pieces(pieces: list[bytes], line: int, target: int | None, targets: It
     return line, target, carry
 
 
-def _detail(table: EventTable, row: int, raw: bytes | None,
+def _detail(table: EventTable, row: int, data: dict[str, Any] | None,
             redactor: Redactor | None) -> EventDetail:
+    """What the report shows of a row, from the data of its line read again (None: not
+    readable, or over DETAIL_LINE_BYTES)."""
     kind = table.kind(row)
     iteration = table.iterations[row]
     number = None if iteration == NO_ITERATION else iteration
-    data: dict[str, Any] | None = None
-    if raw is not None and len(raw) <= DETAIL_LINE_BYTES:
-        data = _detail_data(raw)
     if data is None:
         label = kind.replace("_", " ").capitalize()
         return EventDetail(redactor.text(label) if redactor else label, "")
@@ -2905,11 +2917,15 @@ def _bounded_copy(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _error_text(raw: bytes) -> str | None:
+def _line_data(raw: bytes | None) -> dict[str, Any] | None:
+    """The data of a line read again; None when it was not read or is longer than
+    DETAIL_LINE_BYTES."""
+    return _detail_data(raw) if raw is not None and len(raw) <= DETAIL_LINE_BYTES else None
+
+
+def _error_text(data: dict[str, Any] | None) -> str | None:
     """`data.error` of a line read again: text (other values as `safe_text` writes them),
-    at most ERROR_CHARS, without lone surrogates. None when it has none, or when the line is longer
-    than DETAIL_LINE_BYTES (as for details)."""
-    data = _detail_data(raw) if len(raw) <= DETAIL_LINE_BYTES else None
+    at most ERROR_CHARS, without lone surrogates. None when it has none."""
     error = None if data is None else data.get("error")
     if error is None:
         return None

@@ -221,6 +221,33 @@ def test_error_texts_are_read_again_from_the_trace_once_per_line(
     assert set(reads) == {*range(1, 10), 11, 12} and max(reads.values()) == 1
 
 
+def test_error_texts_of_rows_shown_in_the_report_are_read_with_their_details(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report reads the lines of the events it shows (details), then the export asks
+    for the error texts of failures, most of them among those events: their lines are not
+    read a second time, and their texts are redacted all the same."""
+    from tests.test_redaction_hook import SECRET, StandInRedactor
+
+    events = [event("tool_error", float(i), 1, tool="t", args={"i": i},
+                    error=f"boom {i} {SECRET}", duration_ms=1.0) for i in range(1, 7)]
+    events.append(event("tool_end", 7.0, 1, tool="t", args={"i": 7}, result="ok",
+                        duration_ms=1.0))
+    [session] = attoreport.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1,
+                                redactor=StandInRedactor())
+    session.details([0, 1, 2, 6])  # lines 1, 2, 3 and the call without an error
+    reads: Counter[int] = Counter()
+    read_lines = loader._Lines.read_lines
+
+    def counted(self: loader._Lines, wanted: list[int]) -> dict[int, bytes]:
+        reads.update(wanted)
+        return read_lines(self, wanted)
+
+    monkeypatch.setattr(loader._Lines, "read_lines", counted)
+    found = session.error_texts(range(7))
+    assert found == {row: f"boom {row + 1} [redacted]" for row in range(6)}
+    assert set(reads) == {4, 5, 6}  # only the failures whose details were not read
+
+
 def test_the_bounded_copy_keeps_failures_first_and_says_what_it_left_out(tmp_path: Path) -> None:
     events = [event("tool_end", float(i), 1, tool="t", args={"i": i}, duration_ms=500.0 + i)
               for i in range(1, 200)]
