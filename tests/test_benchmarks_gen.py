@@ -27,6 +27,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 generate = importlib.import_module("generate")
 bench = importlib.import_module("bench")
+shapes = importlib.import_module("shapes")
 
 #: Attocode's 47 kinds, as its own collector wrote them into the all-kinds fixture.
 ALL_KINDS = frozenset(
@@ -629,3 +630,28 @@ def test_a_forked_worker_leaving_through_os_exit_reports_nothing(tmp_path: Path)
         posix._exit(0)  # the measured process itself leaves without reporting
     """), output=None, workdir=tmp_path)
     assert sample.workers_kib == bench.UNKNOWN
+
+
+@pytest.mark.parametrize("shape", ["failed", *sorted(shapes.SHAPES)])
+def test_each_shape_writes_exactly_its_events_in_the_collector_format(shape: str,
+                                                                       tmp_path: Path) -> None:
+    path = shapes.write_shape(shape, tmp_path / f"{shape}.jsonl", 403)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 403
+    events = [json.loads(line) for line in lines]
+    assert all(line == json.dumps(event) for line, event in zip(lines, events, strict=True))
+    kinds = Counter(event["kind"] for event in events)
+    assert (events[0]["kind"], events[-1]["kind"]) == ("session_start", "session_end")
+    [session] = attoreport.load([str(path)], jobs=1)
+    assert len(session.table) == 403 and session.diagnostics == []
+    analysis = attoreport.analyse(session)
+    pushed = {"failed": "tool_error", "llm": "llm_response", "tools": "tool_end",
+              "iterations": "iteration_end", "spawns": "subagent_complete",
+              "kinds": "checkpoint", "swarm": "swarm_task_complete"}[shape]
+    assert kinds[pushed] > 0
+    if shape == "failed":
+        assert kinds["tool_end"] == 0 and analysis.summary.tool_calls == kinds["tool_error"]
+    elif shape == "kinds":
+        assert set(kinds) == ALL_KINDS
+    else:
+        assert kinds[pushed] >= 403 // 5
