@@ -181,6 +181,19 @@ def test_hostile_names_stay_valid_bounded_json() -> None:
             assert not isinstance(value, str) or len(value) < 400
 
 
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[int]:
+    """How many times each line of a trace is read again from here on."""
+    reads: Counter[int] = Counter()
+    read_lines = loader._Lines.read_lines
+
+    def counted(self: loader._Lines, wanted: list[int]) -> dict[int, bytes]:
+        reads.update(wanted)
+        return read_lines(self, wanted)
+
+    monkeypatch.setattr(loader._Lines, "read_lines", counted)
+    return reads
+
+
 @pytest.mark.parametrize("path", ["typed", "generic"])
 def test_error_texts_are_read_again_from_the_trace_once_per_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
@@ -203,14 +216,7 @@ def test_error_texts_are_read_again_from_the_trace_once_per_line(
               duration_ms=1.0),
     ]
     trace = write_trace(tmp_path / "t.jsonl", events)
-    reads: Counter[int] = Counter()
-    read_lines = loader._Lines.read_lines
-
-    def counted(self: loader._Lines, wanted: list[int]) -> dict[int, bytes]:
-        reads.update(wanted)
-        return read_lines(self, wanted)
-
-    monkeypatch.setattr(loader._Lines, "read_lines", counted)
+    reads = counted_reads(monkeypatch)
     document = export(trace)
     tools = {e["args"]["line"]: e["args"].get("error") for e in of_phase(document, "X")
              if e["cat"] == "tool"}
@@ -235,14 +241,7 @@ def test_error_texts_of_rows_shown_in_the_report_are_read_with_their_details(
     [session] = attoreport.load([str(write_trace(tmp_path / "t.jsonl", events))], jobs=1,
                                 redactor=StandInRedactor())
     session.details([0, 1, 2, 6])  # lines 1, 2, 3 and the call without an error
-    reads: Counter[int] = Counter()
-    read_lines = loader._Lines.read_lines
-
-    def counted(self: loader._Lines, wanted: list[int]) -> dict[int, bytes]:
-        reads.update(wanted)
-        return read_lines(self, wanted)
-
-    monkeypatch.setattr(loader._Lines, "read_lines", counted)
+    reads = counted_reads(monkeypatch)
     found = session.error_texts(range(7))
     assert found == {row: f"boom {row + 1} [redacted]" for row in range(6)}
     assert set(reads) == {4, 5, 6}  # only the failures whose details were not read
