@@ -616,8 +616,14 @@ def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]],
         totals = token_totals(llm, iterations, np)
         assert list(totals.token_flow) == points
         assert totals.token_flow == points
-        assert totals.cost_by_iteration == by_iteration
-        assert list(totals.cost_by_iteration) == list(by_iteration)  # first met, first listed
+        costs_found = totals.cost_by_iteration
+        assert costs_found == by_iteration
+        assert list(costs_found) == list(by_iteration)  # first met, first listed
+        assert list(costs_found.items()) == list(by_iteration.items())
+        assert list(costs_found.values()) == list(by_iteration.values())
+        assert [costs_found[k] for k in reversed(by_iteration)] == list(reversed(
+            by_iteration.values()))  # looked up in any order
+        assert costs_found.get(99) is None and 99 not in costs_found
         assert totals.total_cost == sum(costs)
         assert totals.breakdown == {name: sum(f[i] for f in figures) for i, name in enumerate(
             ("input", "output", "cache_read", "cache_write"), start=1)}
@@ -625,6 +631,30 @@ def test_token_flow_columns_equal_attocode_points(rows: list[tuple[Any, ...]],
             assert totals.token_flow.point(point.iteration) == point
         assert totals.token_flow.point(99) is None
         assert totals.token_flow[1:3] == points[1:3]
+
+
+def test_costs_of_a_long_session_s_iterations_take_a_few_bytes_each() -> None:
+    """Through numpy (a long session), each iteration's cost is kept in two 8-byte columns,
+    not a dict entry (333,000 iterations: 29 MB as a dict)."""
+    np = pytest.importorskip("numpy")
+    size = 20_000
+    llm = LlmColumns(rows=array("q", range(size)), tokens=array("q", [5] * size),
+                     cost=array("d", [0.5] * size), input_tokens=array("q", [1] * size),
+                     output_tokens=array("q", [1] * size),
+                     cache_read_tokens=array("q", [0] * size),
+                     cache_write_tokens=array("q", [0] * size),
+                     has_token_keys=array("B", [1] * size), models=array("i", [-1] * size))
+    iterations = list(range(size, 0, -1))  # met in reverse: sorted for the flow, not here
+    token_totals(llm, iterations, np)  # what the first call sets up once
+    tracemalloc.start()
+    try:
+        totals = token_totals(llm, iterations, np)
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000  # with a dict: 2.9 MB (the token flow's columns: 1.1 MB)
+    assert list(totals.cost_by_iteration)[:2] == [size, size - 1]
+    assert totals.cost_by_iteration[1] == 0.5
 
 
 def test_iteration_figures_of_repeated_and_untimed_iteration_ends() -> None:

@@ -135,7 +135,7 @@ class TokenAnalyzer:
         return self._totals.total_cost
 
     def cost_by_iteration(self) -> dict[int, float]:
-        return dict(self._totals.cost_by_iteration)
+        return dict(self._totals.cost_by_iteration.items())
 
     def cache_efficiency(self) -> float:
         return self._totals.cache_efficiency

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from itertools import accumulate, groupby
 from operator import eq, gt
@@ -99,7 +99,8 @@ class TokenTotals:
 
     token_flow: TokenFlow
     total_cost: float
-    cost_by_iteration: dict[int, float]
+    #: Iteration -> its LLM calls' cost, in the order iterations first occur.
+    cost_by_iteration: Mapping[int, float]
     breakdown: dict[str, int]
     cache_efficiency: float
 
@@ -107,6 +108,62 @@ class TokenTotals:
     def has_breakdown(self) -> bool:
         """False when the trace records only totals (the real agent writes no breakdown)."""
         return any(self.breakdown.values())
+
+
+class IterationCosts(Mapping[int, float]):
+    """`cost_by_iteration` of a long session: two 8-byte columns in the order iterations
+    first occur, not a dict (333,000 iterations: 29 MB -> 5 MB, and 5 MB more for an index
+    when an iteration is looked up)."""
+
+    __slots__ = ("numbers", "costs", "_index")
+
+    def __init__(self, numbers: array[int], costs: array[float]) -> None:
+        self.numbers, self.costs = numbers, costs
+        self._index: tuple[array[int], array[int]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.numbers)
+
+    def __getitem__(self, iteration: int) -> float:
+        if self._index is None:  # the numbers in order, and where each is in the columns
+            import numpy as np  # made by `_flow_numpy`: imported already
+
+            from attoreport.analysis.columns import as_array, view
+
+            order = np.argsort(view(np, self.numbers), kind="stable")
+            self._index = (as_array("q", view(np, self.numbers)[order]), as_array("q", order))
+        ordered, at = self._index
+        k = bisect_left(ordered, iteration)
+        if k == len(ordered) or ordered[k] != iteration:
+            raise KeyError(iteration)
+        return self.costs[at[k]]
+
+    def items(self) -> ItemsView[int, float]:
+        return _Pairs(self)
+
+    def values(self) -> ValuesView[float]:
+        return _Costs(self)
+
+
+class _Pairs(ItemsView[int, float]):
+    """(iteration, cost) pairs straight from the columns."""
+
+    _mapping: IterationCosts
+
+    def __iter__(self) -> Iterator[tuple[int, float]]:
+        return zip(self._mapping.numbers, self._mapping.costs, strict=True)
+
+
+class _Costs(ValuesView[float]):
+    """The costs straight from their column."""
+
+    _mapping: IterationCosts
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._mapping.costs)
 
 
 def token_totals(llm: LlmColumns, iterations: Sequence[int | None],
@@ -162,7 +219,7 @@ def token_totals(llm: LlmColumns, iterations: Sequence[int | None],
     return _totals(llm, flow, by_iteration)
 
 
-def _totals(llm: LlmColumns, flow: TokenFlow, by_iteration: dict[int, float]) -> TokenTotals:
+def _totals(llm: LlmColumns, flow: TokenFlow, by_iteration: Mapping[int, float]) -> TokenTotals:
     breakdown = {"input": sum(llm.input_tokens), "output": sum(llm.output_tokens),
                  "cache_read": sum(llm.cache_read_tokens),
                  "cache_write": sum(llm.cache_write_tokens)}
@@ -188,7 +245,7 @@ def _fits(llm: LlmColumns) -> bool:
 
 
 def _flow_numpy(np: Any, llm: LlmColumns, keys: Sequence[int],
-                cumulative: array[float]) -> tuple[TokenFlow, dict[int, float]]:
+                cumulative: array[float]) -> tuple[TokenFlow, IterationCosts]:
     """`token_totals`'s loop as whole-column operations: integer sums by iteration (exact
     in 64 bits, see `_fits`), costs added one by one in file order (`np.add.at` adds in
     index order, as Attocode's loop does)."""
@@ -216,8 +273,8 @@ def _flow_numpy(np: Any, llm: LlmColumns, keys: Sequence[int],
                      as_array("q", summed(outputs)), as_array("q", summed(reads)),
                      as_array("q", summed(writes)), as_array("q", summed(totals)),
                      as_array("d", view(np, cumulative)[last]))
-    met = np.argsort(first, kind="stable")  # the dict in the order iterations first occur
-    return flow, dict(zip(numbers[met].tolist(), by_iteration[met].tolist(), strict=True))
+    met = np.argsort(first, kind="stable")  # in the order iterations first occur
+    return flow, IterationCosts(as_array("q", numbers[met]), as_array("d", by_iteration[met]))
 
 
 
