@@ -239,8 +239,9 @@ def hit_rates_numpy(np: Any, inputs: array[int], reads: array[int]) -> Any:
     rounding, and both divisions are correctly rounded)."""
     read = view(np, reads)
     rates = (view(np, inputs) + read).astype(np.float64)
-    np.divide(read, rates, out=rates, where=rates != 0)
-    rates[view(np, inputs) + read == 0] = np.nan
+    none = rates == 0  # the float sum is exact: 0 only where the integers sum to 0
+    np.divide(read, rates, out=rates, where=~none)
+    rates[none] = np.nan
     return rates
 
 

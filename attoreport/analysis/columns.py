@@ -113,12 +113,12 @@ class Iterations(Sequence[int | None]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def numbers(self, none: int = 0) -> array[int]:
-        """The numbers with `none` for None."""
+    def numbers_or_0(self) -> array[int]:
+        """The numbers, 0 for None (Attocode counts a call outside any iteration as in 0)."""
         values = self.values
         if NO_ITERATION not in values:
             return values
-        return array("q", (none if i == NO_ITERATION else i for i in values))
+        return array("q", (0 if i == NO_ITERATION else i for i in values))
 
 
 def kind_mask(np: Any, table: EventTable, codes: Collection[int]) -> Any:

@@ -111,35 +111,31 @@ class TokenTotals:
 
 
 class IterationCosts(Mapping[int, float]):
-    """`cost_by_iteration` of a long session: two 8-byte columns in the order iterations
-    first occur, not a dict (333,000 iterations: 29 MB -> 5 MB, and 5 MB more for an index
-    when an iteration is looked up)."""
+    """`cost_by_iteration` of a long session as 8-byte columns, not a dict (333,000
+    iterations: 29 MB -> 5 MB): the iterations in ascending order with their costs (looked up
+    by bisection), and the order they first occur in when it differs (None: the same)."""
 
-    __slots__ = ("numbers", "costs", "_index")
+    __slots__ = ("_numbers", "_costs", "_order")
 
-    def __init__(self, numbers: array[int], costs: array[float]) -> None:
-        self.numbers, self.costs = numbers, costs
-        self._index: tuple[array[int], array[int]] | None = None
+    def __init__(self, numbers: array[int], costs: array[float],
+                 order: array[int] | None) -> None:
+        self._numbers, self._costs, self._order = numbers, costs, order
+
+    def _met(self, column: array[Any]) -> Iterator[Any]:
+        """A column's values in the order the iterations first occur."""
+        return iter(column) if self._order is None else map(column.__getitem__, self._order)
 
     def __len__(self) -> int:
-        return len(self.numbers)
+        return len(self._numbers)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.numbers)
+        return self._met(self._numbers)
 
     def __getitem__(self, iteration: int) -> float:
-        if self._index is None:  # the numbers in order, and where each is in the columns
-            import numpy as np  # made by `_flow_numpy`: imported already
-
-            from attoreport.analysis.columns import as_array, view
-
-            order = np.argsort(view(np, self.numbers), kind="stable")
-            self._index = (as_array("q", view(np, self.numbers)[order]), as_array("q", order))
-        ordered, at = self._index
-        k = bisect_left(ordered, iteration)
-        if k == len(ordered) or ordered[k] != iteration:
+        k = bisect_left(self._numbers, iteration)
+        if k == len(self._numbers) or self._numbers[k] != iteration:
             raise KeyError(iteration)
-        return self.costs[at[k]]
+        return self._costs[k]
 
     def items(self) -> ItemsView[int, float]:
         return _Pairs(self)
@@ -154,7 +150,8 @@ class _Pairs(ItemsView[int, float]):
     _mapping: IterationCosts
 
     def __iter__(self) -> Iterator[tuple[int, float]]:
-        return zip(self._mapping.numbers, self._mapping.costs, strict=True)
+        costs = self._mapping
+        return zip(costs, costs._met(costs._costs), strict=True)
 
 
 class _Costs(ValuesView[float]):
@@ -163,7 +160,7 @@ class _Costs(ValuesView[float]):
     _mapping: IterationCosts
 
     def __iter__(self) -> Iterator[float]:
-        return iter(self._mapping.costs)
+        return self._mapping._met(self._mapping._costs)
 
 
 def token_totals(llm: LlmColumns, iterations: Sequence[int | None],
@@ -171,7 +168,7 @@ def token_totals(llm: LlmColumns, iterations: Sequence[int | None],
     """Aggregate the `llm_response` rows (file order; `iterations` aligned with them, None
     counting as iteration 0, as in Attocode). `np`: numpy, for a large table (the same
     result, computed with whole-column operations)."""
-    keys: Sequence[int] = (iterations.numbers() if isinstance(iterations, Iterations)
+    keys: Sequence[int] = (iterations.numbers_or_0() if isinstance(iterations, Iterations)
                            else [0 if i is None else i for i in iterations])
     costs = llm.cost
     cumulative = array("d", accumulate(costs))
@@ -273,8 +270,9 @@ def _flow_numpy(np: Any, llm: LlmColumns, keys: Sequence[int],
                      as_array("q", summed(outputs)), as_array("q", summed(reads)),
                      as_array("q", summed(writes)), as_array("q", summed(totals)),
                      as_array("d", view(np, cumulative)[last]))
-    met = np.argsort(first, kind="stable")  # in the order iterations first occur
-    return flow, IterationCosts(as_array("q", numbers[met]), as_array("d", by_iteration[met]))
+    met = np.argsort(first, kind="stable")  # the order iterations first occur in
+    order = None if bool((met[1:] > met[:-1]).all()) else as_array("q", met)
+    return flow, IterationCosts(flow.iterations, as_array("d", by_iteration), order)
 
 
 
